@@ -1,0 +1,1 @@
+"""Readers and writers with strict validation."""

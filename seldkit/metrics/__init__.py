@@ -1,0 +1,1 @@
+"""Metrics: pure functions over arrays plus accumulators for streaming / distributed use."""

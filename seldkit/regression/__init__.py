@@ -1,0 +1,1 @@
+"""Regression suites under ``metrics/regression/``, run by ``seldkit verify``."""
