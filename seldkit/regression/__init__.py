@@ -1,1 +1,81 @@
-"""Regression suites under ``metrics/regression/``, run by ``seldkit verify``."""
+"""Regression suites: golden cases with expected values under ``metrics/regression/<suite>/``.
+
+``seldkit verify`` runs every suite against the installed implementation. Each suite folder holds an
+``expected.json`` with tolerances; a runner module per suite kind (see :data:`SUITE_RUNNERS`) scores its cases
+through the same code paths as ``seldkit score`` and compares.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+# Suite folder name -> module with ``run_suite(folder: Path) -> SuiteOutcome``.
+SUITE_RUNNERS: dict[str, str] = {"clip": "seldkit.regression.clip"}
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """One checked case; ``worst`` is the largest deviation as a fraction of its tolerance (> 1 fails)."""
+
+    case: str
+    passed: bool
+    worst: float
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SuiteOutcome:
+    suite: str
+    cases: tuple[CaseOutcome, ...]
+    problem: str = ""  # a suite that could not run at all
+
+    @property
+    def n_passed(self) -> int:
+        return sum(case.passed for case in self.cases)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problem and bool(self.cases) and all(case.passed for case in self.cases)
+
+    @property
+    def worst(self) -> float:
+        return max((case.worst for case in self.cases), default=0.0)
+
+
+def discover_suites(root: Path) -> list[Path]:
+    """Suite folders under ``root`` (folders holding an ``expected.json``), sorted by name."""
+    return sorted(path.parent for path in root.glob("*/expected.json"))
+
+
+def run_suite(folder: Path) -> SuiteOutcome:
+    module_name = SUITE_RUNNERS.get(folder.name)
+    if module_name is None:
+        return SuiteOutcome(folder.name, (), problem=f"no runner for suite {folder.name!r}")
+    return importlib.import_module(module_name).run_suite(folder)
+
+
+def deviation(got: float | None, expected: float | None, *, rel: float = 0.0, abs_: float = 0.0) -> float:
+    """|got - expected| as a fraction of the allowed difference ``max(abs_, rel * max(|got|, |expected|))``.
+
+    None and NaN mean "undefined" and match only each other; an allowed difference of 0 demands equality
+    (deviation 0 or infinity).
+
+    >>> deviation(1.0 + 1e-12, 1.0, rel=1e-9)
+    0.001
+    >>> deviation(None, float("nan"))
+    0.0
+    >>> deviation(0.0, 1e-300, rel=1e-9)
+    inf
+    """
+    got_missing = got is None or (isinstance(got, float) and math.isnan(got))
+    expected_missing = expected is None or (isinstance(expected, float) and math.isnan(expected))
+    if got_missing or expected_missing:
+        return 0.0 if got_missing and expected_missing else math.inf
+    difference = abs(float(got) - float(expected))
+    allowed = max(abs_, rel * max(abs(float(got)), abs(float(expected))))
+    if difference == 0.0:
+        return 0.0
+    return difference / allowed if allowed > 0 else math.inf

@@ -1,0 +1,68 @@
+"""Entry point of the ``seldkit`` command.
+
+Each command group lives in its own module with ``register(subparsers)`` and ``run(args) -> int``; the modules
+import nothing heavy at load time, so ``seldkit --help`` and ``seldkit score`` start fast.
+Exit codes (SPEC §8): 0 success, 2 bad input or usage (one line on stderr), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from seldkit import __version__
+from seldkit.errors import InputError
+
+COMMAND_MODULES = ("seldkit.cli.score", "seldkit.cli.verify")
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_BAD_INPUT = 2
+
+
+class OneLineArgumentParser(argparse.ArgumentParser):
+    """Usage errors as a single line (argparse prints the whole usage block by default)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineArgumentParser(
+        prog="seldkit",
+        description="Evaluate spatial sound event localization and detection systems and spatial-audio encoders.",
+    )
+    parser.add_argument("--version", action="version", version=f"seldkit {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineArgumentParser)
+    commands.required = True
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except InputError as error:
+        print(f"seldkit {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"seldkit {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK  # output piped into e.g. `head`
+    except Exception:  # an internal error: the traceback helps us fix it
+        import traceback
+
+        traceback.print_exc()
+        print(f"seldkit {args.command}: internal error (a bug in seldkit; please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

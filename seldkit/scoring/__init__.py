@@ -1,0 +1,1 @@
+"""Scoring pipelines: files in, validated results out, one module per task."""

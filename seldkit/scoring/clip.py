@@ -1,0 +1,136 @@
+"""Scoring clip-level files under a protocol: read, validate, pair, compute, and package the results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seldkit.errors import InputError
+from seldkit.io.clip import ClipEvaluationSet, pair_clips, read_clip_predictions, read_clip_references
+from seldkit.metrics.clip import ClipMetricAccumulator, ClipMetrics, summarise
+from seldkit.metrics.ranking import RankedScores
+from seldkit.metrics.stats import BootstrapIntervals, bootstrap_clip_metrics
+from seldkit.protocols import Protocol
+from seldkit.results import file_digest, results_document
+
+
+@dataclass(frozen=True)
+class ClipScore:
+    """The outcome of scoring one prediction file against one reference file under a protocol."""
+
+    protocol: Protocol
+    evaluation: ClipEvaluationSet
+    metrics: ClipMetrics
+    intervals: BootstrapIntervals | None
+    inputs: dict[str, dict[str, str]]
+
+    @property
+    def mode(self) -> str:
+        return self.metrics.mode
+
+    def class_name(self, class_id: str) -> str:
+        classes = self.protocol.classes
+        return classes.names.get(class_id, "") if classes is not None else ""
+
+    def n_positive(self) -> np.ndarray | None:
+        targets = self.evaluation.targets
+        return None if targets is None else targets.sum(axis=0)
+
+    def results_json(self) -> dict[str, Any]:
+        per_class = None
+        if self.metrics.per_class_AP is not None:
+            positives = self.n_positive()
+            per_class = {}
+            for index, class_id in enumerate(self.evaluation.class_ids):
+                entry: dict[str, Any] = {"AP": self.metrics.per_class_AP[index], "n_positive": positives[index]}
+                if self.class_name(class_id):
+                    entry["name"] = self.class_name(class_id)
+                if self.intervals is not None and self.intervals.per_class_AP is not None:
+                    entry["AP_interval"] = self.intervals.per_class_AP[index]
+                per_class[class_id] = entry
+        metrics = {"mode": self.mode, **self.metrics.scalars()}
+        return results_document(
+            protocol=self.protocol,
+            n=self.metrics.n_clips,
+            metrics=metrics,
+            per_class=per_class,
+            intervals=self.intervals.as_json() if self.intervals is not None else None,
+            inputs=self.inputs,
+            notes=self.evaluation.notes,
+        )
+
+
+def score_clip_files(
+    predictions: str | Path,
+    references: str | Path,
+    protocol: Protocol,
+    *,
+    n_resamples: int | None = None,
+) -> ClipScore:
+    """Score a clip-level prediction CSV against a reference CSV under ``protocol`` (task ``clip``).
+
+    ``n_resamples`` adds percentile bootstrap intervals with the protocol's level and seed.
+    """
+    if protocol.task != "clip":
+        raise ValueError(f"protocol {protocol.name!r} is for task {protocol.task!r}, not clip")
+    predicted = read_clip_predictions(predictions)
+    referenced = read_clip_references(references)
+    class_ids = protocol.classes.ids if protocol.classes is not None else None
+    evaluation = pair_clips(predicted, referenced, class_ids=class_ids, protocol_name=protocol.name)
+    settings = protocol.content["metrics"]
+    accumulator = ClipMetricAccumulator(
+        mode=settings["mode"],
+        error_threshold_deg=settings["error_threshold_deg"],
+        distance_tolerance_m=settings["distance_tolerance_m"],
+    )
+    inputs = _accumulator_inputs(evaluation)
+    if not inputs:
+        raise InputError(
+            "nothing to score: no class-score columns and no spatial columns shared with the references",
+            file=str(predictions),
+        )
+    accumulator.update(**inputs)
+    per_clip = accumulator.per_clip()
+    ranked = None
+    if per_clip.scores is not None and per_clip.scores.shape[1] > 0:
+        ranked = RankedScores.from_scores(per_clip.scores, per_clip.targets, for_weights=bool(n_resamples))
+    metrics = summarise(
+        per_clip, mode=settings["mode"], error_threshold_deg=settings["error_threshold_deg"], ranked=ranked
+    )
+    intervals = None
+    if n_resamples:
+        bootstrap = protocol.content["bootstrap"]
+        intervals = bootstrap_clip_metrics(
+            per_clip,
+            mode=settings["mode"],
+            n_resamples=n_resamples,
+            seed=bootstrap["seed"],
+            level=bootstrap["level"],
+            error_threshold_deg=settings["error_threshold_deg"],
+            ranked=ranked,
+        )
+    files = {
+        "predictions": {"path": str(predictions), "digest": file_digest(predictions)},
+        "references": {"path": str(references), "digest": file_digest(references)},
+    }
+    return ClipScore(protocol=protocol, evaluation=evaluation, metrics=metrics, intervals=intervals, inputs=files)
+
+
+def _accumulator_inputs(evaluation: ClipEvaluationSet) -> dict[str, np.ndarray | None]:
+    predicted, reference = evaluation.predicted, evaluation.reference
+    inputs: dict[str, np.ndarray | None] = {}
+    if evaluation.scores is not None:
+        inputs.update(scores=evaluation.scores, targets=evaluation.targets)
+    if "azimuth" in predicted:
+        inputs.update(
+            azimuth_pred=predicted["azimuth"],
+            elevation_pred=predicted["elevation"],
+            azimuth_ref=reference["azimuth"],
+            elevation_ref=reference["elevation"],
+        )
+    if "distance" in predicted:
+        inputs.update(distance_pred=predicted["distance"], distance_ref=reference["distance"])
+    return inputs
