@@ -62,8 +62,7 @@ class ClipEvaluationSet:
 
 def read_clip_predictions(path: str | Path) -> ClipPredictions:
     """Read and validate a clip-level prediction CSV."""
-    table = read_csv_table(path, text_columns=(CLIP_ID,))
-    _require_columns(table, (CLIP_ID,))
+    table = read_csv_table(path, text_columns=(CLIP_ID,), required_columns=(CLIP_ID,))
     clip_ids = _validated_clip_ids(table)
     spatial = _validated_spatial(table)
     class_ids = tuple(name for name in table.header if name != CLIP_ID and name not in SPATIAL_COLUMNS)
@@ -76,16 +75,12 @@ def read_clip_predictions(path: str | Path) -> ClipPredictions:
 
 def read_clip_references(path: str | Path) -> ClipReferences:
     """Read and validate a clip-level reference CSV."""
-    table = read_csv_table(path, text_columns=(CLIP_ID, LABELS))
-    _require_columns(table, (CLIP_ID, LABELS))
-    allowed = {CLIP_ID, LABELS, *SPATIAL_COLUMNS}
-    for name in table.header:
-        if name not in allowed:
-            raise table.error(
-                "unexpected column in a reference file (allowed: clip_id, labels, azimuth, elevation, distance)",
-                row=0,
-                column=name,
-            )
+    table = read_csv_table(
+        path,
+        text_columns=(CLIP_ID, LABELS),
+        required_columns=(CLIP_ID, LABELS),
+        allowed_columns=(CLIP_ID, LABELS, *SPATIAL_COLUMNS),
+    )
     clip_ids = _validated_clip_ids(table)
     spatial = _validated_spatial(table)
     labels: list[tuple[str, ...]] = []
@@ -194,12 +189,6 @@ def _target_matrix(references: ClipReferences, classes: tuple[str, ...], pred_so
                 )
             targets[row - 1, column] = True
     return targets
-
-
-def _require_columns(table: CsvTable, names: Sequence[str]) -> None:
-    for name in names:
-        if name not in table.header:
-            raise table.error(f"required column {name!r} is missing (columns: {', '.join(table.header)})", row=0)
 
 
 def _validated_clip_ids(table: CsvTable) -> np.ndarray:

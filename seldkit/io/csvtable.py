@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,10 +47,17 @@ class CsvTable:
         return InputError(problem, file=self.source, row=row, column=column, line=line)
 
 
-def read_csv_table(path: str | Path, *, text_columns: Collection[str]) -> CsvTable:
+def read_csv_table(
+    path: str | Path,
+    *,
+    text_columns: Collection[str],
+    required_columns: Sequence[str] = (),
+    allowed_columns: Collection[str] | None = None,
+) -> CsvTable:
     """Read ``path`` as UTF-8, comma-separated, one header row; columns in ``text_columns`` stay text.
 
-    Every other column must hold a finite number in every row.
+    Every other column must hold a finite number in every row. The header must hold ``required_columns`` and,
+    when ``allowed_columns`` is given, nothing else; both are checked before any value is.
     Raises :class:`InputError` for anything else: unreadable or empty file, bad encoding, wrong delimiter,
     duplicate or empty column names, rows with too few or too many fields, blank lines, non-numeric,
     missing, NaN or infinite values.
@@ -69,6 +76,7 @@ def read_csv_table(path: str | Path, *, text_columns: Collection[str]) -> CsvTab
     header_end = data.find(b"\n")
     header_bytes = data if header_end < 0 else data[:header_end]
     header = _parse_header(header_bytes.decode("utf-8").rstrip("\r"), source)
+    _check_columns(header, required_columns, allowed_columns, source)
     body = b"" if header_end < 0 else data[header_end + 1 :]
     body = _strip_trailing_blank_lines(body)
     if not body:
@@ -144,6 +152,22 @@ def _parse_header(line: str, source: str) -> tuple[str, ...]:
             raise InputError("duplicate column name", file=source, row=0, column=name)
         seen.add(name)
     return tuple(names)
+
+
+def _check_columns(
+    header: tuple[str, ...], required: Sequence[str], allowed: Collection[str] | None, source: str
+) -> None:
+    for name in required:
+        if name not in header:
+            raise InputError(
+                f"required column is missing (the header has: {', '.join(header)})", file=source, row=0, column=name
+            )
+    if allowed is not None:
+        for name in header:
+            if name not in allowed:
+                raise InputError(
+                    f"unexpected column (allowed: {', '.join(allowed)})", file=source, row=0, column=name
+                )
 
 
 def _strip_trailing_blank_lines(body: bytes) -> bytes:

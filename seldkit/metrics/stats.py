@@ -11,6 +11,7 @@ runs per resample.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +19,9 @@ import numpy as np
 from seldkit.metrics.clip import ERROR_THRESHOLD_DEG, ClipMode, PerClipInputs
 from seldkit.metrics.ranking import RankedScores
 
-# Resamples evaluated together; bounds the memory of the [chunk, n_clips] and [chunk, segments] arrays.
-_CHUNK_ELEMENTS = 4_000_000
+# Resamples drawn and evaluated together. Block k is drawn from its own generator seeded (seed, k), so the
+# draws do not depend on how the work is chunked.
+RESAMPLE_BLOCK = 32
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,13 @@ def resample_counts(n_items: int, n_resamples: int, rng: np.random.Generator) ->
     return np.bincount((drawn + offsets).ravel(), minlength=n_resamples * n_items).reshape(n_resamples, n_items)
 
 
+def resample_count_blocks(n_items: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """The bootstrap draws of ``seed``, as count blocks of at most :data:`RESAMPLE_BLOCK` resamples."""
+    for block, first in enumerate(range(0, n_resamples, RESAMPLE_BLOCK)):
+        rng = np.random.default_rng([seed, block])
+        yield resample_counts(n_items, min(RESAMPLE_BLOCK, n_resamples - first), rng)
+
+
 def bootstrap_clip_metrics(
     inputs: PerClipInputs,
     *,
@@ -71,17 +80,14 @@ def bootstrap_clip_metrics(
     if n_resamples < 1:
         raise ValueError("n_resamples must be at least 1")
     n = inputs.n_clips
-    rng = np.random.default_rng(seed)
     has_classes = inputs.scores is not None and inputs.targets is not None and inputs.scores.shape[1] > 0
     if has_classes and (ranked is None or ranked.segment_class is None):
         ranked = RankedScores.from_scores(inputs.scores, inputs.targets, for_weights=True)  # type: ignore[arg-type]
-    width = n + (len(ranked.segment_class) if has_classes and ranked is not None else 0)  # type: ignore[arg-type]
-    chunk = max(1, min(n_resamples, _CHUNK_ELEMENTS // max(width, 1)))
 
     samples: dict[str, list[np.ndarray]] = {}
     per_class_samples: list[np.ndarray] = []
-    for first in range(0, n_resamples, chunk):
-        counts = resample_counts(n, min(chunk, n_resamples - first), rng).astype(np.float64)
+    for block in resample_count_blocks(n, n_resamples, seed):
+        counts = block.astype(np.float64)
         if has_classes:
             ap = ranked.average_precision(counts)  # type: ignore[union-attr]
             per_class_samples.append(ap)
