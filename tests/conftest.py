@@ -1,18 +1,10 @@
-"""Shared fixtures: paths into the repository and small file writers."""
+"""Shared fixtures."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-CLIP_SUITE = REPO / "metrics" / "regression" / "clip"
-
-
-def clip_cases() -> dict[str, dict]:
-    return json.loads((CLIP_SUITE / "expected.json").read_text(encoding="utf-8"))["cases"]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import CLIP_SUITE, clip_cases
+from tests.golden import CLIP_SUITE, clip_cases
 from seldkit.cli.main import main
 
 PREDS = """clip_id,azimuth,elevation,distance,dog,cat

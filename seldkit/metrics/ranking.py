@@ -22,7 +22,8 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
+from functools import cached_property
+from typing import Any, Callable
 
 import numpy as np
 
@@ -109,37 +110,47 @@ class RankedScores:
         size, positives = self._weighted_segment_counts(weights)
         return self._from_segment_counts(size, positives)
 
-    def _weighted_segment_counts(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @cached_property
+    def _membership(self) -> tuple[Any, Any]:
+        """Sparse [segments, clips] indicator matrices of all members and of positive members."""
         from scipy import sparse
 
-        n_segments = len(self.segment_class)
-        shape = (n_segments, self.n_clips)
+        assert self.member_clip is not None and self.member_segment is not None
+        assert self.member_is_positive is not None and self.segment_class is not None
+        shape = (len(self.segment_class), self.n_clips)
         ones = np.ones(len(self.member_clip))
         membership = sparse.csr_matrix((ones, (self.member_segment, self.member_clip)), shape=shape)
         positive = self.member_is_positive
         positive_membership = sparse.csr_matrix(
             (ones[positive], (self.member_segment[positive], self.member_clip[positive])), shape=shape
         )
-        size = np.asarray(membership @ weights.T).T
-        positives = np.asarray(positive_membership @ weights.T).T
+        return membership, positive_membership
+
+    def _weighted_segment_counts(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted sizes and positives of every segment, [B, S] (C-contiguous)."""
+        membership, positive_membership = self._membership
+        size = np.ascontiguousarray(np.asarray(membership @ weights.T).T)
+        positives = np.ascontiguousarray(np.asarray(positive_membership @ weights.T).T)
         return size, positives
 
     def _from_segment_counts(self, size: np.ndarray, positives: np.ndarray) -> np.ndarray:
-        """AP per class from per-segment (weighted) counts [B, S]."""
-        n_segments = len(self.segment_class)
-        batch = size.shape[0]
+        """AP [B, C] from per-segment (weighted) counts [B, S].
+
+        Running sums walk the contiguous last axis (several times faster than along the first).
+        """
+        assert self.segment_class is not None
+        batch, n_segments = size.shape
         if n_segments == 0:
             return np.full((batch, self.n_classes), np.nan)
-        # Suffix sums within each class: global suffix sum minus the suffix sum from the next class on.
+        # Suffix sums within a class from one global prefix sum: sum(k .. end of class) = P[end] - P[k].
+        # Counts are integers (or integer-weighted), so the differences are exact.
         class_end = np.searchsorted(self.segment_class, self.segment_class, side="right")
-
-        def suffix_within_class(values: np.ndarray) -> np.ndarray:
-            suffix = np.zeros((batch, n_segments + 1))
-            suffix[:, :-1] = np.cumsum(values[:, ::-1], axis=1)[:, ::-1]
-            return suffix[:, :-1] - suffix[:, class_end]
-
-        at_least_all = suffix_within_class(size)
-        at_least_positive = suffix_within_class(positives)
+        at_least = []
+        for values in (size, positives):
+            prefix = np.zeros((batch, n_segments + 1))
+            np.cumsum(values, axis=1, out=prefix[:, 1:])
+            at_least.append(prefix[:, class_end] - prefix[:, :-1])
+        at_least_all, at_least_positive = at_least
         with np.errstate(invalid="ignore", divide="ignore"):
             precision = np.where(at_least_all > 0, at_least_positive / at_least_all, 0.0)
         # Per-class sums over each class's contiguous run of segments.

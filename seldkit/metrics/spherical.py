@@ -41,8 +41,10 @@ def reference_direction_classes(azimuth: np.ndarray, elevation: np.ndarray) -> t
     The mod 180 maps +90° (and anything rounding to ±90°) to class 0, i.e. -90°: a quirk of the published
     label code that the ``reference`` mode keeps.
 
-    >>> reference_direction_classes(np.array([-1.5, 359.5, 2.5]), np.array([89.5, -0.5, 3.5]))
-    (array([358,   0,   2]), array([  0,  90,  94]))
+    >>> azimuth_class, elevation_class = reference_direction_classes(np.array([-1.5, 359.5, 2.5]),
+    ...                                                              np.array([89.5, -0.5, 3.5]))
+    >>> azimuth_class.tolist(), elevation_class.tolist()
+    ([358, 0, 2], [0, 90, 94])
     """
     azimuth_class = np.mod(np.round(np.asarray(azimuth, dtype=np.float64)), 360.0).astype(np.int64)
     elevation_class = np.mod(np.round(np.asarray(elevation, dtype=np.float64)) + 90.0, 180.0).astype(np.int64)

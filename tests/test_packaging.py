@@ -1,0 +1,70 @@
+"""Packaging: the package list is complete, and a built wheel carries the protocols and suites it needs."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.golden import CLIP_SUITE, REPO
+
+
+def declared_packages() -> set[str]:
+    config = configparser.ConfigParser()
+    config.read(REPO / "setup.cfg")
+    return {line.strip() for line in config["options"]["packages"].splitlines() if line.strip()}
+
+
+def test_every_python_package_is_declared():
+    found = {
+        ".".join(path.parent.relative_to(REPO).parts)
+        for path in (REPO / "seldkit").rglob("__init__.py")
+        if "__pycache__" not in path.parts
+    }
+    assert found <= declared_packages(), f"add to setup.cfg [options] packages: {sorted(found - declared_packages())}"
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_runs_in_a_fresh_environment(tmp_path):
+    wheel_dir = tmp_path / "wheel"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation", "-q", "-w", str(wheel_dir)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    (wheel,) = wheel_dir.glob("seldkit-*.whl")
+    venv = tmp_path / "venv"
+    # System site-packages provide numpy, pandas, torch...; seldkit itself comes from the wheel only.
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
+    subprocess.run(
+        [str(bin_dir / "python"), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    workdir = tmp_path / "elsewhere"  # not the repository: nothing may come from the checkout
+    workdir.mkdir()
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(argv, cwd=workdir, env=environment, capture_output=True, text=True, check=False)
+
+    located = run(str(bin_dir / "python"), "-c", "import seldkit.resources as r; print(r.shipped_dir('protocols'))")
+    assert located.returncode == 0, located.stderr
+    assert Path(located.stdout.strip()).is_relative_to(venv), located.stdout
+
+    case = CLIP_SUITE / "cases" / "audioset355_60clips"
+    scored = run(str(bin_dir / "seldkit"), "score", str(case / "preds.csv"), "--ref", str(case / "refs.csv"),
+                 "--protocol", "bat-encoder")
+    assert scored.returncode == 0, scored.stderr
+    assert "protocol bat-encoder" in scored.stdout and "17.07 %" in scored.stdout
+
+    verified = run(str(bin_dir / "seldkit"), "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "36/36" in verified.stdout
