@@ -88,6 +88,11 @@ def _infer_protocol(predictions: Path, references: Path) -> str:
             "folders (DCASE Task 3 output) are not supported by this version of seldkit; "
             "give clip-level CSV files"
         )
+    if {predictions.suffix, references.suffix} & {".json", ".jsonl"}:
+        raise InputError(
+            "JSON answer files (SpatialSoundQA) are not supported by this version of seldkit; "
+            "give clip-level CSV files"
+        )
     return DEFAULT_CLIP_PROTOCOL
 
 

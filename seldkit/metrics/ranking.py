@@ -61,19 +61,23 @@ class RankedScores:
             order = np.argsort(by_class[block], axis=1)  # ascending; ties end up adjacent
             sorted_scores = np.take_along_axis(by_class[block], order, axis=1)
             sorted_positive = np.take_along_axis(positive_by_class[block], order, axis=1)
-            positions = np.arange(n_clips)
+            n_rows = order.shape[0]
             starts_group = np.empty(sorted_scores.shape, dtype=bool)
             starts_group[:, 0] = True
-            starts_group[:, 1:] = sorted_scores[:, 1:] != sorted_scores[:, :-1]
-            # First position of each position's tie group: a running maximum of group starts.
-            group_start = np.maximum.accumulate(np.where(starts_group, positions, 0), axis=1)
-            positives_before = np.cumsum(sorted_positive, axis=1, dtype=np.int64) - sorted_positive
-            n_positive = positives_before[:, -1] + sorted_positive[:, -1]
-            rows, columns = np.nonzero(sorted_positive)
-            start = group_start[rows, columns]
-            at_least_positive = n_positive[rows] - positives_before[rows, start]
+            np.not_equal(sorted_scores[:, 1:], sorted_scores[:, :-1], out=starts_group[:, 1:])
+            # Work on flat (row-major) indices of the sorted block: both lists below are ascending, so the
+            # tie-group start of each positive and the positives before it are binary searches, not scans.
+            flat_positive = np.flatnonzero(sorted_positive)
+            flat_group_start = np.flatnonzero(starts_group)
+            flat_start = flat_group_start[np.searchsorted(flat_group_start, flat_positive, side="right") - 1]
+            rows, start = np.divmod(flat_positive, n_clips)
+            n_positive = np.bincount(rows, minlength=n_rows)
+            row_first_positive = np.concatenate(([0], np.cumsum(n_positive)[:-1]))
+            positives_before = np.searchsorted(flat_positive, flat_start) - row_first_positive[rows]
+            at_least_positive = n_positive[rows] - positives_before
+            start = flat_start - rows * n_clips
             at_least_all = n_clips - start
-            summed = np.bincount(rows, weights=at_least_positive / at_least_all, minlength=order.shape[0])
+            summed = np.bincount(rows, weights=at_least_positive / at_least_all, minlength=n_rows)
             with np.errstate(invalid="ignore", divide="ignore"):
                 ap[block] = np.where(n_positive > 0, summed / n_positive, np.nan)
             if for_weights:
