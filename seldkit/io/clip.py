@@ -29,8 +29,14 @@ class ClipPredictions:
     table: CsvTable
     clip_ids: np.ndarray
     class_ids: tuple[str, ...]
-    scores: np.ndarray  # [n_clips, n_classes] float64; n_classes may be 0
+    # [n_classes, n_clips] float64 (n_classes may be 0): class-major, the layout the per-class ranking sorts
+    scores_by_class: np.ndarray
     spatial: dict[str, np.ndarray]  # the spatial columns present, each [n_clips]
+
+    @property
+    def scores(self) -> np.ndarray:
+        """[n_clips, n_classes] view."""
+        return self.scores_by_class.T
 
 
 @dataclass(frozen=True)
@@ -67,10 +73,12 @@ def read_clip_predictions(path: str | Path) -> ClipPredictions:
     spatial = _validated_spatial(table)
     class_ids = tuple(name for name in table.header if name != CLIP_ID and name not in SPATIAL_COLUMNS)
     if class_ids:
-        scores = np.column_stack([table.numbers[name] for name in class_ids])
+        scores_by_class = np.vstack([table.numbers[name] for name in class_ids])
     else:
-        scores = np.zeros((table.n_rows, 0))
-    return ClipPredictions(table=table, clip_ids=clip_ids, class_ids=class_ids, scores=scores, spatial=spatial)
+        scores_by_class = np.zeros((0, table.n_rows))
+    return ClipPredictions(
+        table=table, clip_ids=clip_ids, class_ids=class_ids, scores_by_class=scores_by_class, spatial=spatial
+    )
 
 
 def read_clip_references(path: str | Path) -> ClipReferences:
@@ -124,7 +132,8 @@ def pair_clips(
     classes, columns = _resolve_classes(predictions, class_ids, protocol_name)
     scores = targets = None
     if classes:
-        scores = np.ascontiguousarray(predictions.scores[order][:, columns])
+        # A Fortran-ordered [n, C] view of a class-major array: the ranking then needs no transpose copy.
+        scores = predictions.scores_by_class[columns][:, order].T
         targets = _target_matrix(references, classes, pred_table.source)
     elif any(references.labels):
         row = next(i for i, labels in enumerate(references.labels, start=1) if labels)

@@ -91,22 +91,24 @@ def read_csv_table(
     text_set = set(text_columns)
     numeric = [name for name in header if name not in text_set]
     frame = _parse_with_pandas(data, header, text_set, numeric, source, row_lines)
-    n_rows = len(frame)
-    table = CsvTable(source=source, header=header, text={}, numbers={}, n_rows=n_rows, row_lines=row_lines)
+    text: dict[str, np.ndarray] = {}
+    numbers: dict[str, np.ndarray] = {}
     for name in header:
         if name in text_set:
-            values = frame[name].to_numpy(dtype=object)
-            table.text[name] = values
-        else:
-            values = frame[name].to_numpy(dtype=np.float64)
-            bad = np.flatnonzero(~np.isfinite(values))
-            if bad.size:
-                row = int(bad[0]) + 1
-                raw = _raw_field(data, table, row, header.index(name))
-                problem = _number_problem(raw) or f"{raw!r} is not a finite number"
-                raise table.error(problem, row=row, column=name)
-            table.numbers[name] = values
-    return table
+            text[name] = frame[name].to_numpy(dtype=object)
+            continue
+        values = frame[name].to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:  # empty fields, and nan/inf that pandas parsed as numbers
+            row = int(bad[0]) + 1
+            raw = _raw_field(data, row, header.index(name))
+            line = int(row_lines[row - 1]) if row_lines is not None else None
+            problem = _number_problem(raw) or f"{raw!r} is not a finite number"
+            raise InputError(problem, file=source, row=row, column=name, line=line)
+        numbers[name] = values
+    return CsvTable(
+        source=source, header=header, text=text, numbers=numbers, n_rows=len(frame), row_lines=row_lines
+    )
 
 
 def _check_utf8(data: bytes, source: str) -> None:
@@ -284,7 +286,7 @@ def _number_problem(value: str) -> str | None:
     return None
 
 
-def _raw_field(data: bytes, table: CsvTable, row: int, column_index: int) -> str:
+def _raw_field(data: bytes, row: int, column_index: int) -> str:
     """The text of one field, for error messages."""
     text = data.decode("utf-8")
     reader = csv.reader(io.StringIO(text, newline=""))
