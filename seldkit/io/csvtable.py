@@ -69,7 +69,7 @@ def read_csv_table(
         raise InputError(f"cannot read file: {exc.strerror or exc}", file=source) from None
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
-    _check_utf8(data, source)
+    check_utf8(data, source)
     if not data.strip():
         raise InputError("file is empty", file=source)
 
@@ -78,14 +78,14 @@ def read_csv_table(
     header = _parse_header(header_bytes.decode("utf-8").rstrip("\r"), source)
     _check_columns(header, required_columns, allowed_columns, source)
     body = b"" if header_end < 0 else data[header_end + 1 :]
-    body = _strip_trailing_blank_lines(body)
+    body = strip_trailing_blank_lines(body)
     if not body:
         raise InputError("the file has a header but no data rows", file=source)
 
     if b'"' in data:
         row_lines = _check_structure_quoted(data.decode("utf-8"), header, source)
     else:
-        _check_structure_plain(body, len(header), source)
+        check_structure_plain(body, len(header), source)
         row_lines = None
 
     text_set = set(text_columns)
@@ -103,7 +103,7 @@ def read_csv_table(
             row = int(bad[0]) + 1
             raw = _raw_field(data, row, header.index(name))
             line = int(row_lines[row - 1]) if row_lines is not None else None
-            problem = _number_problem(raw) or f"{raw!r} is not a finite number"
+            problem = number_problem(raw) or f"{raw!r} is not a finite number"
             raise InputError(problem, file=source, row=row, column=name, line=line)
         numbers[name] = values
     return CsvTable(
@@ -111,7 +111,7 @@ def read_csv_table(
     )
 
 
-def _check_utf8(data: bytes, source: str) -> None:
+def check_utf8(data: bytes, source: str) -> None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -172,43 +172,44 @@ def _check_columns(
                 )
 
 
-def _strip_trailing_blank_lines(body: bytes) -> bytes:
+def strip_trailing_blank_lines(body: bytes) -> bytes:
     end = len(body)
     while end > 0 and body[end - 1 : end] in (b"\n", b"\r", b" ", b"\t"):
         end -= 1
     return body[:end]
 
 
-def _field_count_problem(n_fields: int, n_columns: int, *, last_line: bool) -> str:
+def field_count_problem(n_fields: int, n_columns: int, *, last_line: bool) -> str:
     problem = f"row has {n_fields} field{'s' if n_fields != 1 else ''}, the header has {n_columns}"
     if last_line and n_fields < n_columns:
         problem += " (truncated last line?)"
     return problem
 
 
-def _check_structure_plain(body: bytes, n_columns: int, source: str) -> None:
-    """Field counts of an unquoted body, by counting commas per line with NumPy (fast on large files)."""
+def check_structure_plain(body: bytes, n_columns: int, source: str, *, first_line: int = 2) -> None:
+    """Field counts of an unquoted body, by counting commas per line with NumPy (fast on large files).
+
+    ``first_line`` is the physical line number of the body's first line; data rows count from 1 there.
+    """
     raw = np.frombuffer(body, dtype=np.uint8)
     newlines = np.flatnonzero(raw == _NEWLINE)
     n_lines = newlines.size + 1
-    n_commas = int(np.count_nonzero(raw == _COMMA))
-    # pandas rejects rows with too many fields, so a total that matches means every row is complete,
-    # unless a blank line hides among them: look for those separately.
     starts = np.concatenate(([0], newlines + 1))
     ends = np.concatenate((newlines, [raw.size]))
     lengths = ends - starts
     ends_with_cr = raw[np.maximum(ends - 1, 0)] == ord("\r")
     blank = (lengths == 0) | ((lengths == 1) & ends_with_cr)
-    if n_commas == n_lines * (n_columns - 1) and not blank.any():
-        return
     commas = np.flatnonzero(raw == _COMMA)
     per_line = np.searchsorted(commas, ends) - np.searchsorted(commas, starts)
     bad = np.flatnonzero((per_line != n_columns - 1) | blank)
+    if not bad.size:
+        return
     index = int(bad[0])
+    line = first_line + index
     if blank[index]:
-        raise InputError("blank line inside the data", file=source, row=index + 1)
-    problem = _field_count_problem(int(per_line[index]) + 1, n_columns, last_line=index == n_lines - 1)
-    raise InputError(problem, file=source, row=index + 1)
+        raise InputError("blank line inside the data", file=source, row=index + 1, line=line)
+    problem = field_count_problem(int(per_line[index]) + 1, n_columns, last_line=index == n_lines - 1)
+    raise InputError(problem, file=source, row=index + 1, line=line)
 
 
 def _check_structure_quoted(text: str, header: tuple[str, ...], source: str) -> np.ndarray:
@@ -234,7 +235,7 @@ def _check_structure_quoted(text: str, header: tuple[str, ...], source: str) -> 
         if n_fields == -1:
             raise InputError("blank line inside the data", file=source, row=index + 1, line=lines[index])
         if n_fields != len(header):
-            problem = _field_count_problem(n_fields, len(header), last_line=index == len(rows) - 1)
+            problem = field_count_problem(n_fields, len(header), last_line=index == len(rows) - 1)
             raise InputError(problem, file=source, row=index + 1, line=lines[index])
     return np.asarray(lines, dtype=np.int64)
 
@@ -264,14 +265,14 @@ def _parse_with_pandas(
     frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
     for name in numeric:
         for row_index, value in enumerate(frame[name].to_numpy(dtype=object), start=1):
-            problem = _number_problem(value)
+            problem = number_problem(value)
             if problem is not None:
                 line = int(row_lines[row_index - 1]) if row_lines is not None else None
                 raise InputError(problem, file=source, row=row_index, column=name, line=line)
     raise InputError("could not parse the file as CSV", file=source)
 
 
-def _number_problem(value: str) -> str | None:
+def number_problem(value: str) -> str | None:
     """Why ``value`` is not a finite number, or None if it is one."""
     if value.strip() == "":
         return "missing value"

@@ -1,0 +1,240 @@
+"""DCASE Task 3 label/output files of each challenge year (SPEC §2.2) and the pairing of two folders.
+
+Formats (one row per event and 100 ms frame; the format is recognised from the number of columns):
+
+====  ==========================================================  ===============================================
+year  reference                                                   prediction
+====  ==========================================================  ===============================================
+2022  frame,class,source,azimuth,elevation                         frame,class,track,x,y,z
+2023  frame,class,source,azimuth,elevation[,distance (ignored)]    frame,class,track,x,y,z,distance (ignored)
+2024  frame,class,source,azimuth,elevation,distance (cm)           frame,class,track,x,y,z,distance (m) |
+      (or without distance)                                        frame,class,track,azimuth,elevation,distance (m) |
+                                                                   frame,class,azimuth,elevation
+2025  header + frame,class,source,azimuth,distance,onscreen (cm)   the same
+====  ==========================================================  ===============================================
+
+Cartesian directions become azimuth/elevation with ``atan2`` as the official loaders do; the vector is kept
+for the years whose official metric measures angles between vectors. Distances are stored in metres for
+2023-2024 (references in cm are divided by 100) and in the file unit (cm) for 2025, as the official code does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from seldkit.errors import InputError
+from seldkit.io.numeric_csv import NumericTable, read_numeric_csv
+
+N_CLASSES = 13
+YEARS = (2022, 2023, 2024, 2025)
+
+_POLAR = ("frame", "class", "source", "azimuth", "elevation")
+_REFERENCE_LAYOUTS: dict[int, dict[int, tuple[str, ...]]] = {
+    2022: {5: _POLAR},
+    2023: {5: _POLAR, 6: (*_POLAR, "distance")},
+    2024: {6: (*_POLAR, "distance"), 5: _POLAR},
+    2025: {6: ("frame", "class", "source", "azimuth", "distance", "onscreen")},
+}
+_PREDICTION_LAYOUTS: dict[int, dict[int, tuple[str, ...]]] = {
+    2022: {6: ("frame", "class", "track", "x", "y", "z")},
+    2023: {7: ("frame", "class", "track", "x", "y", "z", "distance")},
+    2024: {
+        7: ("frame", "class", "track", "x", "y", "z", "distance"),
+        6: ("frame", "class", "track", "azimuth", "elevation", "distance"),
+        4: ("frame", "class", "azimuth", "elevation"),
+    },
+    2025: {6: ("frame", "class", "source", "azimuth", "distance", "onscreen")},
+}
+# Divide a file's distance column by this to get the unit the year's metric uses (cm -> m, as the official
+# loader does it: a division, which rounds differently from a multiplication by 0.01).
+_DISTANCE_DIVISOR = {("reference", 2024): 100.0}
+# Columns the metric of the year ignores (read and validated, then dropped).
+_IGNORED = {2022: {"distance"}, 2023: {"distance"}}
+_DEGREES_BY_CONSTANT = {2024}  # x * (180 / pi); earlier loaders compute (x * 180) / pi
+_INTEGER_COLUMNS = ("frame", "class", "source", "track", "onscreen")
+
+
+@dataclass(frozen=True)
+class DcaseEvents:
+    """The events of one file, in file row order."""
+
+    source: str
+    frame: np.ndarray  # int64
+    class_index: np.ndarray  # int64
+    track: np.ndarray  # int64 (0 where the format has none)
+    azimuth: np.ndarray  # degrees
+    elevation: np.ndarray  # degrees (0 for the stereo format of 2025)
+    vector: np.ndarray | None  # [n, 3] Cartesian direction as written (Cartesian formats only)
+    distance: np.ndarray | None  # metres (2023-2024) or file unit (2025); None if the file has none
+    onscreen: np.ndarray | None  # 0/1 (2025)
+
+    @property
+    def n_events(self) -> int:
+        return int(self.frame.size)
+
+    def subset(self, keep: np.ndarray) -> DcaseEvents:
+        """The events where ``keep`` is true, order kept."""
+
+        def pick(values: np.ndarray | None) -> np.ndarray | None:
+            return None if values is None else values[keep]
+
+        return DcaseEvents(
+            source=self.source,
+            frame=self.frame[keep],
+            class_index=self.class_index[keep],
+            track=self.track[keep],
+            azimuth=self.azimuth[keep],
+            elevation=self.elevation[keep],
+            vector=pick(self.vector),
+            distance=pick(self.distance),
+            onscreen=pick(self.onscreen),
+        )
+
+
+def read_dcase_file(path: str | Path, *, year: int, role: str, compat: bool = False) -> DcaseEvents:
+    """Read one reference (``role="reference"``) or prediction file of challenge ``year``.
+
+    Strict by default: every row must have the year's column count, integers where integers belong, class
+    indices in 0..12, elevations in [-90, 90], non-negative distances, onscreen flags 0/1. ``compat=True``
+    reproduces the official loaders instead: out-of-range classes are kept (the metric ignores them), the 2022
+    loader's silent drop of lines with another column count, and the 2025 loader's unconditional skip of the
+    first line.
+    """
+    if year not in YEARS:
+        raise InputError(f"unknown DCASE year {year} (known: {', '.join(map(str, YEARS))})")
+    layouts = (_REFERENCE_LAYOUTS if role == "reference" else _PREDICTION_LAYOUTS)[year]
+    if year == 2025:
+        header = "skip-first-line" if compat else "required"
+    else:
+        header = "none"
+    try:
+        table = read_numeric_csv(path, layouts=layouts, header=header, integer_columns=_INTEGER_COLUMNS)
+    except InputError as error:
+        if compat and year == 2022 and "fields; this format has" in error.problem:
+            return _empty(str(path), has_distance=False, stereo=False)  # the 2022 loader skips such lines
+        raise
+    return _events(table, year=year, role=role, compat=compat)
+
+
+def _empty(source: str, *, has_distance: bool, stereo: bool) -> DcaseEvents:
+    empty_int = np.zeros(0, dtype=np.int64)
+    empty = np.zeros(0)
+    return DcaseEvents(
+        source=source,
+        frame=empty_int,
+        class_index=empty_int,
+        track=empty_int,
+        azimuth=empty,
+        elevation=empty,
+        vector=None,
+        distance=empty if has_distance else None,
+        onscreen=empty_int if stereo else None,
+    )
+
+
+def _events(table: NumericTable, *, year: int, role: str, compat: bool) -> DcaseEvents:
+    names = table.names
+    n = table.n_rows
+    if not names:  # empty file, several possible layouts
+        return _empty(table.source, has_distance=year in (2024, 2025) and role == "reference", stereo=year == 2025)
+    frame = table.column("frame").astype(np.int64)
+    _check_range(table, "frame", frame, low=0)
+    class_index = table.column("class").astype(np.int64)
+    if not compat:
+        _check_range(table, "class", class_index, low=0, high=N_CLASSES - 1)
+    track_name = "source" if "source" in names else "track" if "track" in names else None
+    track = table.column(track_name).astype(np.int64) if track_name else np.zeros(n, dtype=np.int64)
+
+    vector = None
+    if "x" in names:
+        vector = table.values[:, [names.index("x"), names.index("y"), names.index("z")]]
+        x, y, z = vector.T
+        azimuth, elevation = np.arctan2(y, x), np.arctan2(z, np.sqrt(x**2 + y**2))
+        # Radians to degrees the way each year's loader does it; the last bits matter near 0 degrees error.
+        if year in _DEGREES_BY_CONSTANT:
+            azimuth, elevation = np.rad2deg(azimuth), np.rad2deg(elevation)
+        else:
+            azimuth, elevation = azimuth * 180 / np.pi, elevation * 180 / np.pi
+    else:
+        azimuth = table.column("azimuth").copy()
+        elevation = table.column("elevation").copy() if "elevation" in names else np.zeros(n)
+        if "elevation" in names:
+            _check_range(table, "elevation", elevation, low=-90, high=90)
+
+    distance = None
+    if "distance" in names and "distance" not in _IGNORED.get(year, set()):
+        distance = table.column("distance") / _DISTANCE_DIVISOR.get((role, year), 1.0)
+        _check_range(table, "distance", distance, low=0)
+    onscreen = None
+    if "onscreen" in names:
+        onscreen = table.column("onscreen").astype(np.int64)
+        _check_range(table, "onscreen", onscreen, low=0, high=1)
+    return DcaseEvents(
+        source=table.source,
+        frame=frame,
+        class_index=class_index,
+        track=track,
+        azimuth=azimuth,
+        elevation=elevation,
+        vector=vector,
+        distance=distance,
+        onscreen=onscreen,
+    )
+
+
+def _check_range(table: NumericTable, name: str, values: np.ndarray, *, low: float, high: float | None = None) -> None:
+    bad = np.flatnonzero((values < low) | ((values > high) if high is not None else False))
+    if bad.size:
+        allowed = f"{low:g}..{high:g}" if high is not None else f">= {low:g}"
+        raise table.error(f"{values[bad[0]]:g} is out of range ({allowed})", row=int(bad[0]) + 1, column=name)
+
+
+@dataclass(frozen=True)
+class FilePair:
+    """A recording: its reference file and its prediction file (None if the prediction is missing)."""
+
+    name: str
+    reference: Path
+    prediction: Path | None
+
+
+def pair_folders(predictions: Path, references: Path) -> tuple[list[FilePair], list[str]]:
+    """Pair prediction and reference CSV files by file name.
+
+    References may sit directly in ``references`` or in split subfolders (the DCASE ``metadata_dev/dev-test-*``
+    layout). Where there are split subfolders, only the splits holding the reference of at least one prediction
+    are evaluated (scoring dev-test predictions against all of ``metadata_dev`` must not count dev-train as
+    misses). Returns the pairs in name order and notes for the user. A prediction without reference is an
+    error; a reference without prediction is returned with ``prediction=None``.
+    """
+    for folder, role in ((predictions, "prediction"), (references, "reference")):
+        if not folder.is_dir():
+            raise InputError(f"{role} folder not found", file=str(folder))
+    predicted = {path.name: path for path in sorted(predictions.glob("*.csv"))}
+    if not predicted:
+        raise InputError("no .csv prediction files in this folder", file=str(predictions))
+    by_split: dict[str, dict[str, Path]] = {}
+    for path in sorted(references.glob("*.csv")):
+        by_split.setdefault("", {})[path.name] = path
+    for path in sorted(references.glob("*/*.csv")):
+        by_split.setdefault(path.parent.name, {})[path.name] = path
+
+    notes: list[str] = []
+    used_splits = [split for split, files in by_split.items() if set(files) & set(predicted)]
+    skipped = sorted(split for split in by_split if split not in used_splits and split)
+    if skipped:
+        notes.append(f"reference splits without any prediction not evaluated: {', '.join(skipped)}")
+    reference_files: dict[str, Path] = {}
+    for split in used_splits:
+        for name, path in by_split[split].items():
+            if name in reference_files:
+                raise InputError(f"two reference files named {name!r}", file=str(path))
+            reference_files[name] = path
+    for name, path in predicted.items():
+        if name not in reference_files:
+            raise InputError(f"prediction file has no reference file named {name!r} in {references}", file=str(path))
+    pairs = [FilePair(name, reference_files[name], predicted.get(name)) for name in sorted(reference_files)]
+    return pairs, notes

@@ -1,0 +1,123 @@
+"""Strict reading of small all-numeric CSV files (DCASE Task 3 label and output files).
+
+The column layout is recognised from the number of fields (the DCASE formats differ by column count), an
+optional header line is checked against the expected names, and every value must be a finite number; integer
+columns must hold integers. Parsing is one NumPy conversion of all fields, so many files read fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from seldkit.errors import InputError
+from seldkit.io.csvtable import check_structure_plain, check_utf8, number_problem, strip_trailing_blank_lines
+
+HeaderRule = Literal["none", "required", "skip-first-line"]
+
+
+@dataclass(frozen=True)
+class NumericTable:
+    """Rows of one file: ``values[i, j]`` is column ``names[j]`` of data row ``i + 1``."""
+
+    source: str
+    names: tuple[str, ...]
+    values: np.ndarray  # [n_rows, n_columns] float64
+    first_line: int  # physical line of data row 1
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.values.shape[0])
+
+    def column(self, name: str) -> np.ndarray:
+        return self.values[:, self.names.index(name)]
+
+    def error(self, problem: str, *, row: int, column: str | None = None) -> InputError:
+        return InputError(problem, file=self.source, row=row, column=column, line=self.first_line + row - 1)
+
+
+def read_numeric_csv(
+    path: str | Path,
+    *,
+    layouts: Mapping[int, tuple[str, ...]],
+    header: HeaderRule = "none",
+    integer_columns: Collection[str] = (),
+) -> NumericTable:
+    """Read ``path``; ``layouts`` maps each accepted field count to its column names.
+
+    ``header``: ``"none"`` (every line is data), ``"required"`` (the first line must be the names of the
+    layout), ``"skip-first-line"`` (drop the first line unread, whatever it holds). An empty file, or one with
+    only a header, gives zero rows with the names of the single layout (or no names if there are several).
+    """
+    source = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", file=source) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    check_utf8(data, source)
+    first_line = 1
+    header_names: list[str] | None = None
+    if header != "none":
+        end = data.find(b"\n")
+        first = data if end < 0 else data[:end]
+        data = b"" if end < 0 else data[end + 1 :]
+        first_line = 2
+        if header == "required":
+            header_names = [field.strip() for field in first.decode("utf-8").rstrip("\r").split(",")]
+    body = strip_trailing_blank_lines(data.replace(b"\r\n", b"\n"))
+    default_names = next(iter(layouts.values())) if len(layouts) == 1 else ()
+
+    if header_names is not None and header_names != [""]:
+        names = layouts.get(len(header_names))
+        if names is None or tuple(header_names) != names:
+            expected = " or ".join(",".join(option) for option in layouts.values())
+            raise InputError(f"header {','.join(header_names)!r} is not {expected!r}", file=source, row=0)
+    if not body:
+        return NumericTable(source, default_names, np.zeros((0, len(default_names))), first_line)
+
+    first_row_end = body.find(b"\n")
+    n_fields = (body if first_row_end < 0 else body[:first_row_end]).count(b",") + 1
+    names = layouts.get(n_fields)
+    if names is None:
+        accepted = ", ".join(str(count) for count in sorted(layouts))
+        raise InputError(
+            f"row has {n_fields} fields; this format has {accepted}", file=source, row=1, line=first_line
+        )
+    if header_names is not None and len(header_names) != n_fields:
+        raise InputError(f"row has {n_fields} fields, the header has {len(header_names)}", file=source, row=1, line=first_line)
+    check_structure_plain(body, n_fields, source, first_line=first_line)
+
+    fields = np.array(body.replace(b"\n", b",").split(b","))
+    try:
+        values = fields.astype(np.float64)
+    except ValueError:
+        values = None
+    table = NumericTable(source, names, np.zeros((0, n_fields)), first_line)
+    if values is None or not np.isfinite(values).all():
+        _raise_first_bad_value(table, fields, n_fields)
+    values = values.reshape(-1, n_fields)
+    table = NumericTable(source, names, values, first_line)
+    for name in integer_columns:
+        if name in names:
+            column = table.column(name)
+            bad = np.flatnonzero(column != np.round(column))
+            if bad.size:
+                row = int(bad[0]) + 1
+                raise table.error(f"{column[bad[0]]:g} is not an integer", row=row, column=name)
+    return table
+
+
+def _raise_first_bad_value(table: NumericTable, fields: np.ndarray, n_fields: int) -> None:
+    for index, raw in enumerate(fields):
+        text = raw.decode("utf-8")
+        problem = number_problem(text)
+        if problem is not None:
+            row, column = divmod(index, n_fields)
+            raise table.error(problem, row=row + 1, column=table.names[column])
+    raise InputError("could not parse the numbers of this file", file=table.source)

@@ -1,0 +1,261 @@
+"""The official SELD accumulators (TP, FP, FN, S, D, I, ...), per file and class, from a frame matching.
+
+Two accumulation rules exist:
+
+* frame level (2024, 2025): every (frame, class) is scored on its own; each matched pair is a
+  location-aware TP unless its error exceeds the thresholds (then FP_spatial); unmatched predictions are FP,
+  unmatched references FN.
+* segment level (2022, 2023, and a 2024 option): frames are pooled into 1 s blocks. Inside a block and
+  class, matched errors are grouped by the reference's *row position* within its frame and averaged; each
+  group is one DE_TP, and a TP if its average is within the threshold, else FP_spatial. The per-frame maximum
+  instance counts decide extra FP/FN; a class active on both sides but never in the same frame adds FN equal
+  to the number of predicted instances (as the official code does).
+
+Counts are kept per file so that leave-one-file-out (jackknife) estimates are differences of sums.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from seldkit.metrics.dcase.matching import EventSet, FrameMatching
+
+COUNT_NAMES = ("TP", "FP", "FP_spatial", "FN", "Nref", "DE_TP", "DE_FP", "DE_FN")
+EPS = float(np.finfo(np.float64).eps)
+
+
+@dataclass
+class SeldCounters:
+    """Per-file accumulators: class counts and error sums [n_files, n_classes]; S, D, I [n_files]."""
+
+    counts: dict[str, np.ndarray]
+    sums: dict[str, np.ndarray]
+    substitutions: np.ndarray
+    deletions: np.ndarray
+    insertions: np.ndarray
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n_files(self) -> int:
+        return int(self.substitutions.size)
+
+    def total(self, keep: np.ndarray | None = None) -> TotalCounters:
+        """Counters summed over the files where ``keep`` is true (all files by default)."""
+        mask = np.ones(self.n_files, dtype=bool) if keep is None else keep
+        return TotalCounters(
+            counts={name: values[mask].sum(axis=0) for name, values in self.counts.items()},
+            sums={name: values[mask].sum(axis=0) for name, values in self.sums.items()},
+            S=float(self.substitutions[mask].sum()),
+            D=float(self.deletions[mask].sum()),
+            I=float(self.insertions[mask].sum()),
+            thresholds=self.thresholds,
+        )
+
+
+@dataclass(frozen=True)
+class TotalCounters:
+    counts: dict[str, np.ndarray]  # [n_classes]
+    sums: dict[str, np.ndarray]  # [n_classes]
+    S: float
+    D: float
+    I: float  # noqa: E741 - the official name
+    thresholds: dict[str, float]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.counts[name] if name in self.counts else self.sums[name]
+
+    def as_json(self) -> dict[str, object]:
+        """In the layout of the golden ``counters`` objects."""
+        document: dict[str, object] = {name: values.tolist() for name, values in {**self.counts, **self.sums}.items()}
+        document.update(S=self.S, D=self.D, I=self.I)
+        document.update({name: (value if np.isfinite(value) else "inf") for name, value in self.thresholds.items()})
+        return document
+
+
+def _per_file_class(index_file: np.ndarray, index_class: np.ndarray, weights: np.ndarray, n_files: int, n_classes: int) -> np.ndarray:
+    flat = np.bincount(index_file * n_classes + index_class, weights=weights, minlength=n_files * n_classes)
+    return flat.reshape(n_files, n_classes).astype(np.float64)
+
+
+def _error_counts(
+    key_file: np.ndarray, key_unit: np.ndarray, loc_fp: np.ndarray, loc_fn: np.ndarray, n_files: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """S, D, I per file from per-group false positive/negative counts, pooled per scoring unit (frame or block)."""
+    unit_key = key_file * (int(key_unit.max(initial=0)) + 1) + key_unit
+    units, inverse = np.unique(unit_key, return_inverse=True)
+    fp = np.bincount(inverse, weights=loc_fp, minlength=units.size)
+    fn = np.bincount(inverse, weights=loc_fn, minlength=units.size)
+    unit_file = units // (int(key_unit.max(initial=0)) + 1)
+    substitutions = np.bincount(unit_file, weights=np.minimum(fp, fn), minlength=n_files)
+    deletions = np.bincount(unit_file, weights=np.maximum(0.0, fn - fp), minlength=n_files)
+    insertions = np.bincount(unit_file, weights=np.maximum(0.0, fp - fn), minlength=n_files)
+    return substitutions, deletions, insertions
+
+
+@dataclass(frozen=True)
+class PairErrors:
+    """Per matched pair: angular error and, where scored, distance errors and onscreen agreement."""
+
+    angle: np.ndarray
+    distance: np.ndarray | None = None  # |d_ref - d_pred|
+    relative_distance: np.ndarray | None = None
+    onscreen_correct: np.ndarray | None = None
+
+
+def frame_level_counters(
+    matching: FrameMatching,
+    errors: PairErrors,
+    *,
+    n_files: int,
+    n_classes: int,
+    doa_threshold: float,
+    relative_distance_threshold: float | None,
+    distance_threshold: float | None,
+    require_onscreen: bool,
+    count_id_switches: bool = False,
+    count_error_rate: bool = True,
+) -> SeldCounters:
+    """Accumulate the frame-level counters (2024 / 2025 rules)."""
+    is_tp = errors.angle <= doa_threshold
+    if relative_distance_threshold is not None and errors.relative_distance is not None:
+        is_tp &= errors.relative_distance <= relative_distance_threshold
+    if distance_threshold is not None and errors.distance is not None:
+        is_tp &= errors.distance <= distance_threshold
+    if require_onscreen and errors.onscreen_correct is not None:
+        is_tp &= errors.onscreen_correct
+
+    n_groups = matching.n_groups
+    matched = np.bincount(matching.pair_group, minlength=n_groups).astype(np.float64)
+    tp = np.bincount(matching.pair_group, weights=is_tp, minlength=n_groups)
+    fp = matching.n_pred - matched
+    fn = matching.n_ref - matched
+    spatial_fp = matched - tp
+
+    group_file, group_class = matching.group_file, matching.group_class
+    per = lambda weights: _per_file_class(group_file, group_class, weights, n_files, n_classes)  # noqa: E731
+    counts = {
+        "TP": per(tp),
+        "FP": per(fp),
+        "FP_spatial": per(spatial_fp),
+        "FN": per(fn),
+        "Nref": per(matching.n_ref.astype(np.float64)),
+        "DE_TP": per(matched),
+        "DE_FP": per(fp),
+        "DE_FN": per(fn),
+    }
+    pair_file = group_file[matching.pair_group]
+    pair_class = group_class[matching.pair_group]
+    pair_sum = lambda values: _per_file_class(pair_file, pair_class, values, n_files, n_classes)  # noqa: E731
+    sums = {"total_AngE": pair_sum(errors.angle)}
+    # The official accumulators exist (zero) also when distance is not evaluated.
+    scored_distance = relative_distance_threshold is not None and errors.distance is not None
+    no_pairs = np.zeros(errors.angle.size)
+    sums["total_DistE"] = pair_sum(errors.distance if scored_distance else no_pairs)
+    sums["total_RelDistE"] = pair_sum(errors.relative_distance if scored_distance else no_pairs)
+    if errors.onscreen_correct is not None:
+        sums["total_OnscreenCorrect"] = pair_sum(errors.onscreen_correct.astype(np.float64))
+    if count_id_switches:
+        counts["idss"] = _id_switches(matching, n_files, n_classes)
+    if count_error_rate:
+        s, d, i = _error_counts(group_file, matching.group_frame, fp + spatial_fp, fn, n_files)
+    else:  # 2025 has no error rate; its accumulators stay 0
+        s = d = i = np.zeros(n_files)
+    return SeldCounters(counts=counts, sums=sums, substitutions=s, deletions=d, insertions=i)
+
+
+def _id_switches(matching: FrameMatching, n_files: int, n_classes: int) -> np.ndarray:
+    """Identity switches (the 2024 counter ``idss``), per file and class.
+
+    A matched reference track counts a switch when, in the previous frame in which its class had matched
+    pairs, the same reference track was matched to a different predicted track id.
+    """
+    pair_group = matching.pair_group
+    if pair_group.size == 0:
+        return np.zeros((n_files, n_classes))
+    pair_class = matching.group_class[pair_group]
+    reference_id = matching.ref_track_id[matching.pair_ref]
+    predicted_id = matching.pred_track_id[matching.pair_pred]
+    # Groups holding pairs, in time order; the previous one of the same class for each.
+    matched_groups = np.unique(pair_group)
+    group_class = matching.group_class[matched_groups]
+    by_class = np.lexsort((matched_groups, group_class))
+    previous = np.full(matched_groups.size, -1)
+    same_class = group_class[by_class][1:] == group_class[by_class][:-1]
+    previous[by_class[1:][same_class]] = matched_groups[by_class[:-1][same_class]]
+    previous_group = previous[np.searchsorted(matched_groups, pair_group)]
+    # Look up (previous group, reference id) among all pairs.
+    id_span = int(np.abs(reference_id).max()) * 2 + 2
+    pair_key = pair_group * id_span + reference_id + id_span // 2
+    key_order = np.argsort(pair_key, kind="stable")
+    wanted = previous_group * id_span + reference_id + id_span // 2
+    position = np.clip(np.searchsorted(pair_key[key_order], wanted), 0, pair_key.size - 1)
+    found = (previous_group >= 0) & (pair_key[key_order][position] == wanted)
+    switched = found & (predicted_id[key_order][position] != predicted_id)
+    pair_file = matching.group_file[pair_group]
+    return _per_file_class(pair_file[switched], pair_class[switched], np.ones(int(switched.sum())), n_files, n_classes)
+
+
+def segment_level_counters(
+    matching: FrameMatching,
+    *,
+    n_files: int,
+    n_classes: int,
+    doa_threshold: float,
+    frames_per_block: int = 10,
+) -> SeldCounters:
+    """Accumulate the 1 s block counters (2022 / 2023 rule)."""
+    block = matching.group_frame // frames_per_block
+    n_blocks = int(block.max(initial=0)) + 1
+    block_key = (matching.group_file * n_blocks + block) * n_classes + matching.group_class
+    blocks, group_block = np.unique(block_key, return_inverse=True)
+    n_block_keys = blocks.size
+    # Instances per block and class: the largest per-frame count.
+    gt_instances = np.zeros(n_block_keys)
+    pred_instances = np.zeros(n_block_keys)
+    np.maximum.at(gt_instances, group_block, matching.n_ref)
+    np.maximum.at(pred_instances, group_block, matching.n_pred)
+
+    # Matched errors grouped by (block, class, reference row position in its frame) and averaged.
+    pair_block = group_block[matching.pair_group]
+    track_key = pair_block * (int(matching.ref_rank.max(initial=0)) + 1) + matching.ref_rank[matching.pair_ref]
+    tracks, track_inverse = np.unique(track_key, return_inverse=True)
+    track_sum = np.bincount(track_inverse, weights=matching.pair_cost, minlength=tracks.size)
+    track_count = np.bincount(track_inverse, minlength=tracks.size)
+    track_mean = track_sum / track_count
+    track_block = tracks // (int(matching.ref_rank.max(initial=0)) + 1)
+    n_tracks = np.bincount(track_block, minlength=n_block_keys).astype(np.float64)
+    tp = np.bincount(track_block, weights=track_mean <= doa_threshold, minlength=n_block_keys)
+    error_sum = np.bincount(track_block, weights=track_mean, minlength=n_block_keys)
+    spatial_fp = n_tracks - tp
+
+    has_gt, has_pred = gt_instances > 0, pred_instances > 0
+    both = has_gt & has_pred
+    matched = both & (n_tracks > 0)
+    unaligned = both & (n_tracks == 0)  # active on both sides, never in the same frame
+    surplus = pred_instances - gt_instances
+    fp = np.where(matched, np.maximum(surplus, 0), 0) + np.where(has_pred & ~has_gt, pred_instances, 0)
+    fn = (
+        np.where(matched, np.maximum(-surplus, 0), 0)
+        + np.where(unaligned, pred_instances, 0)  # sic: the official code adds the predicted count
+        + np.where(has_gt & ~has_pred, gt_instances, 0)
+    )
+
+    block_file = blocks // n_classes // n_blocks
+    block_class = blocks % n_classes
+    per = lambda weights: _per_file_class(block_file, block_class, weights, n_files, n_classes)  # noqa: E731
+    counts = {
+        "TP": per(tp),
+        "FP": per(fp),
+        "FP_spatial": per(spatial_fp),
+        "FN": per(fn),
+        "Nref": per(gt_instances),
+        "DE_TP": per(n_tracks),
+        "DE_FP": per(fp),
+        "DE_FN": per(fn),
+    }
+    sums = {"total_DE": per(error_sum)}
+    block_index = (blocks // n_classes) % n_blocks
+    s, d, i = _error_counts(block_file, block_index, fp + spatial_fp, fn, n_files)
+    return SeldCounters(counts=counts, sums=sums, substitutions=s, deletions=d, insertions=i)

@@ -1,0 +1,210 @@
+"""Scoring a set of recordings under one year's metric configuration, with optional jackknife intervals."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from seldkit.errors import InputError
+from seldkit.io.dcase import N_CLASSES, DcaseEvents
+from seldkit.metrics.dcase.counters import (
+    EPS,
+    PairErrors,
+    SeldCounters,
+    TotalCounters,
+    frame_level_counters,
+    segment_level_counters,
+)
+from seldkit.metrics.dcase.geometry import (
+    folded_azimuth_error_deg,
+    polar_to_vector,
+    spherical_error_deg,
+    vector_error_deg,
+)
+from seldkit.metrics.dcase.matching import EventSet, match_frames
+from seldkit.metrics.dcase.scores import compute_scores
+from seldkit.metrics.dcase.years import YEAR_RULES, MetricConfig
+
+FRAMES_PER_BLOCK = 10  # 1 s of 100 ms label frames
+
+
+@dataclass(frozen=True)
+class DcaseScore:
+    """Metrics of one configuration over a set of recordings."""
+
+    year: int
+    config: MetricConfig
+    metrics: dict[str, float]
+    classwise: dict[str, np.ndarray] | None
+    counters: SeldCounters  # per file, for jackknife and inspection
+    n_files: int
+
+    @property
+    def totals(self) -> TotalCounters:
+        return self.counters.total()
+
+
+@dataclass(frozen=True)
+class JackknifeIntervals:
+    """Leave-one-recording-out intervals: ``bounds[name] = (low, high)``, class-wise ``[C, 2]`` arrays."""
+
+    level: float
+    bounds: dict[str, tuple[float, float]]
+    classwise: dict[str, np.ndarray] | None
+
+
+def evaluation_limit(reference: DcaseEvents, config: MetricConfig) -> int:
+    """First frame past the official evaluation window of a recording.
+
+    With F the largest reference frame index: frame level scores frames [0, F) — the last annotated frame is
+    never scored —, segment level scores the 1 s blocks [0, ceil(F / 10)). A reference without events has an
+    empty window.
+    """
+    if reference.n_events == 0:
+        return 0
+    last = int(reference.frame.max())
+    if config.level == "segment":
+        return FRAMES_PER_BLOCK * math.ceil(last / FRAMES_PER_BLOCK)
+    return last
+
+
+def score_recordings(
+    references: Sequence[DcaseEvents],
+    predictions: Sequence[DcaseEvents],
+    *,
+    year: int,
+    config: MetricConfig | str | None = None,
+    n_classes: int = N_CLASSES,
+) -> DcaseScore:
+    """Score recordings (reference i paired with prediction i) under ``config`` of ``year`` (default: the
+    challenge configuration). Counts are pooled over recordings before averaging, as the official code does."""
+    rules = YEAR_RULES[year]
+    if config is None:
+        config = rules.challenge_config
+    elif isinstance(config, str):
+        config = rules.config(config)
+    if len(references) != len(predictions):
+        raise ValueError("references and predictions must pair up")
+    limits = [evaluation_limit(reference, config) for reference in references]
+    reference_set = EventSet.from_files(references, limits, n_classes=n_classes)
+    prediction_set = EventSet.from_files(predictions, limits, n_classes=n_classes)
+    if config.evaluate_distance:
+        _require_distances(references, predictions, config, year)
+
+    cost = _cost_function(config, reference_set, prediction_set)
+    matching = match_frames(reference_set, prediction_set, cost, n_classes=n_classes)
+    n_files = len(references)
+    if config.level == "segment":
+        counters = segment_level_counters(
+            matching, n_files=n_files, n_classes=n_classes, doa_threshold=config.doa_threshold
+        )
+    else:
+        errors = _pair_errors(config, reference_set, prediction_set, matching.pair_ref, matching.pair_pred, matching.pair_cost)
+        counters = frame_level_counters(
+            matching,
+            errors,
+            n_files=n_files,
+            n_classes=n_classes,
+            doa_threshold=config.doa_threshold,
+            relative_distance_threshold=config.relative_distance_threshold if config.evaluate_distance else None,
+            distance_threshold=config.distance_threshold if config.evaluate_distance else None,
+            require_onscreen=config.require_onscreen,
+            count_id_switches=year == 2024,
+            count_error_rate=config.kind != "stereo",
+        )
+    counters.thresholds = config.thresholds()
+    metrics, classwise = compute_scores(counters.total(), kind=config.kind, average=config.average)
+    return DcaseScore(year, config, metrics, classwise, counters, n_files)
+
+
+def jackknife(score: DcaseScore, *, level: float = 0.95) -> JackknifeIntervals:
+    r"""Leave-one-recording-out jackknife intervals, computed as the official code does.
+
+    With :math:`\theta` the full-set value and :math:`\theta_{(i)}` the value without recording i (n of them):
+    bias :math:`b = (n-1)(\bar\theta_{(\cdot)} - \theta)`, standard error
+    :math:`s = \sqrt{(n-1)\,\overline{(\theta_{(i)} - \bar\theta_{(\cdot)})^2}}`, and the interval
+    :math:`\theta - b \pm t_{1-\alpha/2,\,n-1}\, s`. The point value seldkit reports stays :math:`\theta` (the
+    official 2022-2024 code returns the last leave-one-out value instead).
+    """
+    from scipy import stats
+
+    n = score.n_files
+    if n < 2:
+        raise InputError("jackknife intervals need at least two recordings")
+    names = list(score.metrics)
+    partial_scalars = np.empty((n, len(names)))
+    partial_classwise: dict[str, list[np.ndarray]] = {}
+    for left_out in range(n):
+        keep = np.ones(n, dtype=bool)
+        keep[left_out] = False
+        metrics, classwise = compute_scores(
+            score.counters.total(keep), kind=score.config.kind, average=score.config.average
+        )
+        partial_scalars[left_out] = [metrics[name] for name in names]
+        for name, values in (classwise or {}).items():
+            partial_classwise.setdefault(name, []).append(values)
+    t_value = stats.t.ppf(1 - (1 - level) / 2, n - 1)
+
+    def interval(full: np.ndarray, partial: np.ndarray) -> np.ndarray:
+        mean = partial.mean(axis=0)
+        bias = (n - 1) * (mean - full)
+        spread = np.sqrt((n - 1) * np.mean((partial - mean) ** 2, axis=0))
+        estimate = full - bias
+        return np.stack([estimate - t_value * spread, estimate + t_value * spread], axis=-1)
+
+    full_scalars = np.array([score.metrics[name] for name in names])
+    scalar_bounds = interval(full_scalars, partial_scalars)
+    bounds = {name: (float(low), float(high)) for name, (low, high) in zip(names, scalar_bounds)}
+    classwise_bounds = None
+    if score.classwise is not None:
+        classwise_bounds = {
+            name: interval(score.classwise[name], np.stack(partial_classwise[name])) for name in score.classwise
+        }
+    return JackknifeIntervals(level=level, bounds=bounds, classwise=classwise_bounds)
+
+
+def _require_distances(
+    references: Sequence[DcaseEvents], predictions: Sequence[DcaseEvents], config: MetricConfig, year: int
+) -> None:
+    for side, events_list in (("reference", references), ("prediction", predictions)):
+        for events in events_list:
+            if events.distance is None and events.n_events:
+                raise InputError(
+                    f"this {side} file has no distance column, which the {year} configuration "
+                    f"{config.name!r} needs (choose a configuration without distance)",
+                    file=events.source,
+                )
+
+
+def _cost_function(config: MetricConfig, reference: EventSet, prediction: EventSet):
+    if config.angle == "spherical":
+        return lambda r, p: spherical_error_deg(
+            reference.azimuth[r], reference.elevation[r], prediction.azimuth[p], prediction.elevation[p]
+        )
+    if config.angle == "vector":
+        # The official 2024 loader turns Cartesian predictions into azimuth/elevation and every direction back
+        # into a unit vector, so a prediction's vector length never matters.
+        reference_vectors = polar_to_vector(reference.azimuth, reference.elevation)
+        prediction_vectors = polar_to_vector(prediction.azimuth, prediction.elevation)
+        return lambda r, p: vector_error_deg(reference_vectors[r], prediction_vectors[p])
+    return lambda r, p: folded_azimuth_error_deg(reference.azimuth[r], prediction.azimuth[p])
+
+
+def _pair_errors(
+    config: MetricConfig,
+    reference: EventSet,
+    prediction: EventSet,
+    pair_ref: np.ndarray,
+    pair_pred: np.ndarray,
+    angle: np.ndarray,
+) -> PairErrors:
+    distance = relative = onscreen = None
+    if reference.distance is not None and prediction.distance is not None:
+        distance = np.abs(reference.distance[pair_ref] - prediction.distance[pair_pred])
+        relative = distance / (reference.distance[pair_ref] + EPS)
+    if reference.onscreen is not None and prediction.onscreen is not None:
+        onscreen = reference.onscreen[pair_ref] == prediction.onscreen[pair_pred]
+    return PairErrors(angle=angle, distance=distance, relative_distance=relative, onscreen_correct=onscreen)

@@ -1,0 +1,227 @@
+"""Per frame and class, the Hungarian matching of reference and predicted events, for many files at once.
+
+Events of all files are concatenated (:class:`EventSet`) and grouped by (file, frame, class). The common
+case — one reference and one prediction in a group — needs no solver and is handled for all groups in one
+vectorised step; groups with several events of the same class call
+:func:`scipy.optimize.linear_sum_assignment` on their small cost matrix, with references and predictions in
+file row order, so that its tie-breaking decides exactly as in the official code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from seldkit.io.dcase import DcaseEvents
+
+
+@dataclass(frozen=True)
+class EventSet:
+    """Events of several files inside their evaluation windows, in (file, row) order."""
+
+    file: np.ndarray  # int64
+    frame: np.ndarray  # int64
+    class_index: np.ndarray  # int64
+    track: np.ndarray  # int64
+    azimuth: np.ndarray
+    elevation: np.ndarray
+    vector: np.ndarray | None  # [n, 3] or None
+    distance: np.ndarray | None
+    onscreen: np.ndarray | None
+
+    @property
+    def size(self) -> int:
+        return int(self.frame.size)
+
+    @classmethod
+    def from_files(cls, files: Sequence[DcaseEvents], limits: Sequence[int], *, n_classes: int) -> EventSet:
+        """Concatenate ``files``, keeping frames < ``limits[i]`` of file i and classes 0..n_classes-1."""
+        parts = []
+        for index, (events, limit) in enumerate(zip(files, limits, strict=True)):
+            keep = (events.frame < limit) & (events.class_index >= 0) & (events.class_index < n_classes)
+            parts.append((index, events.subset(keep)))
+
+        def join(attribute: str, dtype: type = np.float64, width: int | None = None) -> np.ndarray | None:
+            """Concatenate one attribute; None if a file with events lacks it (files without events never do)."""
+            empty = np.zeros((0, width) if width else 0, dtype=dtype)
+            values = [getattr(events, attribute) for _, events in parts]
+            if any(value is None and events.n_events for value, (_, events) in zip(values, parts)):
+                return None
+            present = [empty if value is None else value for value in values]
+            return np.concatenate([empty, *present]).astype(dtype, copy=False)
+
+        file_index = np.concatenate([np.zeros(0, dtype=np.int64)] + [np.full(events.n_events, index, dtype=np.int64) for index, events in parts])
+        return cls(
+            file=file_index,
+            frame=join("frame", np.int64),  # type: ignore[arg-type]
+            class_index=join("class_index", np.int64),  # type: ignore[arg-type]
+            track=join("track", np.int64),  # type: ignore[arg-type]
+            azimuth=join("azimuth"),  # type: ignore[arg-type]
+            elevation=join("elevation"),  # type: ignore[arg-type]
+            vector=join("vector", width=3),
+            distance=join("distance"),
+            onscreen=join("onscreen", np.int64),
+        )
+
+
+CostFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""cost(reference_indices, prediction_indices) -> cost of each pair (indices into the two EventSets)."""
+
+
+@dataclass(frozen=True)
+class FrameMatching:
+    """Groups (file, frame, class) present on either side, and the matched pairs inside them.
+
+    ``ref_rank[i]`` is the position of reference event ``i`` among its group's references (row order).
+    """
+
+    group_file: np.ndarray
+    group_frame: np.ndarray
+    group_class: np.ndarray
+    n_ref: np.ndarray  # per group
+    n_pred: np.ndarray
+    ref_group: np.ndarray  # per reference event
+    ref_rank: np.ndarray
+    ref_track_id: np.ndarray  # per event: track id made unique within its group (see _unique_track_ids)
+    pred_track_id: np.ndarray
+    pair_ref: np.ndarray  # per matched pair: reference event index
+    pair_pred: np.ndarray  # prediction event index
+    pair_cost: np.ndarray
+    pair_group: np.ndarray
+
+    @property
+    def n_groups(self) -> int:
+        return int(self.group_file.size)
+
+
+def match_frames(reference: EventSet, prediction: EventSet, cost: CostFunction, *, n_classes: int) -> FrameMatching:
+    """Group both event sets by (file, frame, class) and match each group's events by minimum total cost."""
+    frame_span = int(max(reference.frame.max(initial=0), prediction.frame.max(initial=0))) + 1
+
+    def keys(events: EventSet) -> np.ndarray:
+        return (events.file * frame_span + events.frame) * n_classes + events.class_index
+
+    ref_keys, pred_keys = keys(reference), keys(prediction)
+    # Stable sorts keep file row order inside each group.
+    ref_order = np.argsort(ref_keys, kind="stable")
+    pred_order = np.argsort(pred_keys, kind="stable")
+    ref_sorted, pred_sorted = ref_keys[ref_order], pred_keys[pred_order]
+    group_keys = np.union1d(ref_sorted, pred_sorted)
+    ref_start = np.searchsorted(ref_sorted, group_keys, side="left")
+    n_ref = np.searchsorted(ref_sorted, group_keys, side="right") - ref_start
+    pred_start = np.searchsorted(pred_sorted, group_keys, side="left")
+    n_pred = np.searchsorted(pred_sorted, group_keys, side="right") - pred_start
+
+    ref_group = np.empty(reference.size, dtype=np.int64)
+    ref_group[ref_order] = np.searchsorted(group_keys, ref_sorted)
+    ref_rank = np.empty(reference.size, dtype=np.int64)
+    ref_rank[ref_order] = np.arange(reference.size) - ref_start[ref_group[ref_order]]
+
+    both = (n_ref > 0) & (n_pred > 0)
+    single = both & (n_ref == 1) & (n_pred == 1)
+    single_groups = np.flatnonzero(single)
+    pair_ref = [ref_order[ref_start[single_groups]]]
+    pair_pred = [pred_order[pred_start[single_groups]]]
+    pair_group = [single_groups]
+
+    multi_groups = np.flatnonzero(both & ~single)
+    if multi_groups.size:
+        rows, columns, groups = _matched_in_multi_groups(
+            multi_groups, n_ref, n_pred, ref_start, pred_start, ref_order, pred_order, cost
+        )
+        pair_ref.append(rows)
+        pair_pred.append(columns)
+        pair_group.append(groups)
+
+    pair_ref_all = np.concatenate(pair_ref)
+    pair_pred_all = np.concatenate(pair_pred)
+    pair_group_all = np.concatenate(pair_group)
+    order = np.lexsort((ref_rank[pair_ref_all], pair_group_all))
+    pair_ref_all, pair_pred_all, pair_group_all = pair_ref_all[order], pair_pred_all[order], pair_group_all[order]
+    pair_cost = cost(pair_ref_all, pair_pred_all) if pair_ref_all.size else np.zeros(0)
+
+    group_class = group_keys % n_classes
+    file_frame = group_keys // n_classes
+    pred_group = np.empty(prediction.size, dtype=np.int64)
+    pred_group[pred_order] = np.searchsorted(group_keys, pred_sorted)
+    return FrameMatching(
+        ref_track_id=_unique_track_ids(reference.track, ref_group, ref_order),
+        pred_track_id=_unique_track_ids(prediction.track, pred_group, pred_order),
+        group_file=file_frame // frame_span,
+        group_frame=file_frame % frame_span,
+        group_class=group_class,
+        n_ref=n_ref,
+        n_pred=n_pred,
+        ref_group=ref_group,
+        ref_rank=ref_rank,
+        pair_ref=pair_ref_all,
+        pair_pred=pair_pred_all,
+        pair_cost=pair_cost,
+        pair_group=pair_group_all,
+    )
+
+
+def _matched_in_multi_groups(
+    groups: np.ndarray,
+    n_ref: np.ndarray,
+    n_pred: np.ndarray,
+    ref_start: np.ndarray,
+    pred_start: np.ndarray,
+    ref_order: np.ndarray,
+    pred_order: np.ndarray,
+    cost: CostFunction,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hungarian matching inside groups with several events; all cost matrices come from one cost call."""
+    from scipy.optimize import linear_sum_assignment
+
+    sizes = n_ref[groups] * n_pred[groups]
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    # Every (reference, prediction) combination of every group, reference-major like a cost matrix.
+    group_of_cell = np.repeat(np.arange(groups.size), sizes)
+    cell = np.arange(offsets[-1]) - offsets[group_of_cell]
+    columns_in_group = n_pred[groups][group_of_cell]
+    ref_index = ref_order[ref_start[groups][group_of_cell] + cell // columns_in_group]
+    pred_index = pred_order[pred_start[groups][group_of_cell] + cell % columns_in_group]
+    costs = cost(ref_index, pred_index)
+
+    matched_ref: list[np.ndarray] = []
+    matched_pred: list[np.ndarray] = []
+    matched_group: list[np.ndarray] = []
+    for position, group in enumerate(groups):
+        rows, columns = int(n_ref[group]), int(n_pred[group])
+        start = offsets[position]
+        matrix = costs[start : start + rows * columns].reshape(rows, columns)
+        row_index, column_index = linear_sum_assignment(matrix)
+        matched_ref.append(ref_order[ref_start[group] + row_index])
+        matched_pred.append(pred_order[pred_start[group] + column_index])
+        matched_group.append(np.full(row_index.size, group))
+    return np.concatenate(matched_ref), np.concatenate(matched_pred), np.concatenate(matched_group)
+
+
+def _unique_track_ids(track: np.ndarray, group: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Track ids with repeats inside a (file, frame, class) group renamed -1, -2, ... in row order.
+
+    This is how the official 2024 label organiser keeps two same-class events that share a track id (as
+    baseline systems write them): the first keeps its id, each repeat gets the next free negative id.
+    """
+    if track.size == 0:
+        return track.copy()
+    sorted_group, sorted_track = group[order], track[order]
+    # First occurrence of each (group, track) in row order.
+    by_pair = np.lexsort((np.arange(order.size), sorted_track, sorted_group))
+    first = np.ones(order.size, dtype=bool)
+    same_pair = (sorted_group[by_pair][1:] == sorted_group[by_pair][:-1]) & (
+        sorted_track[by_pair][1:] == sorted_track[by_pair][:-1]
+    )
+    first[by_pair[1:][same_pair]] = False
+    repeat = ~first
+    # Repeats counted in row order within the group.
+    repeats_so_far = np.cumsum(repeat)
+    group_start = np.searchsorted(sorted_group, sorted_group, side="left")
+    repeats_before_group = np.where(group_start > 0, repeats_so_far[np.maximum(group_start - 1, 0)], 0)
+    renamed = np.where(repeat, -(repeats_so_far - repeats_before_group), sorted_track)
+    result = np.empty_like(track)
+    result[order] = renamed
+    return result
