@@ -88,12 +88,74 @@ def _load_file(path: Path, *, source: str) -> Protocol:
         if not isinstance(raw.get(key), str):
             raise InputError(f"protocol needs a string {key!r}", file=str(path))
     task = raw["task"]
-    if task != "clip":
-        raise InputError(f"unsupported protocol task {task!r} (this version knows: clip)", file=str(path))
-    content, classes = _resolve_clip(raw, path)
+    resolver = _RESOLVERS.get(task)
+    if resolver is None:
+        known = ", ".join(sorted(_RESOLVERS))
+        raise InputError(f"unsupported protocol task {task!r} (this version knows: {known})", file=str(path))
+    content, classes = resolver(raw, path)
     return Protocol(
         name=raw["name"], task=task, source=source, content=content, hash=protocol_hash(content), classes=classes
     )
+
+
+def with_settings(protocol: Protocol, **settings: Any) -> Protocol:
+    """The protocol with some settings changed (e.g. another DCASE configuration); the hash follows."""
+    raw = {key: value for key, value in protocol.content.items() if key in _OVERRIDABLE[protocol.task]}
+    raw.update(name=protocol.name, task=protocol.task, description=protocol.content.get("description", ""))
+    unknown = set(settings) - _OVERRIDABLE[protocol.task]
+    if unknown:
+        raise ValueError(f"cannot override {sorted(unknown)} of a {protocol.task} protocol")
+    raw.update(settings)
+    content, classes = _RESOLVERS[protocol.task](raw, Path(protocol.source))
+    return Protocol(
+        name=protocol.name,
+        task=protocol.task,
+        source=protocol.source,
+        content=content,
+        hash=protocol_hash(content),
+        classes=classes,
+    )
+
+
+def _resolve_dcase(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None]:
+    from seldkit.io.dcase import N_CLASSES
+    from seldkit.metrics.dcase.years import YEAR_RULES
+
+    _reject_unknown(raw, {"name", "task", "description", "year", "configuration", "compat"}, path, "protocol")
+    year = raw.get("year")
+    if year not in YEAR_RULES:
+        raise InputError(f"year must be one of {', '.join(map(str, YEAR_RULES))}", file=str(path))
+    rules = YEAR_RULES[year]
+    name = raw.get("configuration", rules.challenge_config.name)
+    try:
+        config = rules.config(name)
+    except KeyError as error:
+        raise InputError(str(error.args[0]), file=str(path)) from None
+    compat = raw.get("compat", False)
+    if not isinstance(compat, bool):
+        raise InputError("compat must be true or false", file=str(path))
+    metric = {
+        "level": config.level,
+        "angle": config.angle,
+        "average": config.average,
+        "doa_threshold_deg": config.doa_threshold,
+        "evaluate_distance": config.evaluate_distance,
+        "relative_distance_threshold": config.relative_distance_threshold if config.evaluate_distance else None,
+        "require_onscreen": config.require_onscreen,
+    }
+    content = {
+        "name": raw["name"],
+        "task": "dcase",
+        "description": str(raw.get("description", "")).strip(),
+        "year": year,
+        "configuration": config.name,
+        "compat": compat,
+        "official_source": rules.official_source,
+        "n_classes": N_CLASSES,
+        "frames_per_second": 10,
+        "metric": metric,
+    }
+    return content, None
 
 
 def _resolve_clip(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None]:
@@ -135,6 +197,10 @@ def _resolve_clip(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], Clas
         classes = ClassSet(ids=ids, names={class_id: names[class_id] for class_id in ids if class_id in names})
         content["classes"] = list(ids)
     return content, classes
+
+
+_RESOLVERS = {"clip": _resolve_clip, "dcase": _resolve_dcase}
+_OVERRIDABLE = {"clip": {"metrics", "classes", "bootstrap"}, "dcase": {"year", "configuration", "compat"}}
 
 
 def _read_class_ids(path: Path, protocol_path: Path) -> tuple[str, ...]:

@@ -119,6 +119,11 @@ def read_dcase_file(path: str | Path, *, year: int, role: str, compat: bool = Fa
     return _events(table, year=year, role=role, compat=compat)
 
 
+def no_events(source: str, *, year: int) -> DcaseEvents:
+    """An event list without events (a recording with nothing predicted), in the year's layout."""
+    return _empty(source, has_distance=year in (2024, 2025), stereo=year == 2025)
+
+
 def _empty(source: str, *, has_distance: bool, stereo: bool) -> DcaseEvents:
     empty_int = np.zeros(0, dtype=np.int64)
     empty = np.zeros(0)
@@ -238,3 +243,57 @@ def pair_folders(predictions: Path, references: Path) -> tuple[list[FilePair], l
             raise InputError(f"prediction file has no reference file named {name!r} in {references}", file=str(path))
     pairs = [FilePair(name, reference_files[name], predicted.get(name)) for name in sorted(reference_files)]
     return pairs, notes
+
+
+def detect_year(predictions: Path, references: Path) -> int:
+    """The challenge year whose file formats these folders use; an error naming the candidates if unclear."""
+    pairs, _ = pair_folders(predictions, references)
+    with_prediction = [pair for pair in pairs if pair.prediction is not None]
+    prediction_path = with_prediction[0].prediction
+    assert prediction_path is not None
+    first = _first_data_line(prediction_path)
+    if first is None:
+        raise InputError(
+            "cannot tell the DCASE year from an empty prediction file; pass --protocol dcaseYYYY-task3",
+            file=str(prediction_path),
+        )
+    fields = first.split(",")
+    if not _is_number(fields[0]):
+        return 2025  # only the 2025 format has a header line
+    reference_line = next(
+        (line for line in (_first_data_line(pair.reference) for pair in pairs) if line is not None), None
+    )
+    reference_fields = len(reference_line.split(",")) if reference_line else None
+    if len(fields) == 4:
+        return 2024
+    if len(fields) == 7:
+        if reference_fields == 5:
+            return 2023
+        if reference_fields == 6:
+            return 2024
+    if len(fields) == 6:
+        numbers = [float(value) for value in fields[3:6] if _is_number(value)]
+        if len(numbers) == 3 and all(abs(value) <= 1.0 + 1e-6 for value in numbers):
+            return 2022  # a direction vector
+        return 2024  # azimuth, elevation, distance
+    raise InputError(
+        f"cannot tell the DCASE year from {len(fields)}-column predictions and {reference_fields}-column references; "
+        "pass --protocol dcase2022-task3 (or 2023, 2024, 2025)",
+        file=str(prediction_path),
+    )
+
+
+def _first_data_line(path: Path) -> str | None:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if line.strip():
+                return line.strip()
+    return None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,71 @@
+"""The human tables of DCASE Task 3 scores (F, LR and accuracy in %, errors in degrees and distance units)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from seldkit.cli.format_common import number, protocol_line
+
+if TYPE_CHECKING:
+    from seldkit.scoring.dcase import DcaseReport
+
+# metric -> (scale, unit); metrics absent here print as plain fractions
+_DISPLAY = {
+    "F_20": (100.0, "%"),
+    "LR_CD": (100.0, "%"),
+    "OnscreenAcc": (100.0, "%"),
+    "LE_CD": (1.0, "°"),
+    "DOAE_CD": (1.0, "°"),
+}
+
+
+def _distance_unit(year: int) -> str:
+    return "cm" if year == 2025 else "m"
+
+
+def _display(name: str, year: int) -> tuple[float, str]:
+    if name == "DistE_CD":
+        return 1.0, _distance_unit(year)
+    return _DISPLAY.get(name, (1.0, ""))
+
+
+def format_dcase_table(report: DcaseReport) -> str:
+    score, intervals = report.score, report.intervals
+    header = protocol_line(
+        report.protocol,
+        f"configuration {score.config.name}" + (", official-compatible" if report.protocol.content["compat"] else ""),
+        f"{score.n_files} recordings",
+        f"{int(score.totals.counts['Nref'].sum())} reference events scored",
+    )
+    lines = [header]
+    title = f"{intervals.level:.0%} CI (jackknife, {score.n_files} recordings)" if intervals else ""
+    lines.append(f"  {'metric':<12}{'value':>10}  {title}".rstrip())
+    for name, value in score.metrics.items():
+        scale, unit = _display(name, score.year)
+        row = f"  {name:<12}{number(value, scale, 3 if not unit else 2):>8} {unit:<2}"
+        if intervals is not None and name in intervals.bounds:
+            low, high = intervals.bounds[name]
+            row += f"  [{number(low, scale, 3 if not unit else 2)}, {number(high, scale, 3 if not unit else 2)}]"
+        lines.append(row.rstrip())
+    return "\n".join(lines)
+
+
+def format_dcase_per_class(report: DcaseReport) -> str:
+    classwise = report.score.classwise
+    if classwise is None:
+        return f"(configuration {report.score.config.name} averages over all classes: no per-class table)"
+    names = list(classwise)
+    year = report.score.year
+    heads = []
+    for name in names:
+        _, unit = _display(name, year)
+        heads.append(f"{name}{' ' + unit if unit else ''}")
+    lines = ["  " + f"{'class':>5}" + "".join(f"{head:>14}" for head in heads)]
+    n_ref = report.score.totals.counts["Nref"]
+    for index in range(len(classwise[names[0]])):
+        cells = []
+        for name in names:
+            scale, unit = _display(name, year)
+            cells.append(f"{number(classwise[name][index], scale, 3 if not unit else 2):>14}")
+        lines.append("  " + f"{index:>5}" + "".join(cells) + f"   ({int(n_ref[index])} ref.)")
+    return "\n".join(lines)
