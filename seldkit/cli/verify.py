@@ -15,7 +15,9 @@ def register(commands: Any) -> None:
         description="Run every regression suite under metrics/regression (golden cases from the published "
         "implementations) and print one row per suite; exit 0 only if every case passes.",
     )
-    parser.add_argument("--suite", metavar="NAME", action="append", help="run only this suite (repeatable)")
+    parser.add_argument(
+        "--suite", metavar="NAME", action="append", help="run only this suite or family, e.g. clip, dcase, dcase/2024 (repeatable)"
+    )
     parser.add_argument(
         "--regression-dir",
         metavar="DIR",
@@ -35,15 +37,17 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("regression folder not found", file=str(root))
     suites = discover_suites(root)
     if args.suite:
-        known = {folder.name: folder for folder in suites}
-        unknown = [name for name in args.suite if name not in known]
-        if unknown:
-            raise InputError(f"unknown suite {unknown[0]!r} (known: {', '.join(sorted(known)) or 'none'})")
-        suites = [known[name] for name in args.suite]
+        selected: dict[str, Path] = {}
+        for wanted in args.suite:
+            matches = {name: folder for name, folder in suites.items() if name == wanted or name.startswith(wanted + "/")}
+            if not matches:
+                raise InputError(f"unknown suite {wanted!r} (known: {', '.join(suites) or 'none'})")
+            selected.update(matches)
+        suites = selected
     if not suites:
         raise InputError("no regression suites (folders with an expected.json) found", file=str(root))
 
-    outcomes = [run_suite(folder) for folder in suites]
+    outcomes = [run_suite(name, folder) for name, folder in suites.items()]
     width = max(5, *(len(outcome.suite) for outcome in outcomes))
     print(f"{'suite':<{width}}  {'passed':>9}  {'worst deviation / tolerance':>27}  result")
     for outcome in outcomes:

@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-# Suite folder name -> module with ``run_suite(folder: Path) -> SuiteOutcome``.
-SUITE_RUNNERS: dict[str, str] = {"clip": "seldkit.regression.clip"}
+# Suite family (first folder under metrics/regression) -> module with ``run_suite(folder) -> SuiteOutcome``.
+SUITE_RUNNERS: dict[str, str] = {"clip": "seldkit.regression.clip", "dcase": "seldkit.regression.dcase"}
 
 
 @dataclass(frozen=True)
@@ -45,16 +45,20 @@ class SuiteOutcome:
         return max((case.worst for case in self.cases), default=0.0)
 
 
-def discover_suites(root: Path) -> list[Path]:
-    """Suite folders under ``root`` (folders holding an ``expected.json``), sorted by name."""
-    return sorted(path.parent for path in root.glob("*/expected.json"))
+def discover_suites(root: Path) -> dict[str, Path]:
+    """Suites under ``root``: folders holding an ``expected.json``, one or two levels down (``clip``,
+    ``dcase/2024``), by name."""
+    folders = [*root.glob("*/expected.json"), *root.glob("*/*/expected.json")]
+    return {path.parent.relative_to(root).as_posix(): path.parent for path in sorted(folders)}
 
 
-def run_suite(folder: Path) -> SuiteOutcome:
-    module_name = SUITE_RUNNERS.get(folder.name)
+def run_suite(name: str, folder: Path) -> SuiteOutcome:
+    family = name.split("/")[0]
+    module_name = SUITE_RUNNERS.get(family)
     if module_name is None:
-        return SuiteOutcome(folder.name, (), problem=f"no runner for suite {folder.name!r}")
-    return importlib.import_module(module_name).run_suite(folder)
+        return SuiteOutcome(name, (), problem=f"no runner for suites of kind {family!r}")
+    outcome = importlib.import_module(module_name).run_suite(folder)
+    return SuiteOutcome(name, outcome.cases, outcome.problem)
 
 
 def deviation(got: float | None, expected: float | None, *, rel: float = 0.0, abs_: float = 0.0) -> float:

@@ -47,7 +47,9 @@ class EventSet:
             """Concatenate one attribute; None if a file with events lacks it (files without events never do)."""
             empty = np.zeros((0, width) if width else 0, dtype=dtype)
             values = [getattr(events, attribute) for _, events in parts]
-            if any(value is None and events.n_events for value, (_, events) in zip(values, parts)):
+            if all(value is None for value in values) or any(
+                value is None and events.n_events for value, (_, events) in zip(values, parts)
+            ):
                 return None
             present = [empty if value is None else value for value in values]
             return np.concatenate([empty, *present]).astype(dtype, copy=False)
