@@ -12,8 +12,16 @@ from seldkit.cli.main import main
 def test_verify_passes_on_shipped_suites(capsys):
     assert main(["verify"]) == 0
     out = capsys.readouterr().out
-    row = next(line for line in out.splitlines() if line.startswith("clip "))
-    assert "36/36" in row and row.rstrip().endswith("ok")
+    rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert {"clip", "dcase/2022", "dcase/2023", "dcase/2024", "dcase/2025"} <= set(rows)
+    assert "36/36" in rows["clip"]
+    assert all(row.rstrip().endswith("ok") for row in rows.values())
+
+
+def test_verify_one_family(capsys):
+    assert main(["verify", "--suite", "dcase"]) == 0
+    out = capsys.readouterr().out
+    assert "dcase/2024" in out and "clip " not in out
 
 
 def copy_suite(tmp_path):

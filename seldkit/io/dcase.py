@@ -107,7 +107,8 @@ def read_dcase_file(path: str | Path, *, year: int, role: str, compat: bool = Fa
         raise InputError(f"unknown DCASE year {year} (known: {', '.join(map(str, YEARS))})")
     layouts = (_REFERENCE_LAYOUTS if role == "reference" else _PREDICTION_LAYOUTS)[year]
     if year == 2025:
-        header = "skip-first-line" if compat else "required"
+        # The official loader drops line 1 unread; seldkit reads a headerless file's first row as data.
+        header = "skip-first-line" if compat else "optional"
     else:
         header = "none"
     try:

@@ -17,7 +17,7 @@ import numpy as np
 from seldkit.errors import InputError
 from seldkit.io.csvtable import check_structure_plain, check_utf8, number_problem, strip_trailing_blank_lines
 
-HeaderRule = Literal["none", "required", "skip-first-line"]
+HeaderRule = Literal["none", "optional", "skip-first-line"]
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,8 @@ def read_numeric_csv(
 ) -> NumericTable:
     """Read ``path``; ``layouts`` maps each accepted field count to its column names.
 
-    ``header``: ``"none"`` (every line is data), ``"required"`` (the first line must be the names of the
-    layout), ``"skip-first-line"`` (drop the first line unread, whatever it holds). An empty file, or one with
+    ``header``: ``"none"`` (every line is data), ``"optional"`` (a first line that is not all numbers must be
+    the names of the layout), ``"skip-first-line"`` (drop the first line unread, whatever it holds). An empty file, or one with
     only a header, gives zero rows with the names of the single layout (or no names if there are several).
     """
     source = str(path)
@@ -66,10 +66,12 @@ def read_numeric_csv(
     if header != "none":
         end = data.find(b"\n")
         first = data if end < 0 else data[:end]
-        data = b"" if end < 0 else data[end + 1 :]
-        first_line = 2
-        if header == "required":
-            header_names = [field.strip() for field in first.decode("utf-8").rstrip("\r").split(",")]
+        first_fields = [field.strip() for field in first.decode("utf-8").rstrip("\r").split(",")]
+        if header == "skip-first-line" or not _all_numbers(first_fields):
+            data = b"" if end < 0 else data[end + 1 :]
+            first_line = 2
+            if header == "optional":
+                header_names = first_fields
     body = strip_trailing_blank_lines(data.replace(b"\r\n", b"\n"))
     default_names = next(iter(layouts.values())) if len(layouts) == 1 else ()
 
@@ -121,3 +123,7 @@ def _raise_first_bad_value(table: NumericTable, fields: np.ndarray, n_fields: in
             row, column = divmod(index, n_fields)
             raise table.error(problem, row=row + 1, column=table.names[column])
     raise InputError("could not parse the numbers of this file", file=table.source)
+
+
+def _all_numbers(fields: list[str]) -> bool:
+    return all(number_problem(field) is None for field in fields)
