@@ -15,6 +15,7 @@ from seldkit.io.dcase import detect_year
 from seldkit.protocols import load_protocol, with_settings
 from seldkit.scoring.dcase import score_dcase_folders
 from tests import naive_dcase
+from tests.dcase_scenes import write_scene
 from tests.golden import REPO
 
 DCASE = REPO / "metrics" / "regression" / "dcase"
@@ -51,42 +52,6 @@ def test_naive_reference_reproduces_golden(case_id):
         for name, value in expected.items():
             tolerance = 1e-3 if name in ("LE_CD", "DOAE_CD") else 1e-6
             assert naive[name] == pytest.approx(value, abs=tolerance), (year, name)
-
-
-def write_scene(folder: Path, rng: np.random.Generator, *, year: int, n_files: int, n_frames: int) -> None:
-    """Random recordings with overlapping events, same-class pairs, misses, false alarms and noise."""
-    (folder / "ref").mkdir(parents=True)
-    (folder / "pred").mkdir()
-    for index in range(n_files):
-        ref_rows, pred_rows = [], []
-        for _ in range(rng.integers(3, 9)):
-            cls = int(rng.integers(0, 13))
-            start = int(rng.integers(0, n_frames - 5))
-            length = int(rng.integers(3, 40))
-            azimuth, elevation = int(rng.integers(-180, 180)), int(rng.integers(-40, 41))
-            distance_cm = int(rng.integers(50, 500))
-            track = int(rng.integers(0, 3))
-            bias = rng.normal(0, 15, size=2)
-            for frame in range(start, min(start + length, n_frames)):
-                ref_rows.append((frame, cls, track, azimuth, elevation, distance_cm))
-                if rng.random() < 0.8:
-                    az = np.radians(azimuth + bias[0] + rng.normal(0, 4))
-                    el = np.radians(np.clip(elevation + bias[1] + rng.normal(0, 4), -89, 89))
-                    pred_class = cls if rng.random() < 0.9 else int(rng.integers(0, 13))
-                    vector = np.array([np.cos(az) * np.cos(el), np.sin(az) * np.cos(el), np.sin(el)])
-                    pred_rows.append((frame, pred_class, 0, *vector, distance_cm / 100 * rng.uniform(0.5, 2.2)))
-        for _ in range(rng.integers(0, 40)):  # false alarms
-            az, el = rng.uniform(-np.pi, np.pi), rng.uniform(-0.6, 0.6)
-            vector = np.array([np.cos(az) * np.cos(el), np.sin(az) * np.cos(el), np.sin(el)])
-            pred_rows.append((int(rng.integers(0, n_frames)), int(rng.integers(0, 13)), 1, *vector, rng.uniform(0.5, 5)))
-        ref_rows.sort(key=lambda row: row[0])
-        pred_rows.sort(key=lambda row: row[0])
-        with open(folder / "ref" / f"rec_{index:03d}.csv", "w") as handle:
-            for frame, cls, track, az, el, dist in ref_rows:
-                handle.write(f"{frame},{cls},{track},{az},{el}" + (f",{dist}" if year == 2024 else "") + "\n")
-        with open(folder / "pred" / f"rec_{index:03d}.csv", "w") as handle:
-            for frame, cls, track, x, y, z, dist in pred_rows:
-                handle.write(f"{frame},{cls},{track},{x:.6f},{y:.6f},{z:.6f}" + (f",{dist:.4f}" if year == 2024 else "") + "\n")
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -95,14 +95,15 @@ def read_numeric_csv(
         raise InputError(f"row has {n_fields} fields, the header has {len(header_names)}", file=source, row=1, line=first_line)
     check_structure_plain(body, n_fields, source, first_line=first_line)
 
-    fields = np.array(body.replace(b"\n", b",").split(b","))
+    flat = body.replace(b"\n", b",")
     try:
-        values = fields.astype(np.float64)
+        # NumPy's C parser reads the whole file in one call and fails on anything that is not a number.
+        values = np.fromstring(flat.decode("utf-8"), dtype=np.float64, sep=",")
     except ValueError:
         values = None
     table = NumericTable(source, names, np.zeros((0, n_fields)), first_line)
-    if values is None or not np.isfinite(values).all():
-        _raise_first_bad_value(table, fields, n_fields)
+    if values is None or values.size != flat.count(b",") + 1 or not np.isfinite(values).all():
+        _raise_first_bad_value(table, np.array(flat.split(b",")), n_fields)
     values = values.reshape(-1, n_fields)
     table = NumericTable(source, names, values, first_line)
     for name in integer_columns:

@@ -188,17 +188,21 @@ def _matched_in_multi_groups(
     pred_index = pred_order[pred_start[groups][group_of_cell] + cell % columns_in_group]
     costs = cost(ref_index, pred_index)
 
-    matched_ref: list[np.ndarray] = []
-    matched_pred: list[np.ndarray] = []
-    matched_group: list[np.ndarray] = []
-    for position, group in enumerate(groups):
+    position, row_index, column_index = _solve_small_groups(n_ref[groups], n_pred[groups], offsets, costs)
+    matched_ref = [ref_order[ref_start[groups[position]] + row_index]]
+    matched_pred = [pred_order[pred_start[groups[position]] + column_index]]
+    matched_group = [groups[position]]
+    unsolved = np.ones(groups.size, dtype=bool)
+    unsolved[position] = False
+    for index in np.flatnonzero(unsolved):
+        group = groups[index]
         rows, columns = int(n_ref[group]), int(n_pred[group])
-        start = offsets[position]
+        start = offsets[index]
         matrix = costs[start : start + rows * columns].reshape(rows, columns)
-        row_index, column_index = linear_sum_assignment(matrix)
-        matched_ref.append(ref_order[ref_start[group] + row_index])
-        matched_pred.append(pred_order[pred_start[group] + column_index])
-        matched_group.append(np.full(row_index.size, group))
+        group_rows, group_columns = linear_sum_assignment(matrix)
+        matched_ref.append(ref_order[ref_start[group] + group_rows])
+        matched_pred.append(pred_order[pred_start[group] + group_columns])
+        matched_group.append(np.full(group_rows.size, group))
     return np.concatenate(matched_ref), np.concatenate(matched_pred), np.concatenate(matched_group)
 
 
@@ -227,3 +231,44 @@ def _unique_track_ids(track: np.ndarray, group: np.ndarray, order: np.ndarray) -
     result = np.empty_like(track)
     result[order] = renamed
     return result
+
+
+def _solve_small_groups(
+    rows: np.ndarray, columns: np.ndarray, offsets: np.ndarray, costs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Optimal pairs of the 1 x k, k x 1 and 2 x 2 groups whose optimum is unique, without the solver.
+
+    Returns (group position, row, column) per pair. Where the optimum is unique every exact solver returns
+    it; groups with tied optima are left to ``linear_sum_assignment``, whose tie-breaking the official results
+    depend on. Cost cells are reference-major, so a k x 1 group's costs are contiguous like a 1 x k group's.
+    """
+    positions, pair_rows, pair_columns = [], [], []
+    for single_row in (True, False):
+        line = np.flatnonzero(rows == 1) if single_row else np.flatnonzero((columns == 1) & (rows > 1))
+        if not line.size:
+            continue
+        lengths = columns[line] if single_row else rows[line]
+        first = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        owner = np.repeat(np.arange(line.size), lengths)
+        cells = np.arange(lengths.sum()) - first[owner] + offsets[line][owner]
+        values = costs[cells]
+        is_min = values == np.minimum.reduceat(values, first)[owner]
+        unique = np.bincount(owner, weights=is_min, minlength=line.size) == 1
+        winners = np.flatnonzero(is_min & unique[owner])
+        chosen = winners - first[owner[winners]]
+        positions.append(line[owner[winners]])
+        pair_rows.append(np.zeros(winners.size, dtype=np.int64) if single_row else chosen)
+        pair_columns.append(chosen if single_row else np.zeros(winners.size, dtype=np.int64))
+    square = np.flatnonzero((rows == 2) & (columns == 2))
+    if square.size:
+        cells = costs[offsets[square][:, None] + np.arange(4)]
+        diagonal, anti = cells[:, 0] + cells[:, 3], cells[:, 1] + cells[:, 2]
+        decided = np.flatnonzero(diagonal != anti)
+        crossed = (anti[decided] < diagonal[decided]).astype(np.int64)
+        positions.append(np.repeat(square[decided], 2))
+        pair_rows.append(np.tile([0, 1], decided.size))
+        pair_columns.append(np.stack([crossed, 1 - crossed], axis=1).ravel())
+    if not positions:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    return np.concatenate(positions), np.concatenate(pair_rows), np.concatenate(pair_columns)
