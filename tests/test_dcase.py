@@ -214,3 +214,19 @@ def test_option_misuse_is_a_usage_error(capsys):
     assert code == 2 and "no configuration 'nope'" in err
     code, _, err = run_cli(capsys, "score", folder / "pred", "--ref", folder / "ref" / "file_00.csv")
     assert code == 2 and "two folders" in err
+
+
+STARSS22 = REPO / "tests" / "data" / "starss22"
+
+
+def test_real_starss22_output_equals_per_frame_loops():
+    """A real system's output on real annotations (split subfolders, as in the DCASE layout)."""
+    protocol = load_protocol("dcase2022-task3")
+    report = score_dcase_folders(STARSS22 / "predictions", STARSS22 / "metadata_dev", protocol)
+    assert report.score.n_files == 11 and not report.notes
+    pairs = [
+        (naive_dcase.read_rows(reference), naive_dcase.read_rows(STARSS22 / "predictions" / reference.name))
+        for reference in sorted((STARSS22 / "metadata_dev").glob("*/*.csv"))
+    ]
+    assert_metrics_close(report.score.metrics, naive_dcase.score_2022(pairs))
+    assert detect_year(STARSS22 / "predictions", STARSS22 / "metadata_dev") == 2022
