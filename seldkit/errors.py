@@ -19,6 +19,9 @@ class InputError(Exception):
     row: int | None = None
     column: str | None = None
     line: int | None = None
+    # A machine-readable kind (e.g. "duplicate_key") and its fields, for callers and regression suites.
+    code: str | None = None
+    details: dict[str, object] | None = None
 
     def __post_init__(self) -> None:
         super().__init__(self.problem)
@@ -33,6 +36,8 @@ class InputError(Exception):
             else:
                 line = self.line if self.line is not None else self.row + 1
                 where.append(f"row {self.row} (line {line})")
+        elif self.line is not None:
+            where.append(f"line {self.line}")
         if self.column is not None:
             where.append(f"column {self.column!r}")
         return f"{', '.join(where)}: {self.problem}" if where else self.problem

@@ -39,6 +39,8 @@ class Protocol:
     content: dict[str, Any]  # resolved content, as hashed (plus the description)
     hash: str  # sha256 hex digest of the canonical JSON of the hashed content
     classes: ClassSet | None = None  # None: the class set comes from the prediction file
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)  # the YAML as written (re-resolved on changes)
+    path: Path | None = field(default=None, repr=False)
 
     @property
     def short_hash(self) -> str:
@@ -94,19 +96,26 @@ def _load_file(path: Path, *, source: str) -> Protocol:
         raise InputError(f"unsupported protocol task {task!r} (this version knows: {known})", file=str(path))
     content, classes = resolver(raw, path)
     return Protocol(
-        name=raw["name"], task=task, source=source, content=content, hash=protocol_hash(content), classes=classes
+        name=raw["name"],
+        task=task,
+        source=source,
+        content=content,
+        hash=protocol_hash(content),
+        classes=classes,
+        raw=raw,
+        path=path,
     )
 
 
 def with_settings(protocol: Protocol, **settings: Any) -> Protocol:
-    """The protocol with some settings changed (e.g. another DCASE configuration); the hash follows."""
-    raw = {key: value for key, value in protocol.content.items() if key in _OVERRIDABLE[protocol.task]}
-    raw.update(name=protocol.name, task=protocol.task, description=protocol.content.get("description", ""))
+    """The protocol with some top-level settings changed (e.g. another DCASE configuration, another embedder);
+    the content is resolved again and the hash follows."""
     unknown = set(settings) - _OVERRIDABLE[protocol.task]
     if unknown:
         raise ValueError(f"cannot override {sorted(unknown)} of a {protocol.task} protocol")
-    raw.update(settings)
-    content, classes = _RESOLVERS[protocol.task](raw, Path(protocol.source))
+    raw = {**protocol.raw, **settings}
+    path = protocol.path if protocol.path is not None else Path(protocol.source)
+    content, classes = _RESOLVERS[protocol.task](raw, path)
     return Protocol(
         name=protocol.name,
         task=protocol.task,
@@ -114,6 +123,8 @@ def with_settings(protocol: Protocol, **settings: Any) -> Protocol:
         content=content,
         hash=protocol_hash(content),
         classes=classes,
+        raw=raw,
+        path=path,
     )
 
 
@@ -172,13 +183,7 @@ def _resolve_clip(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], Clas
             raise InputError(f"metrics.{key} must be a positive number", file=str(path))
         metrics[key] = float(metrics[key])
 
-    bootstrap = dict(raw.get("bootstrap") or {})
-    _reject_unknown(bootstrap, {"level", "seed"}, path, "bootstrap")
-    bootstrap.setdefault("level", 0.95)
-    bootstrap.setdefault("seed", 0)
-    if not 0.0 < float(bootstrap["level"]) < 1.0 or not isinstance(bootstrap["seed"], int):
-        raise InputError("bootstrap.level must lie in (0, 1) and bootstrap.seed be an integer", file=str(path))
-
+    bootstrap = _resolve_bootstrap(raw, path)
     content: dict[str, Any] = {
         "name": raw["name"],
         "task": "clip",
@@ -189,18 +194,66 @@ def _resolve_clip(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], Clas
     classes = None
     spec = raw.get("classes")
     if spec is not None:
-        if not isinstance(spec, dict) or "file" not in spec:
+        if not isinstance(spec, dict):
             raise InputError("classes needs a 'file' with one class id per line", file=str(path))
-        _reject_unknown(spec, {"file", "names"}, path, "classes")
-        ids = _read_class_ids(path.parent / spec["file"], path)
-        names = _read_class_names(path.parent / spec["names"], path) if "names" in spec else {}
-        classes = ClassSet(ids=ids, names={class_id: names[class_id] for class_id in ids if class_id in names})
-        content["classes"] = list(ids)
+        classes = _resolve_classes(spec, path)
+        content["classes"] = list(classes.ids)
     return content, classes
 
 
-_RESOLVERS = {"clip": _resolve_clip, "dcase": _resolve_dcase}
-_OVERRIDABLE = {"clip": {"metrics", "classes", "bootstrap"}, "dcase": {"year", "configuration", "compat"}}
+def _resolve_qa(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None]:
+    _reject_unknown(raw, {"name", "task", "description", "classes", "embedder", "bootstrap"}, path, "protocol")
+    embedder = raw.get("embedder", "minilm")
+    if embedder not in ("minilm", "trigram256"):
+        raise InputError("embedder must be 'minilm' or 'trigram256'", file=str(path))
+    bootstrap = _resolve_bootstrap(raw, path)
+    spec = raw.get("classes")
+    if not isinstance(spec, dict) or "file" not in spec or "names" not in spec:
+        raise InputError("a qa protocol needs classes.file (ids in output order) and classes.names", file=str(path))
+    classes = _resolve_classes(spec, path)
+    content: dict[str, Any] = {
+        "name": raw["name"],
+        "task": "qa",
+        "description": str(raw.get("description", "")).strip(),
+        "classes": list(classes.ids),
+        "class_names": [classes.names.get(class_id, "") for class_id in classes.ids],
+        "embedder": embedder,
+        "rules": {
+            "normalisation": "lower case, whitespace runs to one space, trimmed",
+            "distance_tolerance_m": 0.5,
+            "label_separator": "; ",
+            "mAP_all_denominator": len(classes.ids),
+        },
+        "bootstrap": bootstrap,
+    }
+    return content, classes
+
+
+def _resolve_bootstrap(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    bootstrap = dict(raw.get("bootstrap") or {})
+    _reject_unknown(bootstrap, {"level", "seed"}, path, "bootstrap")
+    bootstrap.setdefault("level", 0.95)
+    bootstrap.setdefault("seed", 0)
+    if not 0.0 < float(bootstrap["level"]) < 1.0 or not isinstance(bootstrap["seed"], int):
+        raise InputError("bootstrap.level must lie in (0, 1) and bootstrap.seed be an integer", file=str(path))
+    return bootstrap
+
+
+def _resolve_classes(spec: dict[str, Any], path: Path) -> ClassSet:
+    if "file" not in spec:
+        raise InputError("classes needs a 'file' with one class id per line", file=str(path))
+    _reject_unknown(spec, {"file", "names"}, path, "classes")
+    ids = _read_class_ids(path.parent / spec["file"], path)
+    names = _read_class_names(path.parent / spec["names"], path) if "names" in spec else {}
+    return ClassSet(ids=ids, names={class_id: names[class_id] for class_id in ids if class_id in names})
+
+
+_RESOLVERS = {"clip": _resolve_clip, "dcase": _resolve_dcase, "qa": _resolve_qa}
+_OVERRIDABLE = {
+    "clip": {"metrics", "classes", "bootstrap"},
+    "dcase": {"year", "configuration", "compat"},
+    "qa": {"embedder", "bootstrap"},
+}
 
 
 def _read_class_ids(path: Path, protocol_path: Path) -> tuple[str, ...]:

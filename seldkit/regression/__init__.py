@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Suite family (first folder under metrics/regression) -> module with ``run_suite(folder) -> SuiteOutcome``.
-SUITE_RUNNERS: dict[str, str] = {"clip": "seldkit.regression.clip", "dcase": "seldkit.regression.dcase"}
+SUITE_RUNNERS: dict[str, str] = {
+    "clip": "seldkit.regression.clip",
+    "dcase": "seldkit.regression.dcase",
+    "qa": "seldkit.regression.qa",
+}
 
 
 @dataclass(frozen=True)

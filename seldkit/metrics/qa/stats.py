@@ -1,0 +1,71 @@
+"""Bootstrap intervals for the SpatialSoundQA scores: questions resampled within each type (stratified, so
+every type keeps its size), all resamples of a block evaluated at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from seldkit.metrics.qa.scoring import BINARY_TYPES, QaScores
+from seldkit.metrics.ranking import RankedScores
+from seldkit.metrics.stats import resample_count_blocks
+
+
+@dataclass(frozen=True)
+class QaIntervals:
+    level: float
+    n_resamples: int
+    seed: int
+    bounds: dict[str, tuple[float, float]]  # "<TYPE>.<metric>" or "E.<metric>"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "method": "percentile bootstrap over questions, stratified by question type",
+            "level": self.level,
+            "n_resamples": self.n_resamples,
+            "seed": self.seed,
+            "metrics": {name: {"low": low, "high": high} for name, (low, high) in self.bounds.items()},
+        }
+
+
+def bootstrap_qa(scores: QaScores, *, n_resamples: int, seed: int = 0, level: float = 0.95) -> QaIntervals:
+    samples: dict[str, np.ndarray] = {}
+    for offset, (question_type, (values, targets)) in enumerate(sorted(scores.detection.items())):
+        ranked = RankedScores.from_scores(values, targets, for_weights=True)
+        blocks = [ranked.average_precision(counts.astype(float)) for counts in resample_count_blocks(len(values), n_resamples, seed + 1000 * offset)]
+        ap = np.concatenate(blocks)
+        samples[f"{question_type}.mAP_all"] = np.nansum(ap, axis=1) / ap.shape[1]
+        with np.errstate(invalid="ignore"):
+            present = ~np.isnan(ap)
+            samples[f"{question_type}.mAP_present"] = np.where(present.any(axis=1), np.nansum(ap, axis=1) / np.maximum(present.sum(axis=1), 1), np.nan)
+    for offset, (question_type, outcome) in enumerate(sorted(scores.outcomes.items()), start=100):
+        n = len(next(iter(outcome.values())))
+        counts = np.concatenate(list(resample_count_blocks(n, n_resamples, seed + 1000 * offset))).astype(float)
+        if "direction_correct" in outcome:
+            samples[f"{question_type}.direction_acc"] = counts @ outcome["direction_correct"] / n
+            samples[f"{question_type}.DER"] = counts @ outcome["distance_error"] / n
+            continue
+        correct = outcome["correct"].astype(float)
+        samples[f"{question_type}.accuracy"] = counts @ correct / n
+        if "reference_yes" in outcome:
+            recalls = []
+            for value in (True, False):
+                members = (outcome["reference_yes"] == value).astype(float)
+                drawn = counts @ members
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    recalls.append(np.where(drawn > 0, counts @ (correct * members) / drawn, np.nan))
+            with np.errstate(invalid="ignore"):
+                samples[f"{question_type}.balanced_accuracy"] = np.nanmean(np.stack(recalls), axis=0)
+    if all(f"{kind}.accuracy" in samples for kind in BINARY_TYPES):
+        samples["E.E_avg"] = (samples[f"{BINARY_TYPES[0]}.accuracy"] + samples[f"{BINARY_TYPES[1]}.accuracy"]) / 2
+        samples["E.E_balanced_avg"] = (
+            samples[f"{BINARY_TYPES[0]}.balanced_accuracy"] + samples[f"{BINARY_TYPES[1]}.balanced_accuracy"]
+        ) / 2
+    tail = (1 - level) / 2 * 100
+    bounds = {}
+    for name, values in samples.items():
+        finite = values[np.isfinite(values)]
+        low, high = np.percentile(finite, [tail, 100 - tail]) if finite.size else (np.nan, np.nan)
+        bounds[name] = (float(low), float(high))
+    return QaIntervals(level=level, n_resamples=n_resamples, seed=seed, bounds=bounds)
