@@ -20,13 +20,19 @@ def register(commands: Any) -> None:
         description="Score a system's outputs against references under a fixed protocol; print a table and "
         "optionally write a results JSON.",
     )
-    parser.add_argument("predictions", metavar="PREDS", help="prediction file (clip CSV) or folder (DCASE Task 3)")
-    parser.add_argument("--ref", required=True, metavar="REF", help="reference file or folder")
+    parser.add_argument(
+        "predictions",
+        metavar="PREDS",
+        help="predictions: clip CSV, DCASE Task 3 folder, SpatialSoundQA answers (.jsonl or a *_pred decode file)",
+    )
+    parser.add_argument(
+        "--ref", required=True, metavar="REF", help="references: CSV, folder, questions .json or *_gt decode file"
+    )
     parser.add_argument(
         "--protocol",
         metavar="NAME|FILE",
         help="a shipped protocol (clip, clip-continuous, bat-encoder, bat-encoder-continuous, dcase2022-task3 ... "
-        "dcase2025-task3) or a protocol YAML file; default: recognised from the inputs",
+        "dcase2025-task3, spatialsoundqa) or a protocol YAML file; default: recognised from the inputs",
     )
     parser.add_argument("--json", metavar="OUT", type=Path, help="write the results JSON here")
     parser.add_argument("--per-class", action="store_true", help="also print the per-class table")
@@ -34,7 +40,13 @@ def register(commands: Any) -> None:
         "--ci",
         metavar="N|jackknife",
         type=_ci_option,
-        help="intervals: N bootstrap resamples (clip metrics) or 'jackknife' over recordings (DCASE)",
+        help="intervals: N bootstrap resamples (clip metrics, QA) or 'jackknife' over recordings (DCASE)",
+    )
+    qa = parser.add_argument_group("SpatialSoundQA")
+    qa.add_argument(
+        "--embedder",
+        choices=("minilm", "trigram256"),
+        help="sentence embedder for detection answers (default: all-MiniLM-L6-v2, needs the qa extra)",
     )
     dcase = parser.add_argument_group("DCASE Task 3")
     dcase.add_argument("--average", choices=("macro", "micro"), help="class averaging (default: the challenge's)")
@@ -62,16 +74,36 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"protocol {protocol.name!r} scores clip-level CSV files, not folders")
         if args.ci == "jackknife":
             raise InputError("--ci jackknife is for DCASE folders; clip metrics take --ci N (bootstrap resamples)")
-        if args.average or args.config or args.dcase_compat:
-            raise InputError("--average, --config and --dcase-compat apply to DCASE protocols only")
+        _reject_options(args, protocol, "average", "config", "dcase_compat", "embedder")
         return _score_clip(args, protocol)
     if protocol.task == "dcase":
         if not (predictions.is_dir() and references.is_dir()):
             raise InputError(f"protocol {protocol.name!r} scores a prediction folder against a reference folder")
         if isinstance(args.ci, int):
             raise InputError("DCASE intervals are jackknife intervals over recordings: use --ci jackknife")
+        _reject_options(args, protocol, "embedder")
         return _score_dcase(args, protocol)
+    if protocol.task == "qa":
+        if predictions.is_dir() or references.is_dir():
+            raise InputError(f"protocol {protocol.name!r} scores answer files, not folders")
+        if args.ci == "jackknife":
+            raise InputError("--ci jackknife is for DCASE folders; QA scores take --ci N (bootstrap resamples)")
+        _reject_options(args, protocol, "average", "config", "dcase_compat")
+        return _score_qa(args, protocol)
     raise InputError(f"protocol {protocol.name!r} (task {protocol.task!r}) cannot be scored by this version")
+
+
+def _score_qa(args: argparse.Namespace, protocol) -> int:
+    from seldkit.cli.format_qa import format_qa_table
+    from seldkit.protocols import with_settings
+    from seldkit.scoring.qa import score_qa_files
+
+    if args.embedder:
+        protocol = with_settings(protocol, embedder=args.embedder)
+    report = score_qa_files(args.predictions, args.ref, protocol, n_resamples=args.ci)
+    _write_json(args.json, report.results_json())
+    print(format_qa_table(report))
+    return 0
 
 
 def _score_clip(args: argparse.Namespace, protocol) -> int:
@@ -125,6 +157,14 @@ def _score_dcase(args: argparse.Namespace, protocol) -> int:
     return 0
 
 
+def _reject_options(args: argparse.Namespace, protocol, *names: str) -> None:
+    from seldkit.errors import InputError
+
+    given = [f"--{name.replace('_', '-')}" for name in names if getattr(args, name)]
+    if given:
+        raise InputError(f"{', '.join(given)} does not apply to protocol {protocol.name!r} (task {protocol.task})")
+
+
 def _write_json(path: Path | None, document: dict[str, Any]) -> None:
     if path is None:
         return
@@ -146,11 +186,12 @@ def _infer_protocol(predictions: Path, references: Path) -> str:
         return f"dcase{detect_year(predictions, references)}-task3"
     if predictions.is_dir() or references.is_dir():
         raise InputError("give two folders (DCASE Task 3) or two files (clip-level CSV), not one of each")
-    if {predictions.suffix, references.suffix} & {".json", ".jsonl"}:
-        raise InputError(
-            "JSON answer files (SpatialSoundQA) are not supported by this version of seldkit; "
-            "give clip-level CSV files or DCASE folders"
-        )
+    from seldkit.io.qa import looks_like_decode_file
+
+    if references.suffix.lower() == ".json" or predictions.suffix.lower() == ".jsonl":
+        return "spatialsoundqa"
+    if looks_like_decode_file(predictions) and looks_like_decode_file(references):
+        return "spatialsoundqa"
     return DEFAULT_CLIP_PROTOCOL
 
 

@@ -129,7 +129,7 @@ def e_summary(per_type: dict[str, Any]) -> dict[str, float | None]:
 
 
 def _ordered_types(by_type: dict[str, list[Question]]) -> list[str]:
-    order = (*DETECTION_TYPES, *LOCALIZATION_TYPES, *E_COLUMNS)
+    order = ("CLASSIFICATION", "DOA", "MIXUP_SINGLE_CLASSIFICATION", "MIXUP_SINGLE_DOA", *E_COLUMNS)  # A, B, C, D, E
     return [question_type for question_type in order if question_type in by_type]
 
 
