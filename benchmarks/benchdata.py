@@ -8,6 +8,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 RATIOS: list[tuple[str, float, float]] = []  # (comparison, seldkit seconds, baseline seconds)
+TIMINGS: list[tuple[str, float]] = []  # absolute numbers asked for by a target (no baseline)
 
 
 def best_time(function: Callable[[], object], rounds: int) -> float:
@@ -22,6 +23,10 @@ def best_time(function: Callable[[], object], rounds: int) -> float:
 
 def record_ratio(name: str, seldkit_seconds: float, baseline_seconds: float) -> None:
     RATIOS.append((name, seldkit_seconds, baseline_seconds))
+
+
+def record_timing(name: str, seconds: float) -> None:
+    TIMINGS.append((name, seconds))
 
 
 def audioset_mids() -> list[str]:

@@ -11,10 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.benchdata import RATIOS, audioset_mids
+from benchmarks.benchdata import RATIOS, TIMINGS, audioset_mids
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
+    for name, seconds in TIMINGS:
+        terminalreporter.write_line(f"{name:<70} {seconds:8.3f} s")
     if not RATIOS:
         return
     terminalreporter.write_sep("-", "seldkit vs in-repo baseline (same process, best of rounds)")
