@@ -79,6 +79,24 @@ def _per_file_class(index_file: np.ndarray, index_class: np.ndarray, weights: np
     return flat.reshape(n_files, n_classes).astype(np.float64)
 
 
+def _class_counts(
+    index_file: np.ndarray,
+    index_class: np.ndarray,
+    n_files: int,
+    n_classes: int,
+    *,
+    tp: np.ndarray,
+    fp: np.ndarray,
+    spatial_fp: np.ndarray,
+    fn: np.ndarray,
+    n_ref: np.ndarray,
+    de_tp: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The official class counters per file from per-unit values (the localization FP/FN equal FP/FN)."""
+    values = {"TP": tp, "FP": fp, "FP_spatial": spatial_fp, "FN": fn, "Nref": n_ref, "DE_TP": de_tp, "DE_FP": fp, "DE_FN": fn}
+    return {name: _per_file_class(index_file, index_class, value, n_files, n_classes) for name, value in values.items()}
+
+
 def _error_counts(
     key_file: np.ndarray, key_unit: np.ndarray, loc_fp: np.ndarray, loc_fn: np.ndarray, n_files: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -134,17 +152,10 @@ def frame_level_counters(
     spatial_fp = matched - tp
 
     group_file, group_class = matching.group_file, matching.group_class
-    per = lambda weights: _per_file_class(group_file, group_class, weights, n_files, n_classes)  # noqa: E731
-    counts = {
-        "TP": per(tp),
-        "FP": per(fp),
-        "FP_spatial": per(spatial_fp),
-        "FN": per(fn),
-        "Nref": per(matching.n_ref.astype(np.float64)),
-        "DE_TP": per(matched),
-        "DE_FP": per(fp),
-        "DE_FN": per(fn),
-    }
+    counts = _class_counts(
+        group_file, group_class, n_files, n_classes,
+        tp=tp, fp=fp, spatial_fp=spatial_fp, fn=fn, n_ref=matching.n_ref.astype(np.float64), de_tp=matched,
+    )
     pair_file = group_file[matching.pair_group]
     pair_class = group_class[matching.pair_group]
     pair_sum = lambda values: _per_file_class(pair_file, pair_class, values, n_files, n_classes)  # noqa: E731
@@ -244,18 +255,11 @@ def segment_level_counters(
 
     block_file = blocks // n_classes // n_blocks
     block_class = blocks % n_classes
-    per = lambda weights: _per_file_class(block_file, block_class, weights, n_files, n_classes)  # noqa: E731
-    counts = {
-        "TP": per(tp),
-        "FP": per(fp),
-        "FP_spatial": per(spatial_fp),
-        "FN": per(fn),
-        "Nref": per(gt_instances),
-        "DE_TP": per(n_tracks),
-        "DE_FP": per(fp),
-        "DE_FN": per(fn),
-    }
-    sums = {"total_DE": per(error_sum)}
+    counts = _class_counts(
+        block_file, block_class, n_files, n_classes,
+        tp=tp, fp=fp, spatial_fp=spatial_fp, fn=fn, n_ref=gt_instances, de_tp=n_tracks,
+    )
+    sums = {"total_DE": _per_file_class(block_file, block_class, error_sum, n_files, n_classes)}
     block_index = (blocks // n_classes) % n_blocks
     s, d, i = _error_counts(block_file, block_index, fp + spatial_fp, fn, n_files)
     return SeldCounters(counts=counts, sums=sums, substitutions=s, deletions=d, insertions=i)
