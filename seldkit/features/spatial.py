@@ -61,3 +61,19 @@ def gcc_phat(cross: tuple[torch.Tensor, torch.Tensor], *, n_fft: int, lags: int 
     """GCC-PHAT per frame from the cross phasor, lags -lags .. lags-1 (index i <-> lag i - lags): [B, T, 2 lags]."""
     correlation = torch.fft.irfft(torch.complex(*cross), n=n_fft)
     return torch.cat([correlation[..., -lags:], correlation[..., :lags]], dim=-1)
+
+
+def gcc_phat_cao(binaural: torch.Tensor, *, n_fft: int = 2048, hop: int = 320, lags: int = 48) -> torch.Tensor:
+    """The GCC-PHAT of Cao et al. (2019), for comparison with the published one: [B, T, 2 * lags].
+
+    A 2048-sample Hann window (not zero padding), :math:`R = X_R \\bar X_L`, lags -48 .. 47 with
+    :math:`\\tau = t_R - t_L` — the mirror image of :func:`gcc_phat`'s convention.
+    """
+    from seldkit.features.stft import stft
+
+    spectrum = stft(binaural, n_fft=n_fft, hop=hop)
+    cross = spectrum[:, 1] * spectrum[:, 0].conj()
+    magnitude = cross.abs()
+    phasor = torch.where(magnitude > 0, cross / torch.where(magnitude > 0, magnitude, 1.0), 1.0)
+    correlation = torch.fft.irfft(phasor, n=n_fft)
+    return torch.cat([correlation[..., -lags:], correlation[..., :lags]], dim=-1)
