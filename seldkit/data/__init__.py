@@ -1,0 +1,2 @@
+"""Data: the published layout loader (:mod:`.layout`), spatial targets (:mod:`.targets`), audio conditioning
+(:mod:`.audio`), measured HRIRs (:mod:`.sofa`), and the synthetic binaural scene generator (:mod:`.synth`)."""

@@ -1,0 +1,60 @@
+"""Reading and conditioning source audio and impulse responses as the published loader does."""
+
+from __future__ import annotations
+
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_RATE = 32_000
+TARGET_DBFS = -14.0
+
+
+def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
+    """(first channel as float32, sample rate) of a WAV/FLAC/MP3/OGG file."""
+    import soundfile
+
+    data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    return data[:, 0], int(rate)
+
+
+def resample(signal: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
+    """Polyphase resampling (``scipy.signal.resample_poly``) by the reduced ratio target / rate."""
+    if rate == target:
+        return signal
+    from scipy.signal import resample_poly
+
+    divisor = gcd(int(rate), int(target))
+    return resample_poly(signal, target // divisor, rate // divisor).astype(np.float32)
+
+
+def normalize_loudness(signal: np.ndarray, dbfs: float = TARGET_DBFS) -> np.ndarray:
+    """Scale to an RMS of ``dbfs`` over the whole signal; silence is left untouched."""
+    rms = float(np.sqrt(np.mean(np.square(signal, dtype=np.float64)))) if signal.size else 0.0
+    if rms == 0.0:
+        return signal
+    return (signal * (10 ** (dbfs / 20) / rms)).astype(np.float32)
+
+
+def fit_length(signal: np.ndarray, length: int) -> np.ndarray:
+    """Zero-pad or truncate the last axis to ``length``."""
+    if signal.shape[-1] >= length:
+        return signal[..., :length]
+    padding = [(0, 0)] * (signal.ndim - 1) + [(0, length - signal.shape[-1])]
+    return np.pad(signal, padding)
+
+
+def load_source(path: str | Path, *, length: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """A mono source as the published loader prepares it: first channel, resampled, -14 dBFS RMS (over the
+    whole file, before cutting), float32, padded/cut to ``length`` samples."""
+    signal, rate = read_audio(path)
+    return fit_length(normalize_loudness(resample(signal, rate, sample_rate)), length).astype(np.float32)
+
+
+def load_rir(path: str | Path, *, length: int) -> np.ndarray:
+    """A (2, L) impulse response from ``.npy``, float32, padded/cut to ``length`` taps."""
+    rir = np.load(str(path)).astype(np.float32)
+    if rir.ndim != 2 or rir.shape[0] != 2:
+        raise ValueError(f"{path}: a binaural impulse response has shape (2, L), not {rir.shape}")
+    return fit_length(rir, length)
