@@ -248,11 +248,48 @@ def _resolve_classes(spec: dict[str, Any], path: Path) -> ClassSet:
     return ClassSet(ids=ids, names={class_id: names[class_id] for class_id in ids if class_id in names})
 
 
-_RESOLVERS = {"clip": _resolve_clip, "dcase": _resolve_dcase, "qa": _resolve_qa}
+def _resolve_train(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None]:
+    """Training protocols: a data section (generator and its parameters) and, later, model and curriculum.
+
+    Files the data section names (HRIR sets, the sounds' label list) enter the hash by their sha256, so a
+    changed asset changes the protocol.
+    """
+    _reject_unknown(raw, {"name", "task", "description", "data", "model", "training"}, path, "protocol")
+    data = raw.get("data")
+    if not isinstance(data, dict) or data.get("generator") not in ("synthetic-binaural", "published-layout"):
+        raise InputError("a train protocol needs data.generator: synthetic-binaural or published-layout", file=str(path))
+    data = json.loads(json.dumps(data))  # a deep copy
+    assets: dict[str, str] = {}
+    if data["generator"] == "synthetic-binaural":
+        for split in data.get("splits", {}).values():
+            assets[split["hrtf"]] = _digest(path.parent / split["hrtf"], path)
+        assets[f"{data['sounds']}/labels.csv"] = _digest(path.parent / data["sounds"] / "labels.csv", path)
+    content = {
+        "name": raw["name"],
+        "task": "train",
+        "description": str(raw.get("description", "")).strip(),
+        "data": data,
+        "assets": assets,
+    }
+    for key in ("model", "training"):
+        if key in raw:
+            content[key] = raw[key]
+    return content, None
+
+
+def _digest(file: Path, protocol_path: Path) -> str:
+    try:
+        return hashlib.sha256(file.read_bytes()).hexdigest()
+    except OSError:
+        raise InputError(f"asset {file.name} not found", file=str(protocol_path)) from None
+
+
+_RESOLVERS = {"clip": _resolve_clip, "dcase": _resolve_dcase, "qa": _resolve_qa, "train": _resolve_train}
 _OVERRIDABLE = {
     "clip": {"metrics", "classes", "bootstrap"},
     "dcase": {"year", "configuration", "compat"},
     "qa": {"embedder", "bootstrap"},
+    "train": {"data", "model", "training"},
 }
 
 

@@ -2,8 +2,8 @@
 
 A data set is
 
-* an **audio index** JSON ``{"data": [{"id", "folder"?, "label": [mids]}]}`` (the sources: mono WAV files
-  at ``<audio root>/<folder>/<id>.wav``),
+* an **audio index** JSON ``{"data": [{"id", "folder"?, "label": [mids], "file"?}]}`` (the sources: mono
+  audio files at ``<audio root>/<folder>/<file>``, ``file`` defaulting to ``<id>.wav``),
 * a **reverb index** JSON ``{"data": [{"fname", "sensor_position": "x,y,z", "source_position": "x,y,z"}]}``
   (``(2, L)`` impulse responses at ``<reverb root>/binaural/<fname>``),
 * a **manifest** (seldkit's addition) fixing which source plays through which impulse response in which
@@ -86,7 +86,7 @@ def read_audio_index(path: Path, *, audio_root: Path) -> dict[str, AudioRecord]:
         if not isinstance(record, dict) or "id" not in record or "label" not in record:
             raise InputError(f"record {number} needs 'id' and 'label'", file=str(path))
         name = str(record["id"])
-        file_name = name if Path(name).suffix else f"{name}.wav"
+        file_name = str(record.get("file") or (name if Path(name).suffix else f"{name}.wav"))
         folder = audio_root / record["folder"] if record.get("folder") else audio_root
         labels = record["label"] if isinstance(record["label"], list) else str(record["label"]).split(",")
         index[name] = AudioRecord(name, folder / file_name, tuple(labels))

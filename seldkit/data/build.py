@@ -1,0 +1,50 @@
+"""Building the data set of a training protocol (``seldkit make-dataset``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from seldkit.errors import InputError
+from seldkit.protocols import Protocol
+
+
+def default_dataset_dir(protocol: Protocol) -> Path:
+    root = os.environ.get("SELDKIT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "seldkit")
+    return Path(root) / "datasets" / f"{protocol.name}-{protocol.short_hash}"
+
+
+def build_dataset(
+    protocol: Protocol, out: Path, *, settings: dict[str, str] | None = None, progress: bool = True
+) -> tuple[dict[str, Any], bool]:
+    """Generate or verify the protocol's data set in ``out``; returns (dataset.json content, reused?)."""
+    if protocol.task != "train":
+        raise InputError(f"protocol {protocol.name!r} is a {protocol.task} protocol, not a training protocol")
+    data = protocol.content["data"]
+    if data["generator"] == "published-layout":
+        return _check_published(data, settings or {}), True
+    if settings:
+        raise InputError(f"protocol {protocol.name!r} takes no --set parameters")
+    from seldkit.data.synth import config_from_protocol, make_dataset, verify_dataset
+
+    assert protocol.path is not None
+    existing = verify_dataset(out, protocol.hash)
+    if existing is not None:
+        return existing, True
+    config = config_from_protocol(data, protocol.path.parent)
+    return make_dataset(config, out, fingerprint=protocol.hash, progress=progress), False
+
+
+def _check_published(data: dict[str, Any], settings: dict[str, str]) -> dict[str, Any]:
+    """A user's copy of the published data: check the paths and the indexes, count the pairs."""
+    from seldkit.data.layout import read_audio_index, read_reverb_index
+
+    needed = ("audio_index", "audio_root", "reverb_index", "reverb_root")
+    values = {key: settings.get(key) or data.get(key) for key in (*needed, "manifest")}
+    missing = [key for key in needed if not values[key]]
+    if missing:
+        raise InputError(f"give the paths of your copy of the published data: --set {missing[0]}=PATH (and {', '.join(missing[1:]) or 'no more'})")
+    audio = read_audio_index(Path(values["audio_index"]), audio_root=Path(values["audio_root"]))
+    reverbs = read_reverb_index(Path(values["reverb_index"]), reverb_root=Path(values["reverb_root"]))
+    return {"splits": {"audio": len(audio), "reverbs": len(reverbs)}, "classes": sorted({label for record in audio.values() for label in record.labels})}

@@ -1,0 +1,57 @@
+"""Measured head-related impulse responses from SOFA files (SimpleFreeFieldHRIR), read with h5py.
+
+Convention of the shipped sets: receiver 1 = left ear, receiver 2 = right ear; source positions spherical
+(azimuth degrees counter-clockwise, +90 = left; elevation degrees, +90 = up; radius metres).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class HrirSet:
+    name: str
+    sample_rate: int
+    azimuth: np.ndarray  # [M] degrees
+    elevation: np.ndarray  # [M] degrees
+    ir: np.ndarray  # [M, 2, N] float32
+
+    @property
+    def directions(self) -> np.ndarray:
+        """[M, 3] unit vectors (x front, y left, z up)."""
+        return unit_vectors(self.azimuth, self.elevation)
+
+    def nearest(self, vectors: np.ndarray) -> np.ndarray:
+        """Index of the measured direction closest (largest cosine) to each of [N, 3] unit vectors."""
+        return np.argmax(vectors @ self.directions.T, axis=1)
+
+    def resampled(self, rate: int) -> HrirSet:
+        if rate == self.sample_rate:
+            return self
+        from seldkit.data.audio import resample
+
+        ir = np.stack([np.stack([resample(channel, self.sample_rate, rate) for channel in pair]) for pair in self.ir])
+        return HrirSet(self.name, rate, self.azimuth, self.elevation, ir.astype(np.float32))
+
+
+def unit_vectors(azimuth_deg: np.ndarray, elevation_deg: np.ndarray) -> np.ndarray:
+    azimuth, elevation = np.radians(azimuth_deg), np.radians(elevation_deg)
+    return np.stack([np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)], axis=-1)
+
+
+@lru_cache(maxsize=4)
+def read_sofa(path: str | Path, sample_rate: int | None = None) -> HrirSet:
+    """Read a SimpleFreeFieldHRIR file; optionally resample the responses to ``sample_rate``."""
+    import h5py
+
+    with h5py.File(str(path), "r") as handle:
+        ir = np.asarray(handle["Data.IR"], dtype=np.float32)
+        positions = np.asarray(handle["SourcePosition"], dtype=np.float64)
+        rate = int(np.asarray(handle["Data.SamplingRate"]).ravel()[0])
+    hrirs = HrirSet(Path(path).stem, rate, positions[:, 0], positions[:, 1], ir)
+    return hrirs.resampled(sample_rate) if sample_rate else hrirs

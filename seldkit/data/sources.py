@@ -1,0 +1,167 @@
+"""Source material for synthetic scenes: the shipped real recordings and a few procedural sound classes.
+
+Real recordings (``protocols/assets/sounds``, labels in its ``labels.csv``) give random crops with a random
+gain and a small pitch change (resampling by 0.94-1.06). Procedural classes draw their parameters at random
+for every clip, so no class is a single recording; each stands in for the AudioSet class it resembles most:
+
+=================  ===============  ======================================================
+procedural class   AudioSet label   construction
+=================  ===============  ======================================================
+harmonic tones     Beep, bleep      1-3 tone bursts, 200-2000 Hz fundamental, 2-8 harmonics
+noise bursts       Clapping         2-8 short decaying white-noise bursts
+chirps             Siren            frequency sweeps up and down, 300-3000 Hz, vibrato
+click trains       Tick             periodic clicks at 2-12 Hz
+AM noise           Buzz             band-limited noise, amplitude-modulated at 20-120 Hz
+=================  ===============  ======================================================
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from seldkit.data.audio import SAMPLE_RATE, read_audio, resample
+
+PROCEDURAL_LABELS = {
+    "harmonic_tones": "Beep, bleep",
+    "noise_bursts": "Clapping",
+    "chirps": "Siren",
+    "click_trains": "Tick",
+    "am_noise": "Buzz",
+}
+
+
+@dataclass(frozen=True)
+class SourceClass:
+    """A sound class of the generator: a name, its AudioSet mids, and how to draw one clip of it."""
+
+    name: str
+    mids: tuple[str, ...]
+    draw: Callable[[np.random.Generator, int], np.ndarray]
+
+
+def real_classes(sounds_dir: Path, spatial_mids: list[str]) -> list[SourceClass]:
+    """One class per shipped recording, labelled with its AudioSet mids (via the 355-class positions)."""
+    classes = []
+    with open(sounds_dir / "labels.csv", encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            mids = tuple(spatial_mids[int(position)] for position in row["subset355_positions"].split(";"))
+            path = sounds_dir / row["file"]
+            classes.append(SourceClass(Path(row["file"]).stem, mids, _crop_drawer(path)))
+    return classes
+
+
+@lru_cache(maxsize=64)
+def _recording(path: Path) -> np.ndarray:
+    signal, rate = read_audio(path)
+    return resample(signal, rate, SAMPLE_RATE).astype(np.float32)
+
+
+def _crop_drawer(path: Path) -> Callable[[np.random.Generator, int], np.ndarray]:
+    def draw(rng: np.random.Generator, length: int) -> np.ndarray:
+        recording = _recording(path)
+        factor = rng.uniform(0.94, 1.06)  # pitch and speed change by resampling
+        up = 100
+        down = int(round(up * factor))
+        from scipy.signal import resample_poly
+
+        shifted = resample_poly(recording, up, down).astype(np.float32)
+        active = _active_span(shifted)
+        if len(active) >= length:
+            # Sparse recordings (hoots, barks) have quiet stretches: the loudest of a few random crops keeps
+            # the label honest.
+            starts = rng.integers(0, len(active) - length + 1, size=4)
+            energies = [float(np.sum(np.square(active[start : start + length], dtype=np.float64))) for start in starts]
+            start = int(starts[int(np.argmax(energies))])
+            clip = active[start : start + length]
+        else:
+            clip = np.zeros(length, dtype=np.float32)
+            start = int(rng.integers(0, length - len(active) + 1))
+            clip[start : start + len(active)] = active
+        return clip
+
+    return draw
+
+
+def _active_span(signal: np.ndarray, threshold_db: float = -40.0) -> np.ndarray:
+    """The signal without leading and trailing near-silence."""
+    envelope = np.abs(signal)
+    loud = np.flatnonzero(envelope > envelope.max() * 10 ** (threshold_db / 20)) if envelope.max() > 0 else []
+    if len(loud) == 0:
+        return signal
+    return signal[loud[0] : loud[-1] + 1]
+
+
+def procedural_classes(mid_of: dict[str, str]) -> list[SourceClass]:
+    """The procedural classes, labelled with the mids of their stand-in AudioSet classes."""
+    drawers = {
+        "harmonic_tones": _harmonic_tones,
+        "noise_bursts": _noise_bursts,
+        "chirps": _chirps,
+        "click_trains": _click_trains,
+        "am_noise": _am_noise,
+    }
+    return [SourceClass(name, (mid_of[label],), drawers[name]) for name, label in PROCEDURAL_LABELS.items()]
+
+
+def _time(length: int) -> np.ndarray:
+    return np.arange(length) / SAMPLE_RATE
+
+
+def _harmonic_tones(rng: np.random.Generator, length: int) -> np.ndarray:
+    t = _time(length)
+    signal = np.zeros(length)
+    for _ in range(int(rng.integers(1, 4))):
+        f0 = rng.uniform(200, 2000)
+        onset = rng.uniform(0, 0.6) * length
+        duration = rng.uniform(0.15, 0.6) * length
+        envelope = ((t * SAMPLE_RATE >= onset) & (t * SAMPLE_RATE < onset + duration)).astype(float)
+        envelope = np.convolve(envelope, np.hanning(401) / np.hanning(401).sum(), mode="same")
+        for harmonic in range(1, int(rng.integers(2, 9)) + 1):
+            if f0 * harmonic < SAMPLE_RATE / 2.2:
+                signal += envelope * np.sin(2 * np.pi * f0 * harmonic * t + rng.uniform(0, 2 * np.pi)) / harmonic
+    return signal.astype(np.float32)
+
+
+def _noise_bursts(rng: np.random.Generator, length: int) -> np.ndarray:
+    signal = np.zeros(length)
+    for _ in range(int(rng.integers(2, 9))):
+        start = int(rng.integers(0, max(length - 2000, 1)))
+        size = int(rng.integers(800, 4000))
+        burst = rng.normal(size=size) * np.exp(-np.arange(size) / rng.uniform(100, 800))
+        signal[start : start + size] += burst[: length - start]
+    return signal.astype(np.float32)
+
+
+def _chirps(rng: np.random.Generator, length: int) -> np.ndarray:
+    t = _time(length)
+    low, high = rng.uniform(300, 900), rng.uniform(1200, 3000)
+    rate = rng.uniform(0.5, 3.0)  # sweeps per second
+    frequency = low + (high - low) * 0.5 * (1 - np.cos(2 * np.pi * rate * t))
+    frequency *= 1 + 0.02 * np.sin(2 * np.pi * rng.uniform(4, 8) * t)
+    phase = 2 * np.pi * np.cumsum(frequency) / SAMPLE_RATE
+    return (np.sin(phase) + 0.3 * np.sin(2 * phase)).astype(np.float32)
+
+
+def _click_trains(rng: np.random.Generator, length: int) -> np.ndarray:
+    signal = np.zeros(length)
+    period = int(SAMPLE_RATE / rng.uniform(2, 12))
+    click = rng.normal(size=64) * np.exp(-np.arange(64) / 8)
+    for start in range(int(rng.integers(0, period)), length - 64, period):
+        signal[start : start + 64] += click * rng.uniform(0.7, 1.0)
+    return signal.astype(np.float32)
+
+
+def _am_noise(rng: np.random.Generator, length: int) -> np.ndarray:
+    from scipy.signal import butter, sosfilt
+
+    low = rng.uniform(100, 1500)
+    band = butter(4, [low, min(low * rng.uniform(2, 6), SAMPLE_RATE / 2.5)], btype="band", fs=SAMPLE_RATE, output="sos")
+    noise = sosfilt(band, rng.normal(size=length))
+    modulation = 1 + rng.uniform(0.5, 1.0) * np.sin(2 * np.pi * rng.uniform(20, 120) * _time(length))
+    return (noise * modulation).astype(np.float32)

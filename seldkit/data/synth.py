@@ -1,0 +1,280 @@
+"""Synthetic binaural scenes in the published layout, from the small real assets seldkit ships (SPEC §5).
+
+For each split, shoebox rooms of random size and reverberation time are simulated with the image-source
+method (pyroomacoustics) and rendered through measured HRIRs (:mod:`seldkit.data.rooms`) into a bank of
+binaural impulse responses with known listener and source positions. Mono source clips are drawn from the
+shipped recordings and procedural classes (:mod:`seldkit.data.sources`). The manifest pairs every clip with
+one impulse response of its split. The test split uses other rooms and another head (KU100 instead of KEMAR),
+so test scores measure generalisation.
+
+Everything is drawn from one seed (``numpy.random.SeedSequence``, one child stream per split and stage), and
+files are written deterministically, so the same protocol gives the same bytes. Impulse-response banks are
+cached (``$SELDKIT_CACHE/brir``) by a hash of everything that decides them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seldkit.data.rooms import Placement, Room, place_source, room_impulse_response, to_layout
+from seldkit.data.sofa import read_sofa
+from seldkit.data.sources import SourceClass, procedural_classes, real_classes
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    name: str
+    clips: int
+    rooms: int
+    positions_per_room: int
+    hrtf: Path
+    rt60: tuple[float, float]
+    room_size: tuple[tuple[float, float], ...]
+    class_skew: float  # 0 = balanced classes; s > 0: class k drawn with weight 1 / (k + 1) ** s
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    seed: int
+    sample_rate: int
+    clip_seconds: float
+    rir_seconds: float
+    distance_m: tuple[float, float]
+    elevation_deg: tuple[float, float]
+    max_image_order: int
+    sounds: Path
+    procedural: bool
+    splits: tuple[SplitConfig, ...]
+
+    @property
+    def clip_samples(self) -> int:
+        return int(round(self.clip_seconds * self.sample_rate))
+
+    @property
+    def rir_samples(self) -> int:
+        return int(round(self.rir_seconds * self.sample_rate))
+
+
+def config_from_protocol(data: dict[str, Any], protocol_dir: Path) -> SynthConfig:
+    splits = tuple(
+        SplitConfig(
+            name=name,
+            clips=int(spec["clips"]),
+            rooms=int(spec["rooms"]),
+            positions_per_room=int(spec["positions_per_room"]),
+            hrtf=protocol_dir / spec["hrtf"],
+            rt60=tuple(spec["rt60"]),  # type: ignore[arg-type]
+            room_size=tuple(tuple(axis) for axis in spec["room_size"]),  # type: ignore[arg-type]
+            class_skew=float(spec.get("class_skew", 0.0)),
+        )
+        for name, spec in data["splits"].items()
+    )
+    return SynthConfig(
+        seed=int(data["seed"]),
+        sample_rate=int(data.get("sample_rate", 32_000)),
+        clip_seconds=float(data["clip_seconds"]),
+        rir_seconds=float(data["rir_seconds"]),
+        distance_m=tuple(data["distance_m"]),  # type: ignore[arg-type]
+        elevation_deg=tuple(data["elevation_deg"]),  # type: ignore[arg-type]
+        max_image_order=int(data.get("max_image_order", 20)),
+        sounds=protocol_dir / data["sounds"],
+        procedural=bool(data.get("procedural", True)),
+        splits=splits,
+    )
+
+
+def source_classes(config: SynthConfig) -> list[SourceClass]:
+    from seldkit.protocols import load_protocol
+
+    audioset = load_protocol("bat-encoder").classes
+    assert audioset is not None
+    classes = real_classes(config.sounds, list(audioset.ids))
+    if config.procedural:
+        classes += procedural_classes({name: mid for mid, name in audioset.names.items()})
+    return classes
+
+
+def make_dataset(config: SynthConfig, out: Path, *, fingerprint: str, progress: bool = True) -> dict[str, Any]:
+    """Write the data set to ``out`` (atomically) unless an intact copy with the same ``fingerprint`` is there.
+
+    Returns the ``dataset.json`` content. ``fingerprint`` identifies the protocol content (its hash).
+    """
+    out = Path(out)
+    existing = verify_dataset(out, fingerprint)
+    if existing is not None:
+        return existing
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        info = _write(config, staging, fingerprint=fingerprint, progress=progress)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return info
+
+
+def verify_dataset(out: Path, fingerprint: str) -> dict[str, Any] | None:
+    """The data set's description if ``out`` holds a complete copy for ``fingerprint`` (checksums verified)."""
+    try:
+        info = json.loads((out / "dataset.json").read_text(encoding="utf-8"))
+        checksums = json.loads((out / "checksums.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    if info.get("fingerprint") != fingerprint or info.get("format_version") != FORMAT_VERSION:
+        return None
+    for relative, digest in checksums.items():
+        path = out / relative
+        if not path.is_file() or _sha256(path) != digest:
+            return None
+    return info
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool) -> dict[str, Any]:
+    import soundfile
+    from tqdm import tqdm
+
+    classes = source_classes(config)
+    seeds = np.random.SeedSequence(config.seed).spawn(2 * len(config.splits))
+    audio_records, reverb_records, pairs = [], [], []
+    for number, split in enumerate(config.splits):
+        bank = _impulse_response_bank(config, split, seeds[2 * number], progress=progress)
+        for index, (placement, room, response) in enumerate(bank):
+            fname = f"{split.name}/room{index // split.positions_per_room:02d}_pos{index % split.positions_per_room:03d}.npy"
+            target = root / "binaural" / fname
+            target.parent.mkdir(parents=True, exist_ok=True)
+            np.save(target, response)
+            reverb_records.append(
+                {
+                    "fname": fname,
+                    "sensor_position": ",".join(f"{value:.6f}" for value in to_layout(placement.listener)),
+                    "source_position": ",".join(f"{value:.6f}" for value in to_layout(placement.source)),
+                    "room_size": [round(float(value), 6) for value in room.size],
+                    "rt60": round(room.rt60, 6),
+                }
+            )
+        rng = np.random.default_rng(seeds[2 * number + 1])
+        weights = 1.0 / np.arange(1, len(classes) + 1) ** split.class_skew
+        class_order = rng.permutation(len(classes))  # which classes are frequent differs by seed, not by name
+        drawn = class_order[rng.choice(len(classes), size=split.clips, p=weights / weights.sum())]
+        counts = Counter(drawn.tolist())
+        folder = root / "audio" / split.name
+        folder.mkdir(parents=True, exist_ok=True)
+        for clip in tqdm(range(split.clips), desc=f"{split.name} clips", disable=not progress, leave=False):
+            source = classes[int(drawn[clip])]
+            signal = source.draw(rng, config.clip_samples)
+            peak = float(np.max(np.abs(signal))) or 1.0
+            signal = signal / peak * 10 ** (rng.uniform(-12.0, -1.0) / 20)  # random level, never clipping
+            clip_id = f"{split.name}_{clip:05d}"
+            soundfile.write(folder / f"{clip_id}.flac", signal.astype(np.float32), config.sample_rate, subtype="PCM_16")
+            audio_records.append({"id": clip_id, "folder": split.name, "file": f"{clip_id}.flac", "label": list(source.mids), "class": source.name})
+            reverb = reverb_records[-len(bank) + int(rng.integers(len(bank)))]["fname"]
+            pairs.append({"audio": clip_id, "reverb": reverb, "split": split.name, "weight": round(1.0 / counts[int(drawn[clip])], 9)})
+
+    class_ids = sorted({mid for source in classes for mid in source.mids})
+    _write_json(root / "audio.json", {"data": audio_records})
+    _write_json(root / "reverb.json", {"data": reverb_records})
+    _write_json(root / "manifest.json", {"pairs": pairs})
+    checksums = {
+        path.relative_to(root).as_posix(): _sha256(path)
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and path.name not in ("checksums.json", "dataset.json")
+    }
+    _write_json(root / "checksums.json", checksums)
+    info = {
+        "format_version": FORMAT_VERSION,
+        "fingerprint": fingerprint,
+        "classes": class_ids,
+        "class_names": {source.name: list(source.mids) for source in classes},
+        "audio_index": "audio.json",
+        "audio_root": "audio",
+        "reverb_index": "reverb.json",
+        "reverb_root": ".",
+        "manifest": "manifest.json",
+        "sample_rate": config.sample_rate,
+        "clip_samples": config.clip_samples,
+        "rir_samples": config.rir_samples,
+        "splits": {split.name: split.clips for split in config.splits},
+    }
+    _write_json(root / "dataset.json", info)
+    return info
+
+
+def _write_json(path: Path, document: Any) -> None:
+    path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _impulse_response_bank(
+    config: SynthConfig, split: SplitConfig, seed: np.random.SeedSequence, *, progress: bool
+) -> list[tuple[Placement, Room, np.ndarray]]:
+    """Rooms and placements drawn from ``seed``; responses computed in parallel (or read from the cache)."""
+    from tqdm import tqdm
+
+    rng = np.random.default_rng(seed)
+    jobs = []
+    for _ in range(split.rooms):
+        room = Room(np.array([rng.uniform(*axis) for axis in split.room_size]), float(rng.uniform(*split.rt60)))
+        for _ in range(split.positions_per_room):
+            placement = place_source(room, rng, distance_range=config.distance_m, elevation_range=config.elevation_deg)
+            jobs.append((room, placement))
+    key = hashlib.sha256(
+        json.dumps(
+            {
+                "jobs": [[job[0].size.tolist(), job[0].rt60, job[1].listener.tolist(), job[1].source.tolist()] for job in jobs],
+                "hrtf": hashlib.sha256(split.hrtf.read_bytes()).hexdigest(),
+                "rate": config.sample_rate,
+                "length": config.rir_samples,
+                "order": config.max_image_order,
+                "version": FORMAT_VERSION,
+            }
+        ).encode()
+    ).hexdigest()[:24]
+    cache = _cache_dir() / f"{split.name}-{key}.npy"
+    if cache.is_file():
+        responses = np.load(cache)
+    else:
+        arguments = [(room, placement, str(split.hrtf), config.sample_rate, config.rir_samples, config.max_image_order) for room, placement in jobs]
+        workers = max(1, min(os.cpu_count() or 1, 8))
+        if workers > 1 and len(arguments) > 8:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                results = list(tqdm(pool.map(_render, arguments, chunksize=4), total=len(arguments), desc=f"{split.name} rooms", disable=not progress, leave=False))
+        else:
+            results = [_render(argument) for argument in tqdm(arguments, desc=f"{split.name} rooms", disable=not progress, leave=False)]
+        responses = np.stack(results)
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            temporary = cache.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(temporary, responses)
+            os.replace(temporary, cache)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+    return [(placement, room, responses[index]) for index, (room, placement) in enumerate(jobs)]
+
+
+def _render(argument: tuple[Room, Placement, str, int, int, int]) -> np.ndarray:
+    room, placement, hrtf, rate, length, order = argument
+    return room_impulse_response(room, placement, read_sofa(hrtf, rate), length=length, max_order=order)
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("SELDKIT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "seldkit")
+    return Path(root) / "brir"
