@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from math import gcd
 from pathlib import Path
 
@@ -15,8 +18,28 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
     """(first channel as float32, sample rate) of a WAV/FLAC/MP3/OGG file."""
     import soundfile
 
-    data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    if Path(path).suffix.lower() == ".mp3":
+        with _quiet_stderr():  # libmpg123 warns about ID3 tags on stderr, from C
+            data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    else:
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     return data[:, 0], int(rate)
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def resample(signal: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndarray:

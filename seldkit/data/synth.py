@@ -170,6 +170,7 @@ def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool)
                     "source_position": ",".join(f"{value:.6f}" for value in to_layout(placement.source)),
                     "room_size": [round(float(value), 6) for value in room.size],
                     "rt60": round(room.rt60, 6),
+                    **_intended_direction(placement),
                 }
             )
         rng = np.random.default_rng(seeds[2 * number + 1])
@@ -217,6 +218,16 @@ def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool)
     }
     _write_json(root / "dataset.json", info)
     return info
+
+
+def _intended_direction(placement: Placement) -> dict[str, float]:
+    """Direction and distance of the source as placed (head frame: x front, y left, z up)."""
+    offset = placement.source - placement.listener
+    return {
+        "azimuth_deg": round(float(np.degrees(np.arctan2(offset[1], offset[0]))), 6),
+        "elevation_deg": round(float(np.degrees(np.arctan2(offset[2], np.hypot(offset[0], offset[1])))), 6),
+        "distance_m": round(float(np.linalg.norm(offset)), 6),
+    }
 
 
 def _write_json(path: Path, document: Any) -> None:
