@@ -1,0 +1,54 @@
+"""The shared token encoder: patch embedding, frozen sine-cosine positions, class tokens, transformer.
+
+Several branches (DSpAST's three task branches) run through the same weights as one batch of B * branches
+sequences; each branch has its own class tokens. The transformer can run under bf16 autocast on GPU while
+everything before it stays in float32.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from seldkit.models.config import ModelConfig
+from seldkit.models.layers import Block, PatchEmbed, patch_mask, sincos_position_table, spec_augment
+
+
+class TokenEncoder(nn.Module):
+    def __init__(self, config: ModelConfig, *, n_branches: int) -> None:
+        super().__init__()
+        self.config = config
+        self.n_branches = n_branches
+        grid_time, grid_freq = config.grid
+        self.patch_embed = PatchEmbed(config.dim, config.patch)
+        table = sincos_position_table(grid_freq, grid_time, config.dim)
+        self.pos_embed = nn.Parameter(torch.from_numpy(table), requires_grad=False)
+        names = ["cls_tokens"] if n_branches == 1 else [f"cls_tokens{index}" for index in range(1, n_branches + 1)]
+        self.token_names = names
+        for name in names:
+            parameter = nn.Parameter(torch.zeros(1, 3, config.dim))
+            nn.init.trunc_normal_(parameter, std=0.02)
+            setattr(self, name, parameter)
+        rates = torch.linspace(0, config.drop_path, config.depth).tolist()
+        self.blocks = nn.ModuleList(Block(config.dim, config.heads, config.mlp_ratio, rate) for rate in rates)
+        self.bf16 = False  # set by the trainer on GPUs
+
+    def forward(self, maps: list[torch.Tensor], *, augment: bool = False) -> list[torch.Tensor]:
+        """One-channel maps [B, 1, T, F] per branch -> the full token sequences [B, 3 + patches, dim] per branch."""
+        batch = maps[0].shape[0]
+        stacked = torch.cat(maps, dim=0)
+        if augment:
+            stacked = spec_augment(stacked, time_width=self.config.spec_time_mask, freq_width=self.config.spec_freq_mask)
+        patches = self.patch_embed(stacked) + self.pos_embed[:, 1:].to(stacked.dtype)
+        if augment and (self.config.patch_mask_time or self.config.patch_mask_freq):
+            grid_time, grid_freq = self.config.grid
+            keep = patch_mask(grid_time, grid_freq, batch, time_ratio=self.config.patch_mask_time,
+                              freq_ratio=self.config.patch_mask_freq).to(patches.device)
+            keep = keep.repeat(len(maps), 1)  # the same patches of an example in every branch
+            patches = torch.gather(patches, 1, keep[:, :, None].expand(-1, -1, patches.shape[-1]))
+        tokens = torch.cat([getattr(self, name).expand(batch, -1, -1) for name in self.token_names], dim=0)
+        sequence = torch.cat([tokens.to(patches.dtype), patches], dim=1)
+        with torch.autocast(device_type=sequence.device.type, dtype=torch.bfloat16, enabled=self.bf16 and sequence.is_cuda):
+            for block in self.blocks:
+                sequence = block(sequence)
+        return [part.to(maps[0].dtype) for part in sequence.chunk(len(maps), dim=0)]

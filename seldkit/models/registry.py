@@ -1,0 +1,73 @@
+"""Models by name, sizes from ``reference_models/``, and loading of published checkpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from seldkit.errors import InputError
+from seldkit.models.config import ModelConfig, load_model_config
+
+MODELS = ("spatialast", "dspast")
+# Published tensors seldkit does not keep: the conv-DFT STFT and mel matrix (computed by the front-end),
+# and AdaCos' constant pi.
+_DROPPED_SUFFIXES = (".pi",)
+_DROPPED_PREFIXES = ("spectrogram_extractor.", "logmel_extractor.")
+_ENCODER_PREFIXES = ("pos_embed", "cls_tokens", "patch_embed.", "blocks.")
+
+
+def create_model(name: str, size: str = "base", **overrides: Any) -> nn.Module:
+    config = load_model_config(name, size, **overrides)
+    return build(config)
+
+
+def build(config: ModelConfig) -> nn.Module:
+    if config.model == "spatialast":
+        from seldkit.models.spatial_ast import SpatialAST
+
+        return SpatialAST(config)
+    if config.model == "dspast":
+        from seldkit.models.dspast import DSpAST
+
+        return DSpAST(config)
+    raise InputError(f"unknown model {config.model!r} (known: {', '.join(MODELS)})")
+
+
+def count_trainable(model: nn.Module) -> int:
+    return sum(parameter.numel() for parameter in model.parameters() if parameter.requires_grad)
+
+
+def map_reference_keys(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Published key names -> seldkit's (the encoder's shared parts live under ``encoder.``)."""
+    mapped = {}
+    for key, value in state_dict.items():
+        if key.startswith(_DROPPED_PREFIXES) or key.endswith(_DROPPED_SUFFIXES):
+            continue
+        mapped[f"encoder.{key}" if key.startswith(_ENCODER_PREFIXES) else key] = value
+    return mapped
+
+
+def from_reference_state_dict(name: str, state_dict: Mapping[str, torch.Tensor], size: str = "base") -> nn.Module:
+    """A seldkit model holding the weights of a checkpoint saved by the published code, in eval mode."""
+    model = create_model(name, size)
+    result = model.load_state_dict(map_reference_keys(state_dict), strict=True)
+    del result
+    return model.eval()
+
+
+def load_audiomae_encoder(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> list[str]:
+    """Initialise the shared encoder from an AudioMAE checkpoint the way the published fine-tuning does:
+    ``pos_embed``, ``patch_embed.proj.*`` and ``blocks.*`` are loaded (shapes must match); everything else
+    (decoder, ``cls_token``, ``norm``, ``mask_token``) is ignored. Returns the keys loaded."""
+    weights = state_dict.get("model", state_dict)
+    wanted = {key: value for key, value in weights.items() if key.startswith(("pos_embed", "patch_embed.proj.", "blocks."))}
+    target = model.state_dict()
+    mapped = {f"encoder.{key}": value for key, value in wanted.items()}
+    for key, value in mapped.items():
+        if key not in target or target[key].shape != value.shape:
+            raise InputError(f"AudioMAE tensor {key[len('encoder.'):]} does not fit this model ({tuple(value.shape)})")
+    model.load_state_dict(mapped, strict=False)
+    return sorted(wanted)
