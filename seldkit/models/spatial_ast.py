@@ -32,7 +32,8 @@ class SpatialAST(nn.Module):
 
     def forward(self, waveforms: torch.Tensor, reverbs: torch.Tensor, targets: dict | None = None):
         """(sed_logits [B, 355], distance [B, 21], azimuth [B, 360], elevation [B, 180])."""
-        fused = self.conv_downsample(self.feature_stack(waveforms, reverbs))
+        stack = self.feature_stack(waveforms, reverbs).contiguous(memory_format=torch.channels_last)  # faster conv
+        fused = self.conv_downsample(stack)
         tokens = self.encoder([fused], augment=self.training)[0]
         return (
             self.head(self.fc_norm(tokens[:, 2])),

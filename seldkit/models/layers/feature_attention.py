@@ -20,4 +20,5 @@ class FeatureAttention(nn.Module):
         pooled = x.mean(dim=(2, 3))
         gate = torch.sigmoid(self.fc(self.bn(pooled)))
         self.last_gate = gate.detach()
-        return x * gate[:, :, None, None]
+        # channels-last memory makes the following 3x3 fusion convolution several times faster on CPU
+        return (x * gate[:, :, None, None]).contiguous(memory_format=torch.channels_last)

