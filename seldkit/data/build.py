@@ -12,7 +12,8 @@ from seldkit.protocols import Protocol
 
 def default_dataset_dir(protocol: Protocol) -> Path:
     root = os.environ.get("SELDKIT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "seldkit")
-    return Path(root) / "datasets" / f"{protocol.name}-{protocol.short_hash}"
+    suffix = data_fingerprint(protocol)[:12] if protocol.task == "train" and protocol.content["data"]["generator"] != "published-layout" else protocol.short_hash
+    return Path(root) / "datasets" / f"{protocol.name}-{suffix}"
 
 
 def build_dataset(
@@ -29,11 +30,20 @@ def build_dataset(
     from seldkit.data.synth import config_from_protocol, make_dataset, verify_dataset
 
     assert protocol.path is not None
-    existing = verify_dataset(out, protocol.hash)
+    fingerprint = data_fingerprint(protocol)
+    existing = verify_dataset(out, fingerprint)
     if existing is not None:
         return existing, True
     config = config_from_protocol(data, protocol.path.parent)
-    return make_dataset(config, out, fingerprint=protocol.hash, progress=progress), False
+    return make_dataset(config, out, fingerprint=fingerprint, progress=progress), False
+
+
+def data_fingerprint(protocol: Protocol) -> str:
+    """Hash of what decides the data (the data section and its assets), not of the training recipe: changing
+    the curriculum must not regenerate the data."""
+    from seldkit.protocols import protocol_hash
+
+    return protocol_hash({"data": protocol.content["data"], "assets": protocol.content.get("assets", {})})
 
 
 def _check_published(data: dict[str, Any], settings: dict[str, str]) -> dict[str, Any]:

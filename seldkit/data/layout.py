@@ -146,6 +146,7 @@ class BinauralDataset:
         mixup_probability: float = 0.5,
         mixup_alpha: float = 10.0,
         seed: int = 0,
+        cache: bool = False,
     ) -> None:
         self.index = index
         self.pairs = index.split(split)
@@ -159,6 +160,8 @@ class BinauralDataset:
             np.stack([reverb.sensor for reverb in reverbs]), np.stack([reverb.source for reverb in reverbs]), mode=label_mode
         )
         self.rng = np.random.default_rng(seed)
+        # Small data sets (the embedded default) fit in memory: decode every file once.
+        self._cache: dict[str, np.ndarray] | None = {} if cache else None
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -174,8 +177,15 @@ class BinauralDataset:
                 target[self.class_index[label]] = 1.0
         return target
 
+    def _cached(self, key: str, load) -> np.ndarray:
+        if self._cache is None:
+            return load()
+        if key not in self._cache:
+            self._cache[key] = load()
+        return self._cache[key]
+
     def _waveform(self, audio_id: str) -> np.ndarray:
-        return load_source(self.index.audio[audio_id].path, length=self.clip_samples)
+        return self._cached(f"audio:{audio_id}", lambda: load_source(self.index.audio[audio_id].path, length=self.clip_samples))
 
     def __getitem__(self, position: int) -> dict[str, Any]:
         import torch
@@ -190,7 +200,7 @@ class BinauralDataset:
                 waveform = weight * waveform + (1 - weight) * self._waveform(other.audio)
                 sed = weight * sed + (1 - weight) * self._sed(other.audio)
             waveform = np.roll(waveform, int(self.rng.integers(len(waveform)))) * float(self.rng.uniform(0.5, 1.5))
-        reverb = load_rir(self.index.reverbs[pair.reverb].path, length=self.rir_samples)
+        reverb = self._cached(f"rir:{pair.reverb}", lambda: load_rir(self.index.reverbs[pair.reverb].path, length=self.rir_samples))
         return {
             "waveform": torch.from_numpy(np.asarray(waveform, dtype=np.float32)).unsqueeze(0),
             "reverb": torch.from_numpy(reverb),

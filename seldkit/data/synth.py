@@ -180,7 +180,7 @@ def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool)
         counts = Counter(drawn.tolist())
         folder = root / "audio" / split.name
         folder.mkdir(parents=True, exist_ok=True)
-        for clip in tqdm(range(split.clips), desc=f"{split.name} clips", disable=not progress, leave=False):
+        for clip in tqdm(range(split.clips), desc=f"{split.name} clips", disable=None if progress else True, leave=False):
             source = classes[int(drawn[clip])]
             signal = source.draw(rng, config.clip_samples)
             peak = float(np.max(np.abs(signal))) or 1.0
@@ -267,9 +267,9 @@ def _impulse_response_bank(
         workers = max(1, min(os.cpu_count() or 1, 8))
         if workers > 1 and len(arguments) > 8:
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                results = list(tqdm(pool.map(_render, arguments, chunksize=4), total=len(arguments), desc=f"{split.name} rooms", disable=not progress, leave=False))
+                results = list(tqdm(pool.map(_render, arguments, chunksize=4), total=len(arguments), desc=f"{split.name} rooms", disable=None if progress else True, leave=False))
         else:
-            results = [_render(argument) for argument in tqdm(arguments, desc=f"{split.name} rooms", disable=not progress, leave=False)]
+            results = [_render(argument) for argument in tqdm(arguments, desc=f"{split.name} rooms", disable=None if progress else True, leave=False)]
         responses = np.stack(results)
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,120 @@
+"""``seldkit train-reference {dspast,spatialast} [--protocol NAME] [--out DIR] [--resume] [--device ...]``
+and ``seldkit predict --checkpoint CKPT --data DIR --out preds.csv``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(commands: Any) -> None:
+    train = commands.add_parser(
+        "train-reference",
+        help="train a reference encoder under a training protocol and score it",
+        description="Train SpatialAST or DSpAST under a training protocol (curriculum, data, model size), then "
+        "write predictions, a results JSON scored under the protocol's evaluation protocol, and a chance "
+        "baseline scored the same way. Multi-GPU / multi-node: run it under torchrun.",
+    )
+    train.add_argument("model", choices=("dspast", "spatialast"))
+    train.add_argument("--protocol", default="synth-binaural-mini", metavar="NAME|FILE", help="default: synth-binaural-mini")
+    train.add_argument("--out", type=Path, metavar="DIR", help="run folder (default: runs/<model>-<protocol>)")
+    train.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
+    train.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    train.add_argument("--init", type=Path, metavar="CKPT", help="initialise the encoder from an AudioMAE checkpoint")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.set_defaults(run=run_train)
+
+    predict = commands.add_parser(
+        "predict",
+        help="write a trained model's predictions for a data set in the clip CSV format",
+        description="Run a checkpoint of seldkit train-reference on a data set (published layout) and write "
+        "the predictions in the clip CSV format (seldkit score reads it).",
+    )
+    predict.add_argument("--checkpoint", type=Path, required=True, metavar="CKPT")
+    predict.add_argument("--data", type=Path, required=True, metavar="DIR", help="a data set folder (make-dataset output)")
+    predict.add_argument("--out", type=Path, required=True, metavar="CSV")
+    predict.add_argument("--split", default="test")
+    predict.add_argument("--device", default=None)
+    predict.set_defaults(run=run_predict)
+
+
+def _device(name: str | None) -> str:
+    import torch
+
+    if name:
+        return name
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from seldkit.errors import InputError
+    from seldkit.protocols import load_protocol
+    from seldkit.train.loop import TrainingError
+    from seldkit.train.run import train_reference
+
+    protocol = load_protocol(args.protocol)
+    if protocol.task != "train":
+        raise InputError(f"protocol {protocol.name!r} is a {protocol.task} protocol, not a training protocol")
+    out = args.out or Path("runs") / f"{args.model}-{protocol.name}"
+    if args.resume and not (out / "checkpoint.pt").exists():
+        raise InputError("no checkpoint to resume from", file=str(out / "checkpoint.pt"))
+    if not args.resume and (out / "checkpoint.pt").exists():
+        raise InputError("this run folder already has a checkpoint: pass --resume to continue, or choose another --out",
+                         file=str(out))
+    try:
+        document = train_reference(args.model, protocol=args.protocol, out=out, resume=args.resume, device=_device(args.device),
+                                   init=args.init, progress=not args.quiet)
+    except TrainingError as error:
+        print(f"seldkit train-reference: {error}")
+        return 1
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; the checkpoint in {out} holds the progress: rerun with --resume to continue")
+        return 130
+    if document is not None:
+        print(format_run(document, out))
+    return 0
+
+
+def format_run(document: dict[str, Any], out: Path) -> str:
+    from seldkit.cli.format_common import number
+
+    metrics, chance = document["metrics"], document["chance"]["metrics"]
+    training = document["training"]
+    lines = [
+        f"{training['model']} ({training['size']}) trained under {document['training_protocol']['name']} "
+        f"(sha256:{document['training_protocol']['hash'].split(':')[1][:12]}), {training['epochs']} epochs, "
+        f"{training['seconds']:.0f} s; scored under {document['protocol']['name']} on {document['n']} test clips",
+        f"  {'metric':<8}{'model':>10}{'chance':>10}",
+    ]
+    for key, scale, unit in (("mAP", 100, "%"), ("ER20", 100, "%"), ("MAE", 1, "°"), ("DER", 100, "%")):
+        lines.append(f"  {key:<8}{number(metrics.get(key), scale):>8} {unit}{number(chance.get(key), scale):>8} {unit}")
+    lines.append(f"files: {out}/predictions.csv, references.csv, results.json, results.md, log.jsonl, checkpoint.pt")
+    return "\n".join(lines)
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    import torch
+
+    from seldkit.data.layout import BinauralDataset, read_dataset
+    from seldkit.errors import InputError
+    from seldkit.models import build
+    from seldkit.models.config import ModelConfig
+    from seldkit.protocols import load_protocol
+    from seldkit.train.checkpoint import load_checkpoint
+    from seldkit.train.loop import predict
+    from seldkit.train.outputs import clip_ids, write_predictions
+
+    if not args.checkpoint.is_file():
+        raise InputError("checkpoint not found", file=str(args.checkpoint))
+    state = load_checkpoint(args.checkpoint)
+    model = build(ModelConfig(**state["model_config"]))
+    model.load_state_dict(state["model"])
+    index = read_dataset(args.data)
+    dataset = BinauralDataset(index, args.split, clip_samples=index.info["clip_samples"], rir_samples=index.info["rir_samples"])
+    device = torch.device(_device(args.device))
+    outputs = predict(model.to(device), dataset, device=device)
+    classes = tuple(load_protocol("bat-encoder").classes.ids)  # type: ignore[union-attr]
+    write_predictions(clip_ids(dataset), outputs, classes, args.out)
+    print(f"wrote {len(dataset)} predictions to {args.out}")
+    return 0

@@ -1,0 +1,254 @@
+"""The training loop of ``seldkit train-reference``: curriculum stages, checkpoints, resume, NaN guard,
+multi-process training with exact distributed evaluation (SPEC §7)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from seldkit.data.layout import BinauralDataset, collate
+from seldkit.train.checkpoint import load_checkpoint, save_checkpoint
+from seldkit.train.config import Stage, TrainConfig
+from seldkit.train.distributed import World, average_gradients, gather_rows, shard
+from seldkit.train.optim import learning_rate, parameter_groups, set_learning_rate
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (e.g. a non-finite loss); the message says what and where."""
+
+
+@dataclass
+class Progress:
+    """Where training stands; saved in every checkpoint."""
+
+    stage: int = 0
+    epoch: int = 0  # epochs completed in the current stage
+    batch: int = 0  # batches completed in the current epoch (non-zero only in interrupt checkpoints)
+    step: int = 0  # optimiser steps in the current stage
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def sed_target_matrix(dataset_classes: tuple[str, ...], output_classes: tuple[str, ...]) -> torch.Tensor:
+    """[C_data, C_out] 0/1 matrix mapping the data set's class list onto the model's outputs."""
+    position = {class_id: index for index, class_id in enumerate(output_classes)}
+    matrix = torch.zeros(len(dataset_classes), len(output_classes))
+    for row, class_id in enumerate(dataset_classes):
+        matrix[row, position[class_id]] = 1.0
+    return matrix
+
+
+def compute_losses(outputs, batch: dict[str, torch.Tensor], weights: tuple[float, float, float]) -> dict[str, torch.Tensor]:
+    """Weighted BCE on sound events, cross-entropy on distance, azimuth + elevation (direction)."""
+    sed, distance, azimuth, elevation = (output.float() for output in outputs)
+    parts = {
+        "sed": F.binary_cross_entropy_with_logits(sed, batch["sed"]),
+        "distance": F.cross_entropy(distance, batch["distance"]),
+        "direction": F.cross_entropy(azimuth, batch["azimuth"]) + F.cross_entropy(elevation, batch["elevation"]),
+    }
+    parts["total"] = weights[0] * parts["sed"] + weights[1] * parts["distance"] + weights[2] * parts["direction"]
+    return parts
+
+
+class Trainer:
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        train_set: BinauralDataset,
+        eval_set: BinauralDataset,
+        config: TrainConfig,
+        *,
+        output_classes: tuple[str, ...],
+        out: Path,
+        device: torch.device,
+        world: World = World(),
+        progress_bars: bool = True,
+    ) -> None:
+        self.model, self.train_set, self.eval_set, self.config = model.to(device), train_set, eval_set, config
+        self.out, self.device, self.world, self.progress_bars = out, device, world, progress_bars
+        self.sed_map = sed_target_matrix(train_set.index.classes, output_classes).to(device)
+        self.progress = Progress()
+        self.optimizer: torch.optim.Optimizer | None = None
+
+    # -- state -------------------------------------------------------------------------------------------
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out / "checkpoint.pt"
+
+    def _new_optimizer(self, stage: Stage) -> torch.optim.Optimizer:
+        groups = parameter_groups(self.model, weight_decay=self.config.weight_decay, layer_decay=self.config.layer_decay,
+                                  depth=self.model.config.depth)  # type: ignore[union-attr]
+        return torch.optim.AdamW(groups, lr=stage.lr, betas=(0.9, 0.95))
+
+    def save(self, order: list[int] | None = None) -> None:
+        if not self.world.main:
+            return
+        save_checkpoint(self.checkpoint_path, {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict() if self.optimizer else None,
+            "progress": self.progress.__dict__,
+            "epoch_order": order,
+            "torch_rng": torch.get_rng_state(),
+            "data_rng": self.train_set.rng.bit_generator.state,
+            "model_config": self.model.config.__dict__,  # type: ignore[union-attr]
+            "classes": self.train_set.index.classes,
+        })
+
+    def resume(self) -> list[int] | None:
+        state = load_checkpoint(self.checkpoint_path)
+        self.model.load_state_dict(state["model"])
+        self.progress = Progress(**state["progress"])
+        if self.progress.stage < len(self.config.stages):
+            self.optimizer = self._new_optimizer(self.config.stages[self.progress.stage])
+            if state["optimizer"] is not None:
+                self.optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        self.train_set.rng.bit_generator.state = state["data_rng"]
+        return state["epoch_order"]
+
+    # -- training ----------------------------------------------------------------------------------------
+    def _epoch_order(self, stage: Stage) -> list[int]:
+        generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + self.progress.stage * 1_009 + self.progress.epoch)
+        count = max(self.config.batch_size, int(round(stage.data_fraction * len(self.train_set))))
+        if stage.weighted_sampling:
+            weights = torch.as_tensor(self.train_set.weights, dtype=torch.double)
+            return torch.multinomial(weights, count, replacement=True, generator=generator).tolist()
+        return torch.randperm(len(self.train_set), generator=generator)[:count].tolist()
+
+    def fit(self, *, resume: bool = False, on_step=None) -> None:
+        """Run (or continue) every stage. ``on_step(trainer)`` is called after each step (tests use it)."""
+        from tqdm import tqdm
+
+        order = self.resume() if resume and self.checkpoint_path.exists() else None
+        while self.progress.stage < len(self.config.stages):
+            stage = self.config.stages[self.progress.stage]
+            if self.optimizer is None:
+                self.optimizer = self._new_optimizer(stage)
+            self.train_set.augment = stage.mixup > 0
+            self.train_set.mixup_probability = stage.mixup
+            while self.progress.epoch < stage.epochs:
+                if order is None:
+                    order = self._epoch_order(stage)
+                batches = [order[i : i + self.config.batch_size] for i in range(0, len(order), self.config.batch_size)]
+                steps_per_epoch = len(batches)
+                totals: dict[str, float] = {}
+                started = time.perf_counter()
+                bar = tqdm(total=steps_per_epoch, initial=self.progress.batch, disable=None if (self.progress_bars and self.world.main) else True,
+                           desc=f"{stage.name} epoch {self.progress.epoch + 1}/{stage.epochs}", leave=False)
+                self.model.train()
+                try:
+                    while self.progress.batch < steps_per_epoch:
+                        indices = shard(batches[self.progress.batch], self.world)
+                        losses = self.step(indices, stage, steps_per_epoch)
+                        for name, value in losses.items():
+                            totals[name] = totals.get(name, 0.0) + value
+                        self.progress.batch += 1
+                        bar.update(1)
+                        bar.set_postfix(loss=f"{losses['total']:.3f}")
+                        if on_step is not None:
+                            on_step(self)
+                except KeyboardInterrupt:
+                    self.save(order)
+                    raise
+                finally:
+                    bar.close()
+                seconds = time.perf_counter() - started
+                self.progress.epoch += 1
+                self.progress.batch = 0
+                record = {"stage": stage.name, "epoch": self.progress.epoch, "step": self.progress.step,
+                          "lr": self.optimizer.param_groups[-1]["lr"], "seconds": round(seconds, 3),
+                          "clips_per_s": round(len(order) / seconds, 2),
+                          **{f"loss_{name}": value / steps_per_epoch for name, value in totals.items()}}
+                self.progress.history.append(record)
+                order = None
+                self.save()
+                self._log(record)
+            self.progress.stage += 1
+            self.progress.epoch = 0
+            self.progress.step = 0
+            self.optimizer = None
+            self.save()
+
+    def step(self, indices: list[int], stage: Stage, steps_per_epoch: int) -> dict[str, float]:
+        assert self.optimizer is not None
+        batch = self._batch(self.train_set, indices)
+        total_steps = stage.epochs * steps_per_epoch
+        set_learning_rate(self.optimizer, learning_rate(self.progress.step, base=stage.lr,
+                                                        warmup_steps=stage.warmup_epochs * steps_per_epoch, total_steps=total_steps))
+        targets = {name: batch[name] for name in ("distance", "azimuth", "elevation")}
+        outputs = self.model(batch["waveform"], batch["reverb"], targets)
+        losses = compute_losses(outputs, batch, stage.loss_weights)
+        if not torch.isfinite(losses["total"]):
+            raise TrainingError(
+                f"the loss became {float(losses['total'])} in {stage.name}, epoch {self.progress.epoch + 1}, "
+                f"batch {self.progress.batch + 1}; stopped, the last good checkpoint is kept ({self.checkpoint_path})"
+            )
+        self.optimizer.zero_grad(set_to_none=True)
+        losses["total"].backward()
+        average_gradients(self.model, self.world)
+        if self.config.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.optimizer.step()
+        self.progress.step += 1
+        return {name: float(value.detach()) for name, value in losses.items()}
+
+    def _batch(self, dataset: BinauralDataset, indices: list[int]) -> dict[str, torch.Tensor]:
+        batch = collate([dataset[index] for index in indices])
+        batch["sed"] = batch["sed"] @ self.sed_map.cpu()
+        return {name: value.to(self.device) for name, value in batch.items()}
+
+    def _log(self, record: dict[str, Any]) -> None:
+        if not self.world.main:
+            return
+        with open(self.out / "log.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+    # -- evaluation --------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def predict(self, dataset: BinauralDataset, *, batch_size: int = 64) -> dict[str, np.ndarray]:
+        """Per-clip outputs for every item of ``dataset`` (all ranks together), in dataset order."""
+        return predict(self.model, dataset, device=self.device, world=self.world, batch_size=batch_size)
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, dataset: BinauralDataset, *, device: torch.device, world: World = World(),
+            batch_size: int = 64) -> dict[str, np.ndarray]:
+    """Sound-event probabilities [N, 355] and decoded direction (degrees) and distance (metres) per clip.
+
+    Each rank scores its own share of the clips (no padding); the rows are gathered with their clip
+    indices and put back in order, so every clip counts exactly once.
+    """
+    model.eval()
+    augment, dataset.augment = dataset.augment, False
+    mine = shard(list(range(len(dataset))), world)
+    rows = []
+    for start in range(0, len(mine), batch_size):
+        indices = mine[start : start + batch_size]
+        batch = collate([dataset[index] for index in indices])
+        sed, distance, azimuth, elevation = model(batch["waveform"].to(device), batch["reverb"].to(device))
+        rows.append(torch.cat([
+            torch.tensor(indices, dtype=torch.float64)[:, None],
+            azimuth.argmax(dim=1).double().cpu()[:, None],
+            (elevation.argmax(dim=1).double().cpu() - 90.0)[:, None],
+            (distance.argmax(dim=1).double().cpu() * 0.5)[:, None],
+            torch.sigmoid(sed.double()).cpu(),
+        ], dim=1))
+    dataset.augment = augment
+    local = torch.cat(rows) if rows else torch.zeros((0, 4 + model.config.n_classes), dtype=torch.float64)  # type: ignore[union-attr]
+    table = gather_rows(local, world)
+    table = table[torch.argsort(table[:, 0])]
+    if table.shape[0] != len(dataset) or not torch.equal(table[:, 0].long(), torch.arange(len(dataset))):
+        raise RuntimeError("distributed evaluation lost or duplicated clips")
+    return {
+        "index": table[:, 0].long().numpy(),
+        "azimuth": table[:, 1].numpy(),
+        "elevation": table[:, 2].numpy(),
+        "distance": table[:, 3].numpy(),
+        "sed": table[:, 4:].numpy(),
+    }

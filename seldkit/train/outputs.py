@@ -1,0 +1,107 @@
+"""What a training run leaves behind: predictions and references in the clip format (SPEC §2.1), the
+results JSON scored under the evaluation protocol, a chance-level baseline scored the same way, and a row
+in the run's results table."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seldkit.data.layout import BinauralDataset
+from seldkit.protocols import Protocol, load_protocol
+from seldkit.results import write_json_atomic
+from seldkit.scoring.clip import ClipScore, score_clip_files
+
+
+def clip_ids(dataset: BinauralDataset) -> list[str]:
+    names = [pair.audio for pair in dataset.pairs]
+    if len(set(names)) == len(names):
+        return names
+    return [f"{pair.audio}@{pair.reverb}" for pair in dataset.pairs]
+
+
+def true_directions(dataset: BinauralDataset) -> dict[str, np.ndarray]:
+    """Exact azimuth/elevation (degrees) and distance (metres) of each pair, from the stored positions."""
+    delta = np.stack([dataset.index.reverbs[pair.reverb].source - dataset.index.reverbs[pair.reverb].sensor for pair in dataset.pairs])
+    dx, dy, dz = delta[:, 0], delta[:, 1], delta[:, 2]
+    return {
+        "azimuth": np.degrees(np.arctan2(-dz, dx)),
+        "elevation": np.degrees(np.arctan2(dy, np.hypot(dx, dz))),
+        "distance": np.sqrt(dx**2 + dy**2 + dz**2),
+    }
+
+
+def write_references(dataset: BinauralDataset, path: Path) -> None:
+    truth = true_directions(dataset)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["clip_id", "labels", "azimuth", "elevation", "distance"])
+        for row, (clip_id, pair) in enumerate(zip(clip_ids(dataset), dataset.pairs)):
+            labels = ";".join(dataset.index.audio[pair.audio].labels)
+            writer.writerow([clip_id, labels, f"{truth['azimuth'][row]:.4f}", f"{truth['elevation'][row]:.4f}", f"{truth['distance'][row]:.4f}"])
+
+
+def write_predictions(ids: list[str], outputs: dict[str, np.ndarray], classes: tuple[str, ...], path: Path) -> None:
+    """The clip CSV format: clip_id, azimuth, elevation, distance, one score column per class."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["clip_id", "azimuth", "elevation", "distance", *classes])
+        for row, clip_id in enumerate(ids):
+            scores = (f"{value:.6g}" for value in outputs["sed"][row])
+            writer.writerow([clip_id, f"{outputs['azimuth'][row]:g}", f"{outputs['elevation'][row]:g}", f"{outputs['distance'][row]:g}", *scores])
+
+
+def chance_outputs(train_set: BinauralDataset, n_clips: int, sed_map: np.ndarray) -> dict[str, np.ndarray]:
+    """A system that ignores its input: training-set prevalence as scores, the most frequent training
+    direction, and the median training distance."""
+    prevalence = np.zeros(sed_map.shape[1])
+    for pair in train_set.pairs:
+        prevalence += train_set._sed(pair.audio) @ sed_map
+    prevalence /= len(train_set.pairs)
+    azimuth = np.bincount(train_set.targets.azimuth, minlength=360).argmax()
+    elevation = np.bincount(train_set.targets.elevation, minlength=180).argmax() - 90
+    distance = np.median(train_set.targets.distance) * 0.5
+    return {
+        "sed": np.tile(prevalence, (n_clips, 1)),
+        "azimuth": np.full(n_clips, float(azimuth)),
+        "elevation": np.full(n_clips, float(elevation)),
+        "distance": np.full(n_clips, float(distance)),
+    }
+
+
+def score_run(out: Path, predictions: Path, references: Path, protocol_name: str) -> ClipScore:
+    return score_clip_files(predictions, references, load_protocol(protocol_name))
+
+
+def results_json(score: ClipScore, chance: ClipScore, training: Protocol, extra: dict[str, Any]) -> dict[str, Any]:
+    document = score.results_json()
+    document["chance"] = {"metrics": chance.metrics.scalars(), "description": "input-independent baseline: training prevalence, most frequent direction, median distance"}
+    document["training_protocol"] = training.summary()
+    document["training"] = extra
+    return document
+
+
+def append_results_row(out: Path, model: str, training: Protocol, score: ClipScore, chance: ClipScore) -> None:
+    table = out / "results.md"
+    if not table.exists():
+        table.write_text(
+            "| model | training protocol | evaluation protocol | mAP | ER20 | MAE | DER | chance mAP / ER20 / MAE / DER |\n"
+            "|---|---|---|---|---|---|---|---|\n",
+            encoding="utf-8",
+        )
+    metrics, base = score.metrics, chance.metrics
+    row = (
+        f"| {model} | {training.name} (sha256:{training.short_hash}) | {score.protocol.name} | "
+        f"{metrics.mAP * 100:.2f} % | {metrics.ER20 * 100:.2f} % | {metrics.MAE:.2f}° | {metrics.DER * 100:.2f} % | "
+        f"{base.mAP * 100:.2f} % / {base.ER20 * 100:.2f} % / {base.MAE:.2f}° / {base.DER * 100:.2f} % |\n"
+    )
+    with open(table, "a", encoding="utf-8") as handle:
+        handle.write(row)
+
+
+def write_results(path: Path, document: dict[str, Any]) -> None:
+    write_json_atomic(path, json.loads(json.dumps(document)))
