@@ -136,10 +136,11 @@ def test_frontend_stacks_and_autocast():
         torch.testing.assert_close(stacked[:, index], expected)
 
 
-def test_resize_only_lengthens():
-    long = torch.randn(1, 1100, 128)
-    assert resize_time(long, 1024) is long
+def test_resize_to_the_model_frames():
+    exact = torch.randn(1, 1024, 128)
+    assert resize_time(exact, 1024) is exact
     assert resize_time(torch.randn(1, 2, 50, 128), 1024).shape == (1, 2, 1024, 128)
+    assert resize_time(torch.randn(1, 1100, 128), 1024).shape == (1, 1024, 128)
 
 
 def delayed_pair(delay: int, gain_db: float = 0.0, n: int = 32000, seed: int = 0) -> torch.Tensor:

@@ -58,3 +58,17 @@ def average_gradients(model: torch.nn.Module, world: World) -> None:
         if parameter.grad is not None:
             dist.all_reduce(parameter.grad)
             parameter.grad /= world.size
+
+
+def average_buffers(model: torch.nn.Module, world: World) -> None:
+    """All-reduce mean of the floating-point buffers (BatchNorm moments, the AdaCos scales).
+
+    Each rank computes these from its own share of the batch; averaging after every step keeps the ranks
+    holding one model, which is what the checkpoint written by rank 0 then stands for.
+    """
+    if world.size == 1:
+        return
+    for buffer in model.buffers():
+        if buffer.is_floating_point():
+            dist.all_reduce(buffer)
+            buffer /= world.size

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from seldkit.data.layout import BinauralDataset, collate
 from seldkit.train.checkpoint import load_checkpoint, save_checkpoint
 from seldkit.train.config import Stage, TrainConfig
-from seldkit.train.distributed import World, average_gradients, gather_rows, shard
+from seldkit.train.distributed import World, average_buffers, average_gradients, gather_rows, shard
 from seldkit.train.optim import learning_rate, parameter_groups, set_learning_rate
 
 
@@ -195,6 +195,7 @@ class Trainer:
         if self.config.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.optimizer.step()
+        average_buffers(self.model, self.world)
         self.progress.step += 1
         return {name: float(value.detach()) for name, value in losses.items()}
 
