@@ -127,7 +127,7 @@ def _distributed_worker(rank: int, world_size: int, folder: str, protocol: str) 
 
 def test_two_processes_equal_one(tmp_path, protocol):
     """One step on a global batch split over 2 processes averages to the gradient of one process on the whole
-    batch, leaves both ranks with identical weights, and distributed evaluation gathers every clip exactly
+    batch and gives its parameters, leaves both ranks with identical weights, and distributed evaluation gathers every clip exactly
     once, equal to single-process evaluation."""
     from tests.train_distributed import run_worker
 
@@ -140,6 +140,14 @@ def test_two_processes_equal_one(tmp_path, protocol):
     assert one["gradients"].keys() == rank0["gradients"].keys()
     for key, gradient in one["gradients"].items():
         torch.testing.assert_close(rank0["gradients"][key], gradient, rtol=1e-4, atol=1e-7, msg=key)
+    # Adam's first step is about lr * sign(gradient): where the exact gradient is zero (the key bias of
+    # attention, for one) rounding noise decides the sign, so parameters are compared where it is not noise.
+    for key, gradient in one["gradients"].items():
+        informative = gradient.abs() > 1e-6
+        assert informative.float().mean() > 0.5 or gradient.numel() < 1000, key
+        torch.testing.assert_close(rank0["parameters"][key][informative], one["parameters"][key][informative], rtol=1e-5, atol=1e-6, msg=key)
+    for key in one["parameters"].keys() - one["gradients"].keys():
+        torch.testing.assert_close(rank0["parameters"][key], one["parameters"][key], rtol=1e-5, atol=1e-6, msg=key)
     for state in ("parameters", "after_live_step"):
         for key, value in rank0[state].items():
             torch.testing.assert_close(rank1[state][key], value, rtol=0, atol=0, msg=f"{state}: {key}")
