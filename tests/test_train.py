@@ -99,9 +99,9 @@ def test_non_finite_loss_stops_and_keeps_the_checkpoint(tmp_path, protocol, monk
     calls = {"count": 0}
     original = loop.compute_losses
 
-    def poisoned(outputs, batch, weights):
+    def poisoned(outputs, batch, weights, **options):
         calls["count"] += 1
-        losses = original(outputs, batch, weights)
+        losses = original(outputs, batch, weights, **options)
         if calls["count"] > 5:  # after the first epoch (4 steps) has been saved
             losses["total"] = losses["total"] * float("nan")
         return losses
@@ -154,3 +154,41 @@ def test_two_processes_equal_one(tmp_path, protocol):
     assert len(one["predictions"]["azimuth"]) == 16
     for key in one["predictions"]:
         torch.testing.assert_close(torch.as_tensor(rank0["predictions"][key]), torch.as_tensor(one["predictions"][key]), rtol=0, atol=0)
+
+
+def test_soft_direction_targets_follow_the_definition():
+    import math
+
+    from seldkit.train.loop import soft_class_targets
+
+    classes = torch.tensor([0, 3, 181, 359])
+    for count, circular in ((360, True), (180, False)):
+        got = soft_class_targets(classes % count, count, 7.0, circular=circular)
+        for row, true_class in enumerate((classes % count).tolist()):
+            distances = [abs(k - true_class) for k in range(count)]
+            if circular:
+                distances = [min(d, count - d) for d in distances]
+            weights = [math.exp(-(d**2) / (2 * 7.0**2)) for d in distances]
+            expected = torch.tensor([w / sum(weights) for w in weights])
+            torch.testing.assert_close(got[row], expected, rtol=1e-5, atol=1e-7)
+    # the wrap: class 359 and class 1 are neighbours of class 0 in azimuth, not in elevation
+    azimuth = soft_class_targets(torch.tensor([0]), 360, 7.0, circular=True)[0]
+    elevation = soft_class_targets(torch.tensor([0]), 180, 7.0, circular=False)[0]
+    assert azimuth[359] == azimuth[1] and elevation[179] < 1e-30
+
+
+def test_channel_swap_mirrors_ears_and_azimuth(protocol):
+    from seldkit.protocols import load_protocol
+    from seldkit.train.config import train_config
+    from seldkit.train.run import datasets
+
+    loaded = load_protocol(protocol)
+    train_set, _ = datasets(loaded, train_config(loaded.content, "dspast"), progress=False)
+    train_set.mixup_probability = 0.0
+    plain = [train_set[i] for i in range(len(train_set))]
+    train_set.channel_swap_probability = 1.0
+    swapped = [train_set[i] for i in range(len(train_set))]
+    for before, after in zip(plain, swapped):
+        torch.testing.assert_close(after["reverb"], before["reverb"].flip(0), rtol=0, atol=0)
+        assert after["azimuth"] == (360 - before["azimuth"]) % 360
+        assert after["elevation"] == before["elevation"] and after["distance"] == before["distance"]

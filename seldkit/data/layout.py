@@ -154,6 +154,7 @@ class BinauralDataset:
             raise InputError(f"split {split!r} has no pairs", file=str(index.root))
         self.clip_samples, self.rir_samples = clip_samples, rir_samples
         self.augment, self.mixup_probability, self.mixup_alpha = augment, mixup_probability, mixup_alpha
+        self.channel_swap_probability = 0.0
         self.class_index = {class_id: position for position, class_id in enumerate(index.classes)}
         reverbs = [index.reverbs[pair.reverb] for pair in self.pairs]
         self.targets = spatial_targets(
@@ -201,12 +202,16 @@ class BinauralDataset:
                 sed = weight * sed + (1 - weight) * self._sed(other.audio)
             waveform = np.roll(waveform, int(self.rng.integers(len(waveform)))) * float(self.rng.uniform(0.5, 1.5))
         reverb = self._cached(f"rir:{pair.reverb}", lambda: load_rir(self.index.reverbs[pair.reverb].path, length=self.rir_samples))
+        azimuth = int(self.targets.azimuth[position])
+        if self.augment and self.channel_swap_probability > 0 and self.rng.random() < self.channel_swap_probability:
+            # the mirror image: left and right ears exchanged, the source mirrored to azimuth -phi
+            reverb, azimuth = np.ascontiguousarray(reverb[::-1]), (360 - azimuth) % 360
         return {
             "waveform": torch.from_numpy(np.asarray(waveform, dtype=np.float32)).unsqueeze(0),
             "reverb": torch.from_numpy(reverb),
             "sed": torch.from_numpy(sed),
             "distance": int(self.targets.distance[position]),
-            "azimuth": int(self.targets.azimuth[position]),
+            "azimuth": azimuth,
             "elevation": int(self.targets.elevation[position]),
             "index": position,
         }

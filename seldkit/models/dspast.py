@@ -54,6 +54,10 @@ class DSpAST(nn.Module):
         stack = self.feature_stack(waveforms, reverbs)
         maps = [getattr(self, f"conv_downsample{index}")(stack) for index in (1, 2, 3)]
         sequences = self.encoder(maps, augment=self.training)
+        return self.task_outputs(sequences, targets or {})
+
+    def task_outputs(self, sequences: list[torch.Tensor], targets: dict):
+        """The four heads on the branches' token sequences (distance, direction, events)."""
         width = self.config.branch_dim
         projected = torch.cat(
             [getattr(self, f"pre_head{index}")(sequence[:, :3]) for index, sequence in enumerate(sequences, start=1)], dim=2
@@ -61,7 +65,6 @@ class DSpAST(nn.Module):
         distance_token = projected[:, :, :width].mean(dim=1)
         direction_token = projected[:, :, width : 2 * width].mean(dim=1)
         events_token = self.fc_norm(projected[:, :, 2 * width :].mean(dim=1))
-        targets = targets or {}
         return (
             self.head(events_token),
             self.distance_head(distance_token, targets.get("distance")),

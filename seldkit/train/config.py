@@ -34,6 +34,10 @@ class TrainConfig:
     label_mode: str
     evaluation_protocol: str
     grad_clip: float | None = None
+    # Both off in the published recipe. For data sets with few source positions (the CPU-sized default) they
+    # let the 360 azimuth / 180 elevation classes generalise between the positions seen in training.
+    direction_sigma_deg: float = 0.0  # > 0: Gaussian soft direction targets of this width (degrees)
+    channel_swap: float = 0.0  # probability of swapping the ears, mirroring the azimuth (left <-> right)
     model_overrides: tuple[tuple[str, Any], ...] = ()  # model settings changed from the size's configuration
 
     @property
@@ -70,5 +74,7 @@ def train_config(protocol_content: dict[str, Any], model: str) -> TrainConfig:
         label_mode=str(training.get("label_mode", "clean")),
         evaluation_protocol=str(training.get("evaluation_protocol", "bat-encoder-continuous")),
         grad_clip=training.get("grad_clip"),
+        direction_sigma_deg=float(training.get("direction_sigma_deg", 0.0)),
+        channel_swap=float(training.get("channel_swap", 0.0)),
         model_overrides=tuple(sorted((key, value) for key, value in protocol_content.get("model", {}).items() if key != "size")),
     )

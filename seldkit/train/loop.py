@@ -44,16 +44,42 @@ def sed_target_matrix(dataset_classes: tuple[str, ...], output_classes: tuple[st
     return matrix
 
 
-def compute_losses(outputs, batch: dict[str, torch.Tensor], weights: tuple[float, float, float]) -> dict[str, torch.Tensor]:
-    """Weighted BCE on sound events, cross-entropy on distance, azimuth + elevation (direction)."""
+def compute_losses(outputs, batch: dict[str, torch.Tensor], weights: tuple[float, float, float], *,
+                   direction_sigma_deg: float = 0.0) -> dict[str, torch.Tensor]:
+    """Weighted BCE on sound events, cross-entropy on distance, azimuth + elevation (direction).
+
+    With ``direction_sigma_deg`` > 0 the direction targets are Gaussians of that width around the true class
+    (circular in azimuth) instead of one-hot classes.
+    """
     sed, distance, azimuth, elevation = (output.float() for output in outputs)
+    azimuth_target: torch.Tensor = batch["azimuth"]
+    elevation_target: torch.Tensor = batch["elevation"]
+    if direction_sigma_deg > 0:
+        azimuth_target = soft_class_targets(azimuth_target, azimuth.shape[1], direction_sigma_deg, circular=True)
+        elevation_target = soft_class_targets(elevation_target, elevation.shape[1], direction_sigma_deg, circular=False)
     parts = {
         "sed": F.binary_cross_entropy_with_logits(sed, batch["sed"]),
         "distance": F.cross_entropy(distance, batch["distance"]),
-        "direction": F.cross_entropy(azimuth, batch["azimuth"]) + F.cross_entropy(elevation, batch["elevation"]),
+        "direction": F.cross_entropy(azimuth, azimuth_target) + F.cross_entropy(elevation, elevation_target),
     }
     parts["total"] = weights[0] * parts["sed"] + weights[1] * parts["distance"] + weights[2] * parts["direction"]
     return parts
+
+
+def soft_class_targets(classes: torch.Tensor, count: int, sigma: float, *, circular: bool) -> torch.Tensor:
+    """Rows of Gaussian weights :math:`\\propto e^{-d^2 / 2\\sigma^2}` over ``count`` one-degree classes, where
+    :math:`d` is the distance to the true class (the shorter way round when ``circular``); rows sum to 1.
+
+    >>> row = soft_class_targets(torch.tensor([0]), 360, 5.0, circular=True)[0]
+    >>> bool(torch.isclose(row[1], row[359])), round(float(row.sum()), 6)
+    (True, 1.0)
+    """
+    grid = torch.arange(count, device=classes.device, dtype=torch.float32)
+    difference = (grid[None, :] - classes[:, None].float()).abs()
+    if circular:
+        difference = torch.minimum(difference, count - difference)
+    weights = torch.exp(-0.5 * (difference / sigma) ** 2)
+    return weights / weights.sum(dim=1, keepdim=True)
 
 
 class Trainer:
@@ -132,6 +158,7 @@ class Trainer:
                 self.optimizer = self._new_optimizer(stage)
             self.train_set.augment = stage.mixup > 0
             self.train_set.mixup_probability = stage.mixup
+            self.train_set.channel_swap_probability = self.config.channel_swap
             while self.progress.epoch < stage.epochs:
                 if order is None:
                     order = self._epoch_order(stage)
@@ -183,7 +210,7 @@ class Trainer:
                                                         warmup_steps=stage.warmup_epochs * steps_per_epoch, total_steps=total_steps))
         targets = {name: batch[name] for name in ("distance", "azimuth", "elevation")}
         outputs = self.model(batch["waveform"], batch["reverb"], targets)
-        losses = compute_losses(outputs, batch, stage.loss_weights)
+        losses = compute_losses(outputs, batch, stage.loss_weights, direction_sigma_deg=self.config.direction_sigma_deg)
         if not torch.isfinite(losses["total"]):
             raise TrainingError(
                 f"the loss became {float(losses['total'])} in {stage.name}, epoch {self.progress.epoch + 1}, "
