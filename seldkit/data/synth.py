@@ -4,8 +4,8 @@ For each split, shoebox rooms of random size and reverberation time are simulate
 method (pyroomacoustics) and rendered through measured HRIRs (:mod:`seldkit.data.rooms`) into a bank of
 binaural impulse responses with known listener and source positions. Mono source clips are drawn from the
 shipped recordings and procedural classes (:mod:`seldkit.data.sources`). The manifest pairs every clip with
-one impulse response of its split. The test split uses other rooms and another head (KU100 instead of KEMAR),
-so test scores measure generalisation.
+one impulse response of its split. The test split uses other rooms and positions (in ``synth-binaural`` also
+another head, the KU100 instead of the KEMAR), so test scores measure generalisation.
 
 Everything is drawn from one seed (``numpy.random.SeedSequence``, one child stream per split and stage), and
 files are written deterministically, so the same protocol gives the same bytes. Impulse-response banks are
