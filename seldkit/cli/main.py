@@ -16,7 +16,14 @@ from typing import NoReturn
 from seldkit import __version__
 from seldkit.errors import InputError
 
-COMMAND_MODULES = ("seldkit.cli.score", "seldkit.cli.verify", "seldkit.cli.make_dataset", "seldkit.cli.train")
+COMMAND_MODULES = (
+    "seldkit.cli.score",
+    "seldkit.cli.compare",
+    "seldkit.cli.report",
+    "seldkit.cli.verify",
+    "seldkit.cli.make_dataset",
+    "seldkit.cli.train",
+)
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1

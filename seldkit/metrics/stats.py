@@ -77,6 +77,34 @@ def bootstrap_clip_metrics(
 
     ``ranked`` may pass a ranking built with ``for_weights=True`` to avoid sorting again.
     """
+    samples, per_class_samples = clip_metric_samples(
+        inputs, mode=mode, n_resamples=n_resamples, seed=seed, error_threshold_deg=error_threshold_deg, ranked=ranked
+    )
+    tail = (1.0 - level) / 2.0 * 100.0
+    bounds = {name: _percentile_interval(values, tail) for name, values in samples.items()}
+    per_class = None
+    if per_class_samples is not None:
+        stacked = per_class_samples
+        if mode == "reference":
+            stacked = np.nan_to_num(stacked, nan=0.0)
+        with warnings.catch_warnings():  # all-NaN columns: classes never positive in any resample
+            warnings.simplefilter("ignore", RuntimeWarning)
+            per_class = np.nanpercentile(stacked, [tail, 100.0 - tail], axis=0).T
+    return BootstrapIntervals(level=level, n_resamples=n_resamples, seed=seed, bounds=bounds, per_class_AP=per_class)
+
+
+def clip_metric_samples(
+    inputs: PerClipInputs,
+    *,
+    mode: ClipMode,
+    n_resamples: int,
+    seed: int = 0,
+    error_threshold_deg: float = ERROR_THRESHOLD_DEG,
+    ranked: RankedScores | None = None,
+) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """Every metric on each of the ``seed``'s ``n_resamples`` resamples of the clips: ``{name: [R]}`` and the
+    per-class AP ``[R, C]`` (None without class scores). The draws depend only on (n_clips, n_resamples, seed),
+    so two systems scored on the same references get the same resamples (what a paired comparison needs)."""
     if n_resamples < 1:
         raise ValueError("n_resamples must be at least 1")
     n = inputs.n_clips
@@ -97,20 +125,8 @@ def bootstrap_clip_metrics(
             samples.setdefault("MAE", []).append(counts @ inputs.angles / n)
         if inputs.distance_wrong is not None:
             samples.setdefault("DER", []).append(counts @ inputs.distance_wrong.astype(np.float64) / n)
-
-    tail = (1.0 - level) / 2.0 * 100.0
-    bounds = {
-        name: _percentile_interval(np.concatenate(values), tail) for name, values in samples.items()
-    }
-    per_class = None
-    if per_class_samples:
-        stacked = np.concatenate(per_class_samples)
-        if mode == "reference":
-            stacked = np.nan_to_num(stacked, nan=0.0)
-        with warnings.catch_warnings():  # all-NaN columns: classes never positive in any resample
-            warnings.simplefilter("ignore", RuntimeWarning)
-            per_class = np.nanpercentile(stacked, [tail, 100.0 - tail], axis=0).T
-    return BootstrapIntervals(level=level, n_resamples=n_resamples, seed=seed, bounds=bounds, per_class_AP=per_class)
+    joined = {name: np.concatenate(values) for name, values in samples.items()}
+    return joined, (np.concatenate(per_class_samples) if per_class_samples else None)
 
 
 def _map_of_resamples(ap: np.ndarray, mode: ClipMode) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 
 from seldkit.errors import InputError
 from seldkit.io.clip import ClipEvaluationSet, pair_clips, read_clip_predictions, read_clip_references
-from seldkit.metrics.clip import ClipMetricAccumulator, ClipMetrics, summarise
+from seldkit.metrics.clip import ClipMetricAccumulator, ClipMetrics, PerClipInputs, summarise
 from seldkit.metrics.ranking import RankedScores
 from seldkit.metrics.stats import BootstrapIntervals, bootstrap_clip_metrics
 from seldkit.protocols import Protocol
@@ -26,6 +26,7 @@ class ClipScore:
     metrics: ClipMetrics
     intervals: BootstrapIntervals | None
     inputs: dict[str, dict[str, str]]
+    per_clip: PerClipInputs | None = None  # what the metrics reduced, for comparisons and reports
 
     @property
     def mode(self) -> str:
@@ -116,7 +117,9 @@ def score_clip_files(
         "predictions": {"path": str(predictions), "digest": file_digest(predictions)},
         "references": {"path": str(references), "digest": file_digest(references)},
     }
-    return ClipScore(protocol=protocol, evaluation=evaluation, metrics=metrics, intervals=intervals, inputs=files)
+    return ClipScore(
+        protocol=protocol, evaluation=evaluation, metrics=metrics, intervals=intervals, inputs=files, per_clip=per_clip
+    )
 
 
 def _accumulator_inputs(evaluation: ClipEvaluationSet) -> dict[str, np.ndarray | None]:

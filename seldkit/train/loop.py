@@ -66,6 +66,20 @@ def compute_losses(outputs, batch: dict[str, torch.Tensor], weights: tuple[float
     return parts
 
 
+@torch.no_grad()
+def batch_accuracies(outputs, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+    """Training-batch accuracies logged per epoch beside the losses (the run's metric curves): distance class
+    exact, azimuth within 20 degrees (the shorter way round), and elevation within 20 degrees."""
+    _, distance, azimuth, elevation = outputs
+    azimuth_error = (azimuth.argmax(dim=1) - batch["azimuth"]).abs()
+    azimuth_error = torch.minimum(azimuth_error, azimuth.shape[1] - azimuth_error)
+    return {
+        "train_distance_acc": float((distance.argmax(dim=1) == batch["distance"]).float().mean()),
+        "train_azimuth_acc20": float((azimuth_error <= 20).float().mean()),
+        "train_elevation_acc20": float(((elevation.argmax(dim=1) - batch["elevation"]).abs() <= 20).float().mean()),
+    }
+
+
 def soft_class_targets(classes: torch.Tensor, count: int, sigma: float, *, circular: bool) -> torch.Tensor:
     """Rows of Gaussian weights :math:`\\propto e^{-d^2 / 2\\sigma^2}` over ``count`` one-degree classes, where
     :math:`d` is the distance to the true class (the shorter way round when ``circular``); rows sum to 1.
@@ -191,7 +205,8 @@ class Trainer:
                 record = {"stage": stage.name, "epoch": self.progress.epoch, "step": self.progress.step,
                           "lr": self.optimizer.param_groups[-1]["lr"], "seconds": round(seconds, 3),
                           "clips_per_s": round(len(order) / seconds, 2),
-                          **{f"loss_{name}": value / steps_per_epoch for name, value in totals.items()}}
+                          **{(name if name.startswith("train_") else f"loss_{name}"): value / steps_per_epoch
+                             for name, value in totals.items()}}
                 self.progress.history.append(record)
                 order = None
                 self.save()
@@ -224,7 +239,7 @@ class Trainer:
         self.optimizer.step()
         average_buffers(self.model, self.world)
         self.progress.step += 1
-        return {name: float(value.detach()) for name, value in losses.items()}
+        return {**{name: float(value.detach()) for name, value in losses.items()}, **batch_accuracies(outputs, batch)}
 
     def _batch(self, dataset: BinauralDataset, indices: list[int]) -> dict[str, torch.Tensor]:
         batch = collate([dataset[index] for index in indices])

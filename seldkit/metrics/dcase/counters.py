@@ -53,6 +53,17 @@ class SeldCounters:
             thresholds=self.thresholds,
         )
 
+    def weighted_total(self, weights: np.ndarray) -> TotalCounters:
+        """Counters with file i counted ``weights[i]`` times (a bootstrap resample of the recordings)."""
+        return TotalCounters(
+            counts={name: weights @ values for name, values in self.counts.items()},
+            sums={name: weights @ values for name, values in self.sums.items()},
+            S=float(weights @ self.substitutions),
+            D=float(weights @ self.deletions),
+            I=float(weights @ self.insertions),
+            thresholds=self.thresholds,
+        )
+
 
 @dataclass(frozen=True)
 class TotalCounters:

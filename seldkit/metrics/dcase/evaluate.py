@@ -166,6 +166,24 @@ def jackknife(score: DcaseScore, *, level: float = 0.95) -> JackknifeIntervals:
     return JackknifeIntervals(level=level, bounds=bounds, classwise=classwise_bounds)
 
 
+def dcase_metric_samples(score: DcaseScore, *, n_resamples: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Every scalar metric on each bootstrap resample of the recordings (counters pooled with the resample's
+    multiplicities, as the full set pools them). The draws depend only on (n_files, n_resamples, seed), so two
+    systems scored on the same reference recordings get the same resamples."""
+    from seldkit.metrics.stats import resample_count_blocks
+
+    names = list(score.metrics)
+    rows = []
+    for block in resample_count_blocks(score.n_files, n_resamples, seed):
+        for counts in block.astype(np.float64):
+            metrics, _ = compute_scores(
+                score.counters.weighted_total(counts), kind=score.config.kind, average=score.config.average
+            )
+            rows.append([metrics[name] for name in names])
+    values = np.asarray(rows, dtype=np.float64).reshape(-1, len(names))
+    return {name: values[:, index] for index, name in enumerate(names)}
+
+
 def _require_distances(
     references: Sequence[DcaseEvents], predictions: Sequence[DcaseEvents], config: MetricConfig, year: int
 ) -> None:

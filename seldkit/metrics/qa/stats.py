@@ -30,6 +30,33 @@ class QaIntervals:
 
 
 def bootstrap_qa(scores: QaScores, *, n_resamples: int, seed: int = 0, level: float = 0.95) -> QaIntervals:
+    samples = qa_metric_samples(scores, n_resamples=n_resamples, seed=seed)
+    tail = (1 - level) / 2 * 100
+    bounds = {}
+    for name, values in samples.items():
+        finite = values[np.isfinite(values)]
+        low, high = np.percentile(finite, [tail, 100 - tail]) if finite.size else (np.nan, np.nan)
+        bounds[name] = (float(low), float(high))
+    return QaIntervals(level=level, n_resamples=n_resamples, seed=seed, bounds=bounds)
+
+
+def qa_point_values(scores: QaScores) -> dict[str, float]:
+    """The scalar results under the names :func:`qa_metric_samples` uses (``"<TYPE>.<metric>"``, ``"E.<name>"``)."""
+    names = ("mAP_all", "mAP_present", "direction_acc", "DER", "accuracy", "balanced_accuracy")
+    values: dict[str, float] = {}
+    for question_type, results in scores.results["per_type"].items():
+        for name in names:
+            if results.get(name) is not None:
+                values[f"{question_type}.{name}"] = float(results[name])
+    for name in ("E_avg", "E_balanced_avg"):
+        if scores.results["E"].get(name) is not None:
+            values[f"E.{name}"] = float(scores.results["E"][name])
+    return values
+
+
+def qa_metric_samples(scores: QaScores, *, n_resamples: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Every metric on each resample, questions drawn within their type. The draws depend only on the types,
+    their sizes and ``seed``, so two systems answering the same questions get the same resamples."""
     samples: dict[str, np.ndarray] = {}
     for offset, (question_type, (values, targets)) in enumerate(sorted(scores.detection.items())):
         ranked = RankedScores.from_scores(values, targets, for_weights=True)
@@ -62,10 +89,4 @@ def bootstrap_qa(scores: QaScores, *, n_resamples: int, seed: int = 0, level: fl
         samples["E.E_balanced_avg"] = (
             samples[f"{BINARY_TYPES[0]}.balanced_accuracy"] + samples[f"{BINARY_TYPES[1]}.balanced_accuracy"]
         ) / 2
-    tail = (1 - level) / 2 * 100
-    bounds = {}
-    for name, values in samples.items():
-        finite = values[np.isfinite(values)]
-        low, high = np.percentile(finite, [tail, 100 - tail]) if finite.size else (np.nan, np.nan)
-        bounds[name] = (float(low), float(high))
-    return QaIntervals(level=level, n_resamples=n_resamples, seed=seed, bounds=bounds)
+    return samples

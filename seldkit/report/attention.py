@@ -1,0 +1,43 @@
+"""Average DSpAST feature-attention weights over a data set's clips (the analysis of the paper's Figure 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from seldkit.errors import InputError
+
+
+def average_feature_gates(checkpoint: Path, data_dir: Path, *, split: str = "test", max_clips: int = 256,
+                          batch_size: int = 32) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...], int]:
+    """Mean gate per branch and feature over the first ``max_clips`` clips of ``split``:
+    (``[branches, features]``, branch names, feature names, clips used)."""
+    import torch
+
+    from seldkit.data.layout import BinauralDataset, collate, read_dataset
+    from seldkit.features.frontend import STACKS
+    from seldkit.models import build
+    from seldkit.models.config import ModelConfig
+    from seldkit.models.dspast import BRANCHES
+    from seldkit.train.checkpoint import load_checkpoint
+
+    state = load_checkpoint(checkpoint)
+    config = ModelConfig(**state["model_config"])
+    if config.model != "dspast":
+        raise InputError(f"feature attention exists in DSpAST checkpoints only (this one is {config.model})", file=str(checkpoint))
+    model = build(config)
+    model.load_state_dict(state["model"])
+    model.eval()
+    index = read_dataset(data_dir)
+    dataset = BinauralDataset(index, split, clip_samples=index.info["clip_samples"], rir_samples=index.info["rir_samples"])
+    count = min(len(dataset), max_clips)
+    totals = np.zeros((len(BRANCHES), len(STACKS["dspast"])))
+    with torch.no_grad():
+        for start in range(0, count, batch_size):
+            batch = collate([dataset[item] for item in range(start, min(start + batch_size, count))])
+            model(batch["waveform"], batch["reverb"])
+            gates = model.feature_gates()
+            for row, branch in enumerate(BRANCHES):
+                totals[row] += gates[branch].double().sum(dim=0).numpy()  # type: ignore[union-attr]
+    return totals / max(count, 1), BRANCHES, STACKS["dspast"], count

@@ -1,0 +1,380 @@
+"""Choosing a report's sections from its input: a ``train-reference`` run folder, a results JSON, or a
+prediction file/folder scored on the fly exactly as ``seldkit score`` scores it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seldkit.errors import InputError
+from seldkit.report.html import FigureItem, Report, Section, Table
+
+DEFAULT_RESAMPLES = 1000
+
+# The 13 sound classes of STARSS22/23 (DCASE 2022-2025 Task 3), in class-index order.
+DCASE_CLASS_NAMES = (
+    "femaleSpeech", "maleSpeech", "clapping", "telephone", "laughter", "domesticSounds", "footsteps",
+    "doorCupboard", "music", "musicalInstrument", "waterTap", "bell", "knock",
+)
+CLIP_METRICS = (("mAP", 100.0, "%"), ("ER20", 100.0, "%"), ("MAE", 1.0, "°"), ("DER", 100.0, "%"))
+
+
+def build_report(
+    source: Path,
+    *,
+    references: Path | None = None,
+    protocol: str | None = None,
+    compare_with: Path | None = None,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    embedder: str | None = None,
+) -> Report:
+    """The report on ``source`` (see the module docstring); ``compare_with`` adds a paired comparison
+    (``source`` = A, ``compare_with`` = B) on the same references."""
+    if not source.exists():
+        raise InputError("not found", file=str(source))
+    if source.is_dir() and (source / "run.json").is_file():
+        if references is not None or protocol is not None:
+            raise InputError("a run folder is scored under its own protocol against its own references: "
+                             "leave out --ref and --protocol", file=str(source))
+        return _run_report(source, compare_with, n_resamples)
+    if references is None:
+        if source.is_file() and source.suffix.lower() == ".json":
+            if compare_with is not None:
+                raise InputError("--compare needs predictions, not a results JSON", file=str(source))
+            return _results_report(source)
+        raise InputError("give --ref REF to score these predictions (or pass a run folder or a results JSON)",
+                         file=str(source))
+    return _predictions_report(source, references, protocol, compare_with, n_resamples, embedder)
+
+
+# -- run folders -------------------------------------------------------------------------------------------
+def _run_report(run_dir: Path, compare_with: Path | None, n_resamples: int) -> Report:
+    from seldkit.protocols import load_protocol
+    from seldkit.scoring.clip import score_clip_files
+
+    run = _read_json(run_dir / "run.json")
+    results_path = run_dir / "results.json"
+    if not results_path.is_file():
+        raise InputError("this run has not finished (no results.json): continue it with --resume", file=str(run_dir))
+    results = _read_json(results_path)
+    protocol = load_protocol(results["protocol"]["name"])
+    score = score_clip_files(run_dir / "predictions.csv", run_dir / "references.csv", protocol, n_resamples=n_resamples)
+    training = results.get("training", {})
+    lines = (
+        f"run folder: {run_dir}",
+        f"model: {training.get('model', run['model'])} ({training.get('size', run['size'])}), "
+        f"{training.get('epochs', '?')} epochs in {training.get('seconds', float('nan')):.0f} s on {training.get('device', '?')}",
+        f"training protocol: {run['protocol']['name']} ({run['protocol']['hash'][:19]})",
+        f"scored under {protocol.name} (sha256:{protocol.short_hash}) on {score.metrics.n_clips} test clips",
+    )
+    chance = results.get("chance", {}).get("metrics")
+    sections = [_clip_summary(score, chance), *_clip_figures(score)]
+    sections.append(_training_section(run_dir, run))
+    if compare_with is not None:
+        other = compare_with / "predictions.csv" if (compare_with / "run.json").is_file() else compare_with
+        sections.append(_comparison_section(run_dir / "predictions.csv", other, run_dir / "references.csv", protocol,
+                                            n_resamples, None))
+    return Report(f"seldkit report: {run['model']} run", lines, sections)
+
+
+def _training_section(run_dir: Path, run: Mapping[str, Any]) -> Section:
+    from seldkit.report.figures.training import training_curves
+
+    section = Section("Training")
+    history = _read_history(run_dir / "log.jsonl")
+    stages = run.get("stages", [])
+    if stages:
+        section.items.append(Table(
+            ("stage", "epochs", "lr", "loss weights (events, distance, direction)", "weighted sampling", "mixup"),
+            tuple((stage["name"], str(stage["epochs"]), f"{stage['lr']:g}", ", ".join(f"{w:g}" for w in stage["loss_weights"]),
+                   "yes" if stage["weighted_sampling"] else "no", f"{stage['mixup']:g}") for stage in stages),
+        ))
+    if history:
+        section.items.append(FigureItem("training_curves", "Mean training losses per epoch (log scale) and, where "
+                                        "logged, training-batch accuracies; dotted lines mark the curriculum stages.",
+                                        training_curves(history)))
+    if run.get("model") == "dspast":
+        section.items.extend(_attention_items(run_dir, run))
+    return section
+
+
+def _attention_items(run_dir: Path, run: Mapping[str, Any]) -> list[FigureItem | str]:
+    from seldkit.data.build import default_dataset_dir
+    from seldkit.protocols import load_protocol
+    from seldkit.report.attention import average_feature_gates
+    from seldkit.report.figures.training import feature_attention
+
+    try:
+        training_protocol = load_protocol(run["protocol"]["name"])
+    except InputError:
+        return [f"Feature attention not computed: the training protocol {run['protocol']['name']!r} is not available here."]
+    data_dir = default_dataset_dir(training_protocol)
+    checkpoint = run_dir / "checkpoint.pt"
+    if not (data_dir / "dataset.json").is_file() or not checkpoint.is_file():
+        return [f"Feature attention not computed: the run's data set ({data_dir}) or checkpoint is not on this machine "
+                f"(seldkit make-dataset --protocol {training_protocol.name} builds it)."]
+    gates, branches, features, count = average_feature_gates(checkpoint, data_dir)
+    caption = ("Average feature-attention weight of each DSpAST branch per input feature, over the first "
+               f"{count} test clips (the analysis of the DSpAST paper's Figure 2).")
+    return [FigureItem("feature_attention", caption, feature_attention(gates, branches, features))]
+
+
+# -- predictions scored on the fly -------------------------------------------------------------------------
+def _predictions_report(source: Path, references: Path, protocol_name: str | None, compare_with: Path | None,
+                        n_resamples: int, embedder: str | None) -> Report:
+    from seldkit.cli.score import _infer_protocol
+    from seldkit.protocols import load_protocol, with_settings
+
+    if not references.exists():
+        raise InputError("not found", file=str(references))
+    protocol = load_protocol(protocol_name or _infer_protocol(source, references))
+    lines = [f"predictions: {source}", f"references: {references}"]
+    if protocol.task == "clip":
+        from seldkit.scoring.clip import score_clip_files
+
+        score = score_clip_files(source, references, protocol, n_resamples=n_resamples)
+        lines.append(f"scored under {protocol.name} (sha256:{protocol.short_hash}) on {score.metrics.n_clips} clips")
+        sections = [_clip_summary(score, None), *_clip_figures(score)]
+    elif protocol.task == "dcase":
+        from seldkit.scoring.dcase import score_dcase_folders
+
+        if not (source.is_dir() and references.is_dir()):
+            raise InputError(f"protocol {protocol.name!r} scores a prediction folder against a reference folder")
+        report = score_dcase_folders(source, references, protocol, with_jackknife=True)
+        lines.append(f"scored under {protocol.name} (sha256:{protocol.short_hash}, configuration "
+                     f"{report.score.config.name}) on {report.score.n_files} recordings")
+        sections = _dcase_sections(report.results_json())
+    elif protocol.task == "qa":
+        from seldkit.scoring.qa import score_qa_files
+
+        if embedder:
+            protocol = with_settings(protocol, embedder=embedder)
+        report = score_qa_files(source, references, protocol, n_resamples=n_resamples)
+        lines.append(f"scored under {protocol.name} (sha256:{protocol.short_hash}) on {report.scores.results['n']} questions")
+        sections = _qa_sections(report.results_json())
+    else:
+        raise InputError(f"protocol {protocol.name!r} (task {protocol.task!r}) has no report in this version")
+    if compare_with is not None:
+        sections.append(_comparison_section(source, compare_with, references, protocol, n_resamples, embedder))
+    return Report(f"seldkit report: {source.name}", tuple(lines), sections)
+
+
+# -- results JSON ------------------------------------------------------------------------------------------
+def _results_report(path: Path) -> Report:
+    document = _read_json(path)
+    try:
+        task, name = document["protocol"]["task"], document["protocol"]["name"]
+        metrics = document["metrics"]
+    except (KeyError, TypeError):
+        raise InputError("not a seldkit results JSON (no protocol/metrics)", file=str(path)) from None
+    lines = (f"results: {path}", f"protocol: {name} ({document['protocol'].get('hash', '')[:19]}), n = {document.get('n')}")
+    if task == "clip":
+        sections = [_clip_summary_from_json(document)]
+        per_class = document.get("per_class") or {}
+        if per_class:
+            ids = list(per_class)
+            ap = np.array([_number(per_class[class_id].get("AP")) for class_id in ids])
+            intervals = None
+            if any("AP_interval" in entry for entry in per_class.values()):
+                intervals = np.array([per_class[class_id].get("AP_interval", [np.nan, np.nan]) for class_id in ids], dtype=float)
+            names = [per_class[class_id].get("name", class_id) for class_id in ids]
+            sections.append(Section("Sound events", [_per_class_item(ap, names, intervals)]))
+        sections[0].items.append("Per-clip figures (angular and distance errors) need the predictions: run "
+                                 "seldkit report PREDS --ref REF --protocol NAME.")
+    elif task == "dcase":
+        sections = _dcase_sections(document)
+    elif task == "qa":
+        sections = _qa_sections(document)
+    else:
+        raise InputError(f"no report for results of task {task!r}", file=str(path))
+    return Report(f"seldkit report: {path.name}", lines, sections)
+
+
+# -- sections ----------------------------------------------------------------------------------------------
+def _clip_summary(score, chance: Mapping[str, Any] | None) -> Section:
+    metrics = score.metrics.scalars()
+    intervals = score.intervals.bounds if score.intervals is not None else {}
+    header = ["metric", "value"]
+    if intervals:
+        header.append(f"{score.intervals.level * 100:g} % interval")
+    if chance:
+        header.append("chance")
+    rows = []
+    for name, scale, unit in CLIP_METRICS:
+        if metrics.get(name) is None:
+            continue
+        row = [name, _formatted(metrics[name], scale, unit)]
+        if intervals:
+            low, high = intervals.get(name, (np.nan, np.nan))
+            row.append(f"{_formatted(low, scale, unit)} – {_formatted(high, scale, unit)}")
+        if chance:
+            row.append(_formatted(chance.get(name), scale, unit))
+        rows.append(tuple(row))
+    section = Section("Scores", [Table(tuple(header), tuple(rows))])
+    if score.intervals is not None:
+        section.items.append(f"Intervals: percentile bootstrap over clips, {score.intervals.n_resamples} resamples, "
+                             f"seed {score.intervals.seed}.")
+    return section
+
+
+def _clip_summary_from_json(document: Mapping[str, Any]) -> Section:
+    metrics = document["metrics"]
+    intervals = (document.get("intervals") or {}).get("metrics", {})
+    chance = (document.get("chance") or {}).get("metrics")
+    header = ["metric", "value"] + (["interval"] if intervals else []) + (["chance"] if chance else [])
+    rows = []
+    for name, scale, unit in CLIP_METRICS:
+        if metrics.get(name) is None:
+            continue
+        row = [name, _formatted(metrics[name], scale, unit)]
+        if intervals:
+            bounds = intervals.get(name, {})
+            row.append(f"{_formatted(bounds.get('low'), scale, unit)} – {_formatted(bounds.get('high'), scale, unit)}")
+        if chance:
+            row.append(_formatted(chance.get(name), scale, unit))
+        rows.append(tuple(row))
+    return Section("Scores", [Table(tuple(header), tuple(rows))])
+
+
+def _clip_figures(score) -> list[Section]:
+    from seldkit.report.figures import clip as figures
+
+    sections = []
+    per_clip, evaluation = score.per_clip, score.evaluation
+    if score.metrics.per_class_AP is not None:
+        names = [score.class_name(class_id) or class_id for class_id in evaluation.class_ids]
+        intervals = score.intervals.per_class_AP if score.intervals is not None else None
+        sections.append(Section("Sound events", [_per_class_item(score.metrics.per_class_AP, names, intervals)]))
+    settings = score.protocol.content["metrics"]
+    if per_clip is not None and per_clip.angles is not None:
+        threshold = settings["error_threshold_deg"]
+        sections.append(Section("Direction", [
+            FigureItem("angular_error", f"Great-circle error between predicted and reference direction per clip; the "
+                       f"dashed line is the {threshold:g}° threshold of ER{threshold:g}.",
+                       figures.angular_errors(per_clip.angles, threshold_deg=threshold)),
+            FigureItem("error_by_azimuth", "Mean angular error per 15° sector of the reference azimuth (front up, "
+                       "left = +90°).", figures.error_by_azimuth(evaluation.reference["azimuth"], per_clip.angles)),
+        ]))
+    if per_clip is not None and per_clip.distance_wrong is not None:
+        tolerance = settings["distance_tolerance_m"]
+        sections.append(Section("Distance", [FigureItem(
+            "distance_errors", f"Distance confusion (0.5 m bins) and error by reference distance; DER counts errors "
+            f"beyond {tolerance:g} m.",
+            figures.distance_errors(evaluation.reference["distance"], evaluation.predicted["distance"], tolerance_m=tolerance),
+        )]))
+    return sections
+
+
+def _per_class_item(ap: np.ndarray, names: list[str], intervals: np.ndarray | None) -> FigureItem:
+    from seldkit.report.figures.clip import per_class_ap
+
+    caption = "Average precision per sound class, best first" + (", with bootstrap intervals." if intervals is not None else ".")
+    return FigureItem("per_class_ap", caption, per_class_ap(np.asarray(ap, dtype=float), names, intervals=intervals))
+
+
+def _dcase_sections(document: Mapping[str, Any]) -> list[Section]:
+    from seldkit.report.figures.dcase import classwise_scores
+
+    metrics = document["metrics"]
+    intervals = (document.get("intervals") or {}).get("metrics", {})
+    header = ("metric", "value") + (("interval (jackknife)",) if intervals else ())
+    rows = tuple(
+        (name, _plain(value)) + ((f"{_plain(intervals[name]['low'])} – {_plain(intervals[name]['high'])}",) if name in intervals else (("",) if intervals else ()))
+        for name, value in metrics.items()
+    )
+    sections = [Section("Scores", [Table(header, rows)])]
+    per_class = document.get("per_class")
+    if per_class:
+        indices = sorted(per_class, key=int)
+        names = sorted({key for entry in per_class.values() for key in entry if key != "intervals"})
+        classwise = {name: np.array([_number(per_class[index].get(name)) for index in indices]) for name in names}
+        labels = [DCASE_CLASS_NAMES[int(index)] if int(index) < len(DCASE_CLASS_NAMES) else index for index in indices]
+        sections.append(Section("Class-wise", [FigureItem(
+            "dcase_classwise", "Class-wise location-aware F-score, localisation error and relative distance error "
+            "(where the configuration has them); a dash marks a class without a defined value.",
+            classwise_scores(classwise, labels))]))
+    return sections
+
+
+def _qa_sections(document: Mapping[str, Any]) -> list[Section]:
+    from seldkit.report.figures.qa import per_type_scores
+
+    per_type = document["metrics"]["per_type"]
+    bounds = {name: (entry["low"], entry["high"]) for name, entry in ((document.get("intervals") or {}).get("metrics", {})).items()}
+    rows = []
+    for question_type, results in per_type.items():
+        for name, value in results.items():
+            if isinstance(value, float):
+                interval = bounds.get(f"{question_type}.{name}")
+                rows.append((question_type, name, _plain(value), f"{_plain(interval[0])} – {_plain(interval[1])}" if interval else ""))
+    for name, value in document["metrics"].get("E", {}).items():
+        if value is not None:
+            interval = bounds.get(f"E.{name}")
+            rows.append(("E", name, _plain(value), f"{_plain(interval[0])} – {_plain(interval[1])}" if interval else ""))
+    return [
+        Section("Scores", [Table(("question type", "metric", "value", "interval"), tuple(rows))]),
+        Section("By question type", [FigureItem("qa_per_type", "Scores per question type (the paper's Table 3 "
+                                                "columns A-E), with bootstrap intervals where computed.",
+                                                per_type_scores(per_type, bounds))]),
+    ]
+
+
+def _comparison_section(a: Path, b: Path, references: Path, protocol, n_resamples: int, embedder: str | None) -> Section:
+    from seldkit.report.figures.comparison import paired_differences
+    from seldkit.scoring.compare import compare_systems
+
+    comparison = compare_systems(a, b, references, protocol, n_resamples=n_resamples, embedder=embedder).comparison
+    rows = tuple(
+        (difference.name, _plain(difference.a), _plain(difference.b), f"{difference.difference:+.4g}",
+         f"{difference.low:+.4g} – {difference.high:+.4g}", f"{difference.p_value:.3g}", difference.better)
+        for difference in comparison.differences
+    )
+    return Section("Comparison", [
+        f"A = {a}; B = {b}; paired bootstrap over {comparison.n} {comparison.unit}, {comparison.n_resamples} resamples.",
+        Table(("metric", "A", "B", "B - A", f"{comparison.level * 100:g} % interval", "p", "better"), rows),
+        FigureItem("comparison", "Differences B - A with their intervals, one row per metric on its own scale; "
+                   "coloured by the system the interval favours.", paired_differences(comparison)),
+    ])
+
+
+# -- helpers -----------------------------------------------------------------------------------------------
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("not found", file=str(path)) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputError(f"not valid JSON ({error})", file=str(path)) from None
+
+
+def _read_history(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    records = []
+    for row, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise InputError("not a JSON line", file=str(path), row=row) from None
+    return records
+
+
+def _number(value: Any) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _formatted(value: float | None, scale: float, unit: str) -> str:
+    if value is None or value != value:
+        return "–"
+    return f"{value * scale:.2f} {unit}"
+
+
+def _plain(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,118 @@
+"""Writing a report: one self-contained HTML file (PNG figures embedded as data URIs) and the same PNGs in a
+folder beside it (``<name>_figures/``). Both appear whole or not at all."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+PNG_DPI = 110
+
+
+@dataclass(frozen=True)
+class FigureItem:
+    name: str  # file stem of the PNG
+    caption: str
+    figure: Figure
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    items: list[FigureItem | Table | str] = field(default_factory=list)  # a str is a paragraph
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    lines: tuple[str, ...]  # what was reported on: inputs, protocol
+    sections: list[Section]
+
+    @property
+    def figures(self) -> list[FigureItem]:
+        return [item for section in self.sections for item in section.items if isinstance(item, FigureItem)]
+
+
+def png_bytes(figure: Figure) -> bytes:
+    """The figure as PNG; no software/date metadata, so the same figure gives the same bytes."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=PNG_DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def figures_folder(out: Path) -> Path:
+    return out.with_name(f"{out.stem}_figures")
+
+
+def write_report(report: Report, out: Path) -> list[Path]:
+    """Write ``out`` (HTML) and its figures folder; returns the PNG paths."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    images = {item.name: png_bytes(item.figure) for item in report.figures}
+    folder = figures_folder(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.stem}_", dir=out.parent))
+    try:
+        for name, data in images.items():
+            (staging / f"{name}.png").write_bytes(data)
+        document = render(report, images)
+        html_temporary = staging / "report.html"
+        html_temporary.write_text(document, encoding="utf-8")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(html_temporary, out)
+        os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [folder / f"{name}.png" for name in images]
+
+
+def render(report: Report, images: dict[str, bytes]) -> str:
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(report.title)}</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(report.title)}</h1>",
+        "<ul class=\"inputs\">" + "".join(f"<li>{html.escape(line)}</li>" for line in report.lines) + "</ul>",
+    ]
+    for section in report.sections:
+        parts.append(f"<section><h2>{html.escape(section.title)}</h2>")
+        for item in section.items:
+            if isinstance(item, FigureItem):
+                encoded = base64.b64encode(images[item.name]).decode("ascii")
+                parts.append(
+                    f'<figure><img src="data:image/png;base64,{encoded}" alt="{html.escape(item.caption)}">'
+                    f"<figcaption>{html.escape(item.caption)}</figcaption></figure>"
+                )
+            elif isinstance(item, Table):
+                header = "".join(f"<th>{html.escape(cell)}</th>" for cell in item.header)
+                rows = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in item.rows)
+                parts.append(f"<table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>")
+            else:
+                parts.append(f"<p>{html.escape(item)}</p>")
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+    "h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}"
+    "ul.inputs{color:#555;font-size:.9em}table{border-collapse:collapse;margin:1em 0;font-size:.9em}"
+    "th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}th:first-child,td:first-child{text-align:left}"
+    "figure{margin:1em 0}img{max-width:100%}figcaption{color:#555;font-size:.85em}"
+)

@@ -1,0 +1,131 @@
+"""Comparing two systems on the same references under a protocol: both are scored exactly as ``seldkit score``
+scores them, then every metric is compared by a paired bootstrap over the protocol's evaluation units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seldkit.errors import InputError
+from seldkit.metrics.paired import Comparison, compare_samples
+from seldkit.protocols import Protocol
+from seldkit.results import environment, file_digest
+
+DEFAULT_RESAMPLES = 1000
+
+
+@dataclass(frozen=True)
+class ComparisonReport:
+    protocol: Protocol
+    comparison: Comparison
+    inputs: dict[str, Any]
+
+    def results_json(self) -> dict[str, Any]:
+        from seldkit import __version__
+
+        return {
+            "protocol": self.protocol.summary(),
+            "seldkit_version": __version__,
+            "environment": environment(),
+            "inputs": self.inputs,
+            "comparison": self.comparison.as_json(),
+        }
+
+
+def compare_systems(
+    system_a: str | Path,
+    system_b: str | Path,
+    references: str | Path,
+    protocol: Protocol,
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    embedder: str | None = None,
+) -> ComparisonReport:
+    """Paired comparison of ``system_b`` against ``system_a`` (differences are B - A) on every metric."""
+    system_a, system_b, references = Path(system_a), Path(system_b), Path(references)
+    settings = protocol.content.get("bootstrap") or {}
+    level, seed = float(settings.get("level", 0.95)), int(settings.get("seed", 0))
+    if protocol.task == "clip":
+        comparison = _compare_clip(system_a, system_b, references, protocol, n_resamples, seed, level)
+    elif protocol.task == "dcase":
+        comparison = _compare_dcase(system_a, system_b, references, protocol, n_resamples, seed, level)
+    elif protocol.task == "qa":
+        comparison = _compare_qa(system_a, system_b, references, protocol, n_resamples, seed, level, embedder)
+    else:
+        raise InputError(f"protocol {protocol.name!r} (task {protocol.task!r}) has no comparison in this version")
+    inputs = {"a": _describe(system_a), "b": _describe(system_b), "references": _describe(references)}
+    return ComparisonReport(protocol, comparison, inputs)
+
+
+def _describe(path: Path) -> dict[str, str]:
+    if path.is_dir():
+        return {"path": str(path)}
+    return {"path": str(path), "digest": file_digest(path)}
+
+
+def _compare_clip(a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int, seed: int, level: float) -> Comparison:
+    from seldkit.metrics.stats import clip_metric_samples
+    from seldkit.scoring.clip import score_clip_files
+
+    scores = [score_clip_files(path, references, protocol) for path in (a, b)]
+    mode = protocol.content["metrics"]["mode"]
+    threshold = protocol.content["metrics"]["error_threshold_deg"]
+    points, samples = [], []
+    for score in scores:
+        assert score.per_clip is not None
+        values, _ = clip_metric_samples(
+            score.per_clip, mode=mode, n_resamples=n_resamples, seed=seed, error_threshold_deg=threshold
+        )
+        samples.append(values)
+        points.append({name: value for name, value in score.metrics.scalars().items() if name in values})
+    _require_same_metrics(points, a, b)
+    return compare_samples(*points, *samples, unit="clips", n=scores[0].metrics.n_clips, level=level,
+                           n_resamples=n_resamples, seed=seed)
+
+
+def _compare_dcase(a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int, seed: int, level: float) -> Comparison:
+    from seldkit.metrics.dcase.evaluate import dcase_metric_samples
+    from seldkit.scoring.dcase import score_dcase_folders
+
+    reports = [score_dcase_folders(path, references, protocol) for path in (a, b)]
+    names = [[pair.name for pair in report.files] for report in reports]
+    if names[0] != names[1]:
+        raise InputError("the two systems were not scored on the same reference recordings", file=str(references))
+    if reports[0].score.n_files < 2:
+        raise InputError("a comparison over recordings needs at least two reference recordings", file=str(references))
+    samples = [dcase_metric_samples(report.score, n_resamples=n_resamples, seed=seed) for report in reports]
+    points = [dict(report.score.metrics) for report in reports]
+    return compare_samples(*points, *samples, unit="recordings", n=reports[0].score.n_files, level=level,
+                           n_resamples=n_resamples, seed=seed)
+
+
+def _compare_qa(a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int, seed: int, level: float,
+                embedder: str | None) -> Comparison:
+    from seldkit.io.qa import pair_items
+    from seldkit.metrics.qa.embedders import get_embedder
+    from seldkit.metrics.qa.scoring import prepare, score_questions
+    from seldkit.metrics.qa.stats import qa_metric_samples, qa_point_values
+    from seldkit.scoring.qa import class_names, read_answer_files
+
+    backend = get_embedder(embedder or protocol.content.get("embedder"))
+    points, samples, keys = [], [], []
+    for path in (a, b):
+        reference_items, prediction_items, _ = read_answer_files(path, references)
+        questions = prepare(pair_items(reference_items, prediction_items))
+        keys.append([question.key for question in questions])
+        scores = score_questions(questions, class_names(protocol), backend)
+        points.append(qa_point_values(scores))
+        samples.append(qa_metric_samples(scores, n_resamples=n_resamples, seed=seed))
+    if keys[0] != keys[1]:
+        raise InputError("the two systems did not answer the same questions", file=str(references))
+    return compare_samples(*points, *samples, unit="questions", n=len(keys[0]), level=level,
+                           n_resamples=n_resamples, seed=seed)
+
+
+def _require_same_metrics(points: list[dict[str, Any]], a: Path, b: Path) -> None:
+    missing = set(points[0]) ^ set(points[1])
+    if missing:
+        names = ", ".join(sorted(missing))
+        raise InputError(f"the two prediction files do not support the same metrics ({names}): "
+                         "both need the same class and spatial columns", file=f"{a} / {b}")
