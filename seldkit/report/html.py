@@ -14,6 +14,8 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from seldkit.results import current_umask
+
 PNG_DPI = 110
 
 
@@ -64,6 +66,7 @@ def write_report(report: Report, out: Path) -> list[Path]:
     images = {item.name: png_bytes(item.figure) for item in report.figures}
     folder = figures_folder(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.stem}_", dir=out.parent))
+    staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private; the figures folder is an ordinary one
     try:
         for name, data in images.items():
             (staging / f"{name}.png").write_bytes(data)
