@@ -228,7 +228,7 @@ class Trainer:
         losses = compute_losses(outputs, batch, stage.loss_weights, direction_sigma_deg=self.config.direction_sigma_deg)
         if not torch.isfinite(losses["total"]):
             raise TrainingError(
-                f"the loss became {float(losses['total'])} in {stage.name}, epoch {self.progress.epoch + 1}, "
+                f"the loss became {float(losses['total'].detach())} in {stage.name}, epoch {self.progress.epoch + 1}, "
                 f"batch {self.progress.batch + 1}; stopped, the last good checkpoint is kept ({self.checkpoint_path})"
             )
         self.optimizer.zero_grad(set_to_none=True)
