@@ -55,6 +55,40 @@ def timed(function, rounds: int) -> float:
     return best
 
 
+def measure(label: str, bf16: bool, forward, batch: dict[str, torch.Tensor], targets: dict[str, torch.Tensor],
+            device: torch.device, rounds: int) -> tuple[str, float, float, float]:
+    """(label, train clips/s, peak GiB while training, inference clips/s) of one configuration; the model and
+    optimiser are freed on return, before the next configuration is measured."""
+    torch.manual_seed(0)
+    model = create_model("dspast", "base").to(device)
+    model.encoder.bf16 = bf16
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+
+    def run(training: bool):
+        if forward is None:
+            return model(batch["waveform"], batch["reverb"], targets if training else None)
+        return forward(model, batch["waveform"], batch["reverb"], targets if training else None)
+
+    def train_step() -> None:
+        model.train()
+        optimizer.zero_grad(set_to_none=True)
+        loss_of(run(True), batch).backward()
+        optimizer.step()
+
+    @torch.no_grad()
+    def inference() -> None:
+        model.eval()
+        run(False)
+
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats(device)
+    train_s = timed(train_step, rounds)
+    memory = torch.cuda.max_memory_allocated(device) / 2**30
+    infer_s = timed(inference, rounds)
+    size = batch["waveform"].shape[0]
+    return label, size / train_s, memory, size / infer_s
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=32)
@@ -76,39 +110,16 @@ def main() -> None:
             print(f"GPU {label} vs CPU float64, max relative deviation (sed, distance, azimuth, elevation): "
                   + ", ".join(f"{d:.2e}" for d in deviations))
 
+    del model  # measured configurations build their own; this one would inflate their peak memory
+    torch.cuda.empty_cache()
+
     batch = make_batch(options.batch, device)
     targets = {name: batch[name] for name in ("distance", "azimuth", "elevation")}
-    rows = []
-    for label, bf16, forward in (("seldkit (folded, SDPA, bf16)", True, None), ("baseline (3 passes, explicit, fp32)", False, naive_dspast_forward)):
-        torch.manual_seed(0)
-        model = create_model("dspast", "base").to(device)
-        model.encoder.bf16 = bf16
-        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-
-        def run(training: bool):
-            if forward is None:
-                return model(batch["waveform"], batch["reverb"], targets if training else None)
-            return forward(model, batch["waveform"], batch["reverb"], targets if training else None)
-
-        def train_step() -> None:
-            model.train()
-            optimizer.zero_grad(set_to_none=True)
-            loss_of(run(True), batch).backward()
-            optimizer.step()
-
-        @torch.no_grad()
-        def inference() -> None:
-            model.eval()
-            run(False)
-
-        torch.cuda.reset_peak_memory_stats(device)
-        train_s = timed(train_step, options.rounds)
-        memory = torch.cuda.max_memory_allocated(device) / 2**30
-        infer_s = timed(inference, options.rounds)
-        rows.append((label, options.batch / train_s, memory, options.batch / infer_s))
-        del model, optimizer
-        torch.cuda.empty_cache()
-
+    rows = [
+        measure(label, bf16, forward, batch, targets, device, options.rounds)
+        for label, bf16, forward in (("seldkit (folded, SDPA, bf16)", True, None),
+                                     ("baseline (3 passes, explicit, fp32)", False, naive_dspast_forward))
+    ]
     print(f"\n| DSpAST base, batch {options.batch} x 10 s | train clips/s | peak GiB (train) | inference clips/s |")
     print("|---|---|---|---|")
     for label, train, memory, infer in rows:

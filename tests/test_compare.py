@@ -4,7 +4,6 @@ known difference, DCASE resamples against scoring duplicated recordings, and the
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pytest

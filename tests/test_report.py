@@ -4,7 +4,6 @@ file with the images embedded plus the PNGs; headless Chromium loads every image
 from __future__ import annotations
 
 import base64
-import json
 import re
 import shutil
 import subprocess

@@ -44,7 +44,7 @@ def format_qa_table(report: QaReport) -> str:
                 values["direction_unparseable"])
             add("", "", "DER", values["DER"], f"{question_type}.DER", values["distance_unparseable"])
         else:
-            add(label, values["n"], f"accuracy", values["accuracy"], f"{question_type}.accuracy", values["unparseable"])
+            add(label, values["n"], "accuracy", values["accuracy"], f"{question_type}.accuracy", values["unparseable"])
             if "balanced_accuracy" in values:
                 add("", "", "balanced acc.", values["balanced_accuracy"], f"{question_type}.balanced_accuracy")
     summary = results["E"]

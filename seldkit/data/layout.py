@@ -16,7 +16,6 @@ model's device (:class:`seldkit.features.Frontend`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ import numpy as np
 from seldkit.data.audio import load_rir, load_source
 from seldkit.data.targets import LabelMode, parse_position, spatial_targets
 from seldkit.errors import InputError
+from seldkit.io.jsonfile import read_json_file
 
 
 @dataclass(frozen=True)
@@ -67,18 +67,9 @@ class DatasetIndex:
         return [pair for pair in self.pairs if pair.split == name]
 
 
-def _load_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(path)) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"not valid JSON: {error}", file=str(path)) from None
-
-
 def read_audio_index(path: Path, *, audio_root: Path) -> dict[str, AudioRecord]:
     """Sources of an audio index JSON, by id."""
-    records = _load_json(path).get("data")
+    records = read_json_file(path).get("data")
     if not isinstance(records, list):
         raise InputError('an audio index is {"data": [...]}', file=str(path))
     index: dict[str, AudioRecord] = {}
@@ -95,7 +86,7 @@ def read_audio_index(path: Path, *, audio_root: Path) -> dict[str, AudioRecord]:
 
 def read_reverb_index(path: Path, *, reverb_root: Path) -> dict[str, ReverbRecord]:
     """Impulse responses of a reverb index JSON, by file name."""
-    records = _load_json(path).get("data")
+    records = read_json_file(path).get("data")
     if not isinstance(records, list):
         raise InputError('a reverb index is {"data": [...]}', file=str(path))
     index: dict[str, ReverbRecord] = {}
@@ -113,10 +104,10 @@ def read_dataset(root: str | Path) -> DatasetIndex:
     """A data set written by ``seldkit make-dataset`` (or laid out the same way): ``dataset.json`` names the
     audio index, reverb index, manifest and class list."""
     root = Path(root)
-    info = _load_json(root / "dataset.json")
+    info = read_json_file(root / "dataset.json")
     audio = read_audio_index(root / info["audio_index"], audio_root=root / info.get("audio_root", "audio"))
     reverbs = read_reverb_index(root / info["reverb_index"], reverb_root=root / info.get("reverb_root", "."))
-    manifest = _load_json(root / info["manifest"])
+    manifest = read_json_file(root / info["manifest"])
     pairs = [Pair(p["audio"], p["reverb"], p["split"], float(p.get("weight", 1.0))) for p in manifest["pairs"]]
     for pair in pairs:
         if pair.audio not in audio or pair.reverb not in reverbs:

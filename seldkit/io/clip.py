@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from seldkit.errors import InputError
 from seldkit.io.csvtable import CsvTable, read_csv_table
 
 CLIP_ID = "clip_id"

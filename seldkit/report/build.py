@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from seldkit.errors import InputError
+from seldkit.io.jsonfile import read_json_file
 from seldkit.report.html import FigureItem, Report, Section, Table
 
 DEFAULT_RESAMPLES = 1000
@@ -56,11 +57,11 @@ def _run_report(run_dir: Path, compare_with: Path | None, n_resamples: int) -> R
     from seldkit.protocols import load_protocol
     from seldkit.scoring.clip import score_clip_files
 
-    run = _read_json(run_dir / "run.json")
+    run = read_json_file(run_dir / "run.json")
     results_path = run_dir / "results.json"
     if not results_path.is_file():
         raise InputError("this run has not finished (no results.json): continue it with --resume", file=str(run_dir))
-    results = _read_json(results_path)
+    results = read_json_file(results_path)
     protocol = load_protocol(results["protocol"]["name"])
     score = score_clip_files(run_dir / "predictions.csv", run_dir / "references.csv", protocol, n_resamples=n_resamples)
     training = results.get("training", {})
@@ -165,10 +166,11 @@ def _predictions_report(source: Path, references: Path, protocol_name: str | Non
 
 # -- results JSON ------------------------------------------------------------------------------------------
 def _results_report(path: Path) -> Report:
-    document = _read_json(path)
+    document = read_json_file(path)
     try:
         task, name = document["protocol"]["task"], document["protocol"]["name"]
-        metrics = document["metrics"]
+        if "metrics" not in document:
+            raise KeyError("metrics")
     except (KeyError, TypeError):
         raise InputError("not a seldkit results JSON (no protocol/metrics)", file=str(path)) from None
     lines = (f"results: {path}", f"protocol: {name} ({document['protocol'].get('hash', '')[:19]}), n = {document.get('n')}")
@@ -196,44 +198,33 @@ def _results_report(path: Path) -> Report:
 
 # -- sections ----------------------------------------------------------------------------------------------
 def _clip_summary(score, chance: Mapping[str, Any] | None) -> Section:
-    metrics = score.metrics.scalars()
-    intervals = score.intervals.bounds if score.intervals is not None else {}
-    header = ["metric", "value"]
-    if intervals:
-        header.append(f"{score.intervals.level * 100:g} % interval")
-    if chance:
-        header.append("chance")
-    rows = []
-    for name, scale, unit in CLIP_METRICS:
-        if metrics.get(name) is None:
-            continue
-        row = [name, _formatted(metrics[name], scale, unit)]
-        if intervals:
-            low, high = intervals.get(name, (np.nan, np.nan))
-            row.append(f"{_formatted(low, scale, unit)} – {_formatted(high, scale, unit)}")
-        if chance:
-            row.append(_formatted(chance.get(name), scale, unit))
-        rows.append(tuple(row))
-    section = Section("Scores", [Table(tuple(header), tuple(rows))])
-    if score.intervals is not None:
-        section.items.append(f"Intervals: percentile bootstrap over clips, {score.intervals.n_resamples} resamples, "
-                             f"seed {score.intervals.seed}.")
+    intervals = score.intervals
+    bounds = intervals.bounds if intervals is not None else {}
+    label = f"{intervals.level * 100:g} % interval" if intervals is not None else "interval"
+    section = _clip_scores_section(score.metrics.scalars(), bounds, chance, label)
+    if intervals is not None:
+        section.items.append(f"Intervals: percentile bootstrap over clips, {intervals.n_resamples} resamples, "
+                             f"seed {intervals.seed}.")
     return section
 
 
 def _clip_summary_from_json(document: Mapping[str, Any]) -> Section:
-    metrics = document["metrics"]
-    intervals = (document.get("intervals") or {}).get("metrics", {})
-    chance = (document.get("chance") or {}).get("metrics")
-    header = ["metric", "value"] + (["interval"] if intervals else []) + (["chance"] if chance else [])
+    listed = (document.get("intervals") or {}).get("metrics", {})
+    bounds = {name: (entry.get("low"), entry.get("high")) for name, entry in listed.items()}
+    return _clip_scores_section(document["metrics"], bounds, (document.get("chance") or {}).get("metrics"), "interval")
+
+
+def _clip_scores_section(metrics: Mapping[str, Any], bounds: Mapping[str, tuple[Any, Any]],
+                         chance: Mapping[str, Any] | None, interval_label: str) -> Section:
+    header = ["metric", "value"] + ([interval_label] if bounds else []) + (["chance"] if chance else [])
     rows = []
     for name, scale, unit in CLIP_METRICS:
         if metrics.get(name) is None:
             continue
         row = [name, _formatted(metrics[name], scale, unit)]
-        if intervals:
-            bounds = intervals.get(name, {})
-            row.append(f"{_formatted(bounds.get('low'), scale, unit)} – {_formatted(bounds.get('high'), scale, unit)}")
+        if bounds:
+            low, high = bounds.get(name, (None, None))
+            row.append(f"{_formatted(low, scale, unit)} – {_formatted(high, scale, unit)}")
         if chance:
             row.append(_formatted(chance.get(name), scale, unit))
         rows.append(tuple(row))
@@ -342,15 +333,6 @@ def _comparison_section(a: Path, b: Path, references: Path, protocol, n_resample
 
 
 # -- helpers -----------------------------------------------------------------------------------------------
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("not found", file=str(path)) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"not valid JSON ({error})", file=str(path)) from None
-
-
 def _read_history(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []

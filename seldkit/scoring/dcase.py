@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from seldkit.errors import InputError
 from seldkit.io.dcase import N_CLASSES, FilePair, no_events, pair_folders, read_dcase_file

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from seldkit.metrics.dcase.matching import EventSet, FrameMatching
+from seldkit.metrics.dcase.matching import FrameMatching
 
 COUNT_NAMES = ("TP", "FP", "FP_spatial", "FN", "Nref", "DE_TP", "DE_FP", "DE_FN")
 EPS = float(np.finfo(np.float64).eps)
