@@ -176,6 +176,12 @@ def test_report_command_on_dcase_folders_and_results_json(tmp_path, capsys):
     assert sorted(path.stem for path in (tmp_path / "dcase_figures").glob("*.png")) == ["dcase_classwise"]
     assert "femaleSpeech" not in out.read_text()  # class names are in the figure, not the text
     assert "interval (jackknife)" in out.read_text()
+    scored = tmp_path / "dcase.json"
+    code, _, err = run_cli(capsys, "score", STARSS22 / "predictions", "--ref", STARSS22 / "metadata_dev", "--json", scored)
+    assert code == 0, err
+    code, _, err = run_cli(capsys, "report", scored, "--out", tmp_path / "dcase-json.html")
+    assert code == 0, err
+    assert (tmp_path / "dcase-json_figures" / "dcase_classwise.png").is_file()
 
     results = tmp_path / "qa.json"
     code, _, err = run_cli(capsys, "score", QA_CASE / "answers.jsonl", "--ref", QA_CASE / "questions.json",

@@ -52,6 +52,12 @@ def test_a_run_writes_scored_results(tmp_path, protocol, capsys, model):
     data = next((Path(os.environ["SELDKIT_CACHE"]) / "datasets").glob("tiny-training-*"))
     assert main(["predict", "--checkpoint", str(out / "checkpoint.pt"), "--data", str(data), "--out", str(predictions)]) == 0
     assert predictions.read_text() == (out / "predictions.csv").read_text()
+    # the run folder makes a report: scores, per-clip figures, training curves and, for DSpAST, feature attention
+    assert main(["report", str(out), "--out", str(tmp_path / "report.html"), "--resamples", "50"]) == 0
+    figures = sorted(path.stem for path in (tmp_path / "report_figures").glob("*.png"))
+    expected = ["angular_error", "distance_errors", "error_by_azimuth", "per_class_ap", "training_curves"]
+    assert figures == sorted(expected + (["feature_attention"] if model == "dspast" else []))
+    assert any("train_distance_acc" in record for record in log)
 
 
 def test_interrupted_run_resumes_to_the_same_weights(tmp_path, protocol):

@@ -109,10 +109,15 @@ def _attention_items(run_dir: Path, run: Mapping[str, Any]) -> list[FigureItem |
     from seldkit.report.attention import average_feature_gates
     from seldkit.report.figures.training import feature_attention
 
-    try:
-        training_protocol = load_protocol(run["protocol"]["name"])
+    recorded = run["protocol"]
+    source = str(recorded.get("source", ""))
+    try:  # a shipped protocol by name, a protocol file by its path
+        training_protocol = load_protocol(recorded["name"] if source.startswith("seldkit:") or not source else source)
     except InputError:
-        return [f"Feature attention not computed: the training protocol {run['protocol']['name']!r} is not available here."]
+        return [f"Feature attention not computed: the training protocol {recorded['name']!r} is not available here."]
+    if f"sha256:{training_protocol.hash}" != recorded.get("hash"):
+        return [f"Feature attention not computed: the training protocol {recorded['name']!r} here differs from the "
+                "run's (hash), so its data set is not the run's."]
     data_dir = default_dataset_dir(training_protocol)
     checkpoint = run_dir / "checkpoint.pt"
     if not (data_dir / "dataset.json").is_file() or not checkpoint.is_file():
