@@ -184,7 +184,8 @@ def _results_report(path: Path) -> Report:
         per_class = document.get("per_class") or {}
         if per_class:
             ids = list(per_class)
-            ap = np.array([_number(per_class[class_id].get("AP")) for class_id in ids])
+            ap = np.array([_number(per_class[class_id].get("AP")) if per_class[class_id].get("n_positive", 1) else np.nan
+                           for class_id in ids])
             intervals = None
             if any("AP_interval" in entry for entry in per_class.values()):
                 intervals = np.array([per_class[class_id].get("AP_interval", [np.nan, np.nan]) for class_id in ids], dtype=float)
@@ -242,9 +243,12 @@ def _clip_figures(score) -> list[Section]:
     sections = []
     per_clip, evaluation = score.per_clip, score.evaluation
     if score.metrics.per_class_AP is not None:
-        names = [score.class_name(class_id) or class_id for class_id in evaluation.class_ids]
+        known = _audioset_names()
+        names = [score.class_name(class_id) or known.get(class_id, class_id) for class_id in evaluation.class_ids]
         intervals = score.intervals.per_class_AP if score.intervals is not None else None
-        sections.append(Section("Sound events", [_per_class_item(score.metrics.per_class_AP, names, intervals)]))
+        # reference mode scores a class without positives as AP 0; the figure shows the classes that occur
+        ap = np.where(score.n_positive() > 0, score.metrics.per_class_AP, np.nan)
+        sections.append(Section("Sound events", [_per_class_item(ap, names, intervals)]))
     settings = score.protocol.content["metrics"]
     if per_clip is not None and per_clip.angles is not None:
         threshold = settings["error_threshold_deg"]
@@ -263,6 +267,15 @@ def _clip_figures(score) -> list[Section]:
             figures.distance_errors(evaluation.reference["distance"], evaluation.predicted["distance"], tolerance_m=tolerance),
         )]))
     return sections
+
+
+def _audioset_names() -> dict[str, str]:
+    """Display names of the AudioSet ids (the 355 classes of the encoder protocols), for protocols whose class set
+    comes from the prediction file."""
+    from seldkit.protocols import load_protocol
+
+    classes = load_protocol("bat-encoder").classes
+    return dict(classes.names) if classes is not None else {}
 
 
 def _per_class_item(ap: np.ndarray, names: list[str], intervals: np.ndarray | None) -> FigureItem:
