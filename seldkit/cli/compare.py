@@ -30,7 +30,8 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from seldkit.cli.format_compare import format_comparison
-    from seldkit.cli.score import _infer_protocol, _write_json
+    from seldkit.cli.score import write_results_json
+    from seldkit.scoring.detect import infer_protocol_name
     from seldkit.errors import InputError
     from seldkit.protocols import load_protocol
     from seldkit.scoring.compare import compare_systems
@@ -41,11 +42,11 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("not found", file=str(path))
     if paths[0].is_dir() != paths[1].is_dir():
         raise InputError("A and B must have the same form (two files or two folders)", file=f"{paths[0]} / {paths[1]}")
-    protocol = load_protocol(args.protocol or _infer_protocol(paths[0], paths[2]))
+    protocol = load_protocol(args.protocol or infer_protocol_name(paths[0], paths[2]))
     if args.embedder and protocol.task != "qa":
         raise InputError(f"--embedder does not apply to protocol {protocol.name!r} (task {protocol.task})")
     report = compare_systems(*paths, protocol, n_resamples=args.resamples, embedder=args.embedder)
-    _write_json(args.json, report.results_json())
+    write_results_json(args.json, report.results_json())
     print(format_comparison(report))
     return 0
 

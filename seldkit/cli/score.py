@@ -10,8 +10,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-DEFAULT_CLIP_PROTOCOL = "clip"
-
 
 def register(commands: Any) -> None:
     parser = commands.add_parser(
@@ -63,12 +61,13 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from seldkit.errors import InputError
     from seldkit.protocols import load_protocol
+    from seldkit.scoring.detect import infer_protocol_name
 
     predictions, references = Path(args.predictions), Path(args.ref)
     for path in (predictions, references):
         if not path.exists():
             raise InputError("not found", file=str(path))
-    protocol = load_protocol(args.protocol or _infer_protocol(predictions, references))
+    protocol = load_protocol(args.protocol or infer_protocol_name(predictions, references))
     if protocol.task == "clip":
         if predictions.is_dir() or references.is_dir():
             raise InputError(f"protocol {protocol.name!r} scores clip-level CSV files, not folders")
@@ -101,7 +100,7 @@ def _score_qa(args: argparse.Namespace, protocol) -> int:
     if args.embedder:
         protocol = with_settings(protocol, embedder=args.embedder)
     report = score_qa_files(args.predictions, args.ref, protocol, n_resamples=args.ci)
-    _write_json(args.json, report.results_json())
+    write_results_json(args.json, report.results_json())
     print(format_qa_table(report))
     return 0
 
@@ -111,7 +110,7 @@ def _score_clip(args: argparse.Namespace, protocol) -> int:
     from seldkit.scoring.clip import score_clip_files
 
     score = score_clip_files(args.predictions, args.ref, protocol, n_resamples=args.ci)
-    _write_json(args.json, score.results_json())
+    write_results_json(args.json, score.results_json())
     print(format_clip_table(score))
     if args.per_class:
         print()
@@ -147,7 +146,7 @@ def _score_dcase(args: argparse.Namespace, protocol) -> int:
     if settings:
         protocol = with_settings(protocol, **settings)
     report = score_dcase_folders(args.predictions, args.ref, protocol, with_jackknife=args.ci == "jackknife")
-    _write_json(args.json, report.results_json())
+    write_results_json(args.json, report.results_json())
     print(format_dcase_table(report))
     if args.per_class:
         print()
@@ -165,7 +164,7 @@ def _reject_options(args: argparse.Namespace, protocol, *names: str) -> None:
         raise InputError(f"{', '.join(given)} does not apply to protocol {protocol.name!r} (task {protocol.task})")
 
 
-def _write_json(path: Path | None, document: dict[str, Any]) -> None:
+def write_results_json(path: Path | None, document: dict[str, Any]) -> None:
     if path is None:
         return
     from seldkit.errors import InputError
@@ -175,24 +174,6 @@ def _write_json(path: Path | None, document: dict[str, Any]) -> None:
         write_json_atomic(path, document)
     except OSError as error:
         raise InputError(f"cannot write the results: {error.strerror or error}", file=str(path)) from None
-
-
-def _infer_protocol(predictions: Path, references: Path) -> str:
-    from seldkit.errors import InputError
-
-    if predictions.is_dir() and references.is_dir():
-        from seldkit.io.dcase import detect_year
-
-        return f"dcase{detect_year(predictions, references)}-task3"
-    if predictions.is_dir() or references.is_dir():
-        raise InputError("give two folders (DCASE Task 3) or two files (clip-level CSV), not one of each")
-    from seldkit.io.qa import looks_like_decode_file
-
-    if references.suffix.lower() == ".json" or predictions.suffix.lower() == ".jsonl":
-        return "spatialsoundqa"
-    if looks_like_decode_file(predictions) and looks_like_decode_file(references):
-        return "spatialsoundqa"
-    return DEFAULT_CLIP_PROTOCOL
 
 
 def _ci_option(text: str) -> int | str:

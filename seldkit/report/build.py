@@ -6,13 +6,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from seldkit.errors import InputError
 from seldkit.io.jsonfile import read_json_file
 from seldkit.report.html import FigureItem, Report, Section, Table
+
+if TYPE_CHECKING:
+    from seldkit.protocols import Protocol
+    from seldkit.scoring.clip import ClipScore
 
 DEFAULT_RESAMPLES = 1000
 
@@ -132,12 +136,12 @@ def _attention_items(run_dir: Path, run: Mapping[str, Any]) -> list[FigureItem |
 # -- predictions scored on the fly -------------------------------------------------------------------------
 def _predictions_report(source: Path, references: Path, protocol_name: str | None, compare_with: Path | None,
                         n_resamples: int, embedder: str | None) -> Report:
-    from seldkit.cli.score import _infer_protocol
+    from seldkit.scoring.detect import infer_protocol_name
     from seldkit.protocols import load_protocol, with_settings
 
     if not references.exists():
         raise InputError("not found", file=str(references))
-    protocol = load_protocol(protocol_name or _infer_protocol(source, references))
+    protocol = load_protocol(protocol_name or infer_protocol_name(source, references))
     lines = [f"predictions: {source}", f"references: {references}"]
     if protocol.task == "clip":
         from seldkit.scoring.clip import score_clip_files
@@ -203,7 +207,7 @@ def _results_report(path: Path) -> Report:
 
 
 # -- sections ----------------------------------------------------------------------------------------------
-def _clip_summary(score, chance: Mapping[str, Any] | None) -> Section:
+def _clip_summary(score: ClipScore, chance: Mapping[str, Any] | None) -> Section:
     intervals = score.intervals
     bounds = intervals.bounds if intervals is not None else {}
     label = f"{intervals.level * 100:g} % interval" if intervals is not None else "interval"
@@ -237,7 +241,7 @@ def _clip_scores_section(metrics: Mapping[str, Any], bounds: Mapping[str, tuple[
     return Section("Scores", [Table(tuple(header), tuple(rows))])
 
 
-def _clip_figures(score) -> list[Section]:
+def _clip_figures(score: ClipScore) -> list[Section]:
     from seldkit.report.figures import clip as figures
 
     sections = []
@@ -332,7 +336,7 @@ def _qa_sections(document: Mapping[str, Any]) -> list[Section]:
     ]
 
 
-def _comparison_section(a: Path, b: Path, references: Path, protocol, n_resamples: int, embedder: str | None) -> Section:
+def _comparison_section(a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int, embedder: str | None) -> Section:
     from seldkit.report.figures.comparison import paired_differences
     from seldkit.scoring.compare import compare_systems
 
