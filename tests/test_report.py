@@ -239,3 +239,30 @@ def test_headless_chromium_loads_every_image(tmp_path, capsys):
     match = re.search(r'data-loaded="(\d+)/(\d+)"', completed.stdout)
     assert match, completed.stderr[-2000:]
     assert match.group(1) == match.group(2) == "5"
+
+
+def test_report_shows_what_the_inputs_allow(tmp_path, capsys):
+    """Class scores only, spatial columns only, and a single DCASE recording (no jackknife interval)."""
+    a, reference = clip_fixture(tmp_path, 1.0, "a")
+    rows = [line.split(",") for line in a.read_text().splitlines()]
+    (tmp_path / "classes.csv").write_text("\n".join(",".join([row[0], *row[4:]]) for row in rows) + "\n")
+    (tmp_path / "spatial.csv").write_text("\n".join(",".join(row[:4]) for row in rows) + "\n")
+    unlabelled = tmp_path / "ref-spatial.csv"  # references with labels need class scores
+    unlabelled.write_text("\n".join(",".join([row[0], "" if index else row[1], *row[2:]]) for index, row in
+                                    enumerate(line.split(",") for line in reference.read_text().splitlines())) + "\n")
+    cases = (("classes", reference, ["per_class_ap"]),
+             ("spatial", unlabelled, ["angular_error", "distance_errors", "error_by_azimuth"]))
+    for name, references, expected in cases:
+        code, _, err = run_cli(capsys, "report", tmp_path / f"{name}.csv", "--ref", references, "--protocol", "clip-continuous",
+                               "--out", tmp_path / f"{name}.html", "--resamples", "50")
+        assert code == 0, err
+        assert sorted(path.stem for path in (tmp_path / f"{name}_figures").glob("*.png")) == expected
+
+    single_ref, single_pred = tmp_path / "ref", tmp_path / "pred"
+    reference_file = sorted(STARSS22.glob("metadata_dev/*/*.csv"))[0]
+    for folder, source in ((single_ref, reference_file), (single_pred, STARSS22 / "predictions" / reference_file.name)):
+        folder.mkdir()
+        shutil.copy(source, folder / source.name)
+    code, _, err = run_cli(capsys, "report", single_pred, "--ref", single_ref, "--out", tmp_path / "one.html")
+    assert code == 0, err
+    assert "jackknife" not in (tmp_path / "one.html").read_text()

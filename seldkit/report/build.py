@@ -154,7 +154,13 @@ def _predictions_report(source: Path, references: Path, protocol_name: str | Non
 
         if not (source.is_dir() and references.is_dir()):
             raise InputError(f"protocol {protocol.name!r} scores a prediction folder against a reference folder")
-        report = score_dcase_folders(source, references, protocol, with_jackknife=True)
+        report = score_dcase_folders(source, references, protocol)
+        if report.score.n_files >= 2:  # leave-one-out intervals need two recordings
+            from dataclasses import replace
+
+            from seldkit.metrics.dcase.evaluate import jackknife
+
+            report = replace(report, intervals=jackknife(report.score, level=0.95))
         lines.append(f"scored under {protocol.name} (sha256:{protocol.short_hash}, configuration "
                      f"{report.score.config.name}) on {report.score.n_files} recordings")
         sections = _dcase_sections(report.results_json())
