@@ -58,6 +58,23 @@ def test_a_run_writes_scored_results(tmp_path, protocol, capsys, model):
     expected = ["angular_error", "distance_errors", "error_by_azimuth", "per_class_ap", "training_curves"]
     assert figures == sorted(expected + (["feature_attention"] if model == "dspast" else []))
     assert any("train_distance_acc" in record for record in log)
+    check_tensorboard_scalars(out, log)
+
+
+def check_tensorboard_scalars(out: Path, log: list[dict]) -> None:
+    """The TensorBoard event files hold the per-epoch numbers of log.jsonl (when tensorboard is installed)."""
+    try:
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    except ImportError:
+        assert not (out / "tensorboard").exists()
+        return
+    events = EventAccumulator(str(out / "tensorboard"))
+    events.Reload()
+    for name in ("loss_sed", "loss_direction", "lr", "train_azimuth_acc20"):
+        scalars = events.Scalars(f"all/{name}")
+        assert [event.step for event in scalars] == list(range(1, len(log) + 1))
+        assert [event.value for event in scalars] == pytest.approx([record[name] for record in log], rel=1e-6)
+    assert [event.step for event in events.Scalars("second/loss_sed")] == [2, 3]
 
 
 def test_interrupted_run_resumes_to_the_same_weights(tmp_path, protocol):

@@ -18,6 +18,7 @@ from seldkit.train.checkpoint import load_checkpoint, save_checkpoint
 from seldkit.train.config import Stage, TrainConfig
 from seldkit.train.distributed import World, average_buffers, average_gradients, gather_rows, shard
 from seldkit.train.optim import learning_rate, parameter_groups, set_learning_rate
+from seldkit.train.tensorboard import TensorBoardLog
 
 
 class TrainingError(RuntimeError):
@@ -115,6 +116,7 @@ class Trainer:
         self.sed_map = sed_target_matrix(train_set.index.classes, output_classes).to(device)
         self.progress = Progress()
         self.optimizer: torch.optim.Optimizer | None = None
+        self.tensorboard = TensorBoardLog(out / "tensorboard")
 
     # -- state -------------------------------------------------------------------------------------------
     @property
@@ -216,6 +218,7 @@ class Trainer:
             self.progress.step = 0
             self.optimizer = None
             self.save()
+        self.tensorboard.close()
 
     def step(self, indices: list[int], stage: Stage, steps_per_epoch: int) -> dict[str, float]:
         assert self.optimizer is not None
@@ -251,6 +254,7 @@ class Trainer:
             return
         with open(self.out / "log.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
+        self.tensorboard.write(record, len(self.progress.history))
 
     # -- evaluation --------------------------------------------------------------------------------------
     @torch.no_grad()
