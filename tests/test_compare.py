@@ -4,6 +4,7 @@ known difference, DCASE resamples against scoring duplicated recordings, and the
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -167,6 +168,23 @@ def test_compare_clip_files_writes_one_entry_per_metric(tmp_path, capsys):
     assert all(entry["better"] == "B" for entry in metrics.values()), metrics
     assert document["comparison"]["n"] == n and document["comparison"]["difference"] == "B - A"
     assert "mAP" in stdout and "B (↑)" in stdout
+
+    # the same two systems as train-reference run folders: their predictions, shared references and protocol
+    protocol = load_protocol("clip-continuous").summary()
+    for name in ("a", "b"):
+        run = tmp_path / f"run_{name}"
+        run.mkdir()
+        (run / "run.json").write_text("{}")
+        (run / "results.json").write_text(json.dumps({"protocol": protocol}))
+        shutil.copy(tmp_path / f"{name}.csv", run / "predictions.csv")
+        shutil.copy(tmp_path / "ref.csv", run / "references.csv")
+    out_runs = tmp_path / "runs.json"
+    code, _, err = run_cli(capsys, "compare", tmp_path / "run_a", tmp_path / "run_b", "--json", out_runs, "--resamples", "300")
+    assert code == 0, err
+    assert json.loads(out_runs.read_text())["comparison"] == document["comparison"]
+    (tmp_path / "run_b" / "references.csv").write_text((tmp_path / "ref.csv").read_text().replace("clip0,", "clipX,"))
+    code, _, err = run_cli(capsys, "compare", tmp_path / "run_a", tmp_path / "run_b")
+    assert code == 2 and "different references" in err
 
 
 def test_compare_dcase_folders_and_qa_answers(tmp_path, capsys):

@@ -1,7 +1,9 @@
 """``seldkit compare A B --ref REF [--protocol NAME|FILE] [--json OUT] [--resamples N]``.
 
 A and B are two systems' outputs on the same references, in any form ``seldkit score`` takes (clip CSVs, DCASE
-folders, SpatialSoundQA answers); every metric of the protocol is compared by a paired bootstrap.
+folders, SpatialSoundQA answers), or two ``train-reference`` run folders (then their predictions, their shared
+references and their evaluation protocol are used); every metric of the protocol is compared by a paired
+bootstrap.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ def register(commands: Any) -> None:
         description="Is B really better than A? Scores both systems under one protocol and compares every metric "
         "by a paired bootstrap over clips, questions or recordings: difference B - A, interval, p-value, verdict.",
     )
-    parser.add_argument("system_a", metavar="A", help="first system's predictions (file or DCASE folder)")
+    parser.add_argument("system_a", metavar="A", help="first system's predictions (file, DCASE folder or run folder)")
     parser.add_argument("system_b", metavar="B", help="second system's predictions, same form as A")
-    parser.add_argument("--ref", required=True, metavar="REF", help="the references both systems are scored against")
+    parser.add_argument("--ref", metavar="REF", help="the references both systems are scored against (not for run folders)")
     parser.add_argument("--protocol", metavar="NAME|FILE", help="protocol (default: recognised from the inputs)")
     parser.add_argument("--json", metavar="OUT", type=Path, help="write the comparison JSON here")
     parser.add_argument("--resamples", type=_positive, default=1000, metavar="N", help="paired resamples (default 1000)")
@@ -36,19 +38,49 @@ def run(args: argparse.Namespace) -> int:
     from seldkit.protocols import load_protocol
     from seldkit.scoring.compare import compare_systems
 
-    paths = [Path(args.system_a), Path(args.system_b), Path(args.ref)]
-    for path in paths:
+    systems = [Path(args.system_a), Path(args.system_b)]
+    for path in systems:
         if not path.exists():
             raise InputError("not found", file=str(path))
+    runs = [(path / "run.json").is_file() for path in systems]
+    if any(runs):
+        if not all(runs) or args.ref or args.protocol:
+            raise InputError("run folders are compared with each other, on their own references and protocol: "
+                             "give two run folders and no --ref/--protocol", file=f"{systems[0]} / {systems[1]}")
+        paths, protocol_name = _run_inputs(systems)
+    else:
+        if args.ref is None:
+            raise InputError("give --ref REF: the references both systems are scored against")
+        paths, protocol_name = [*systems, Path(args.ref)], args.protocol
+        if not paths[2].exists():
+            raise InputError("not found", file=str(paths[2]))
     if paths[0].is_dir() != paths[1].is_dir():
         raise InputError("A and B must have the same form (two files or two folders)", file=f"{paths[0]} / {paths[1]}")
-    protocol = load_protocol(args.protocol or infer_protocol_name(paths[0], paths[2]))
+    protocol = load_protocol(protocol_name or infer_protocol_name(paths[0], paths[2]))
     if args.embedder and protocol.task != "qa":
         raise InputError(f"--embedder does not apply to protocol {protocol.name!r} (task {protocol.task})")
     report = compare_systems(*paths, protocol, n_resamples=args.resamples, embedder=args.embedder)
     write_results_json(args.json, report.results_json())
     print(format_comparison(report))
     return 0
+
+
+def _run_inputs(runs: list[Path]) -> tuple[list[Path], str]:
+    """Predictions of two finished runs, the references they share, and the protocol they were scored under."""
+    from seldkit.errors import InputError
+    from seldkit.io.jsonfile import read_json_file
+
+    protocols = []
+    for run in runs:
+        for name in ("predictions.csv", "references.csv", "results.json"):
+            if not (run / name).is_file():
+                raise InputError(f"this run has no {name} (not finished? continue it with --resume)", file=str(run))
+        protocols.append(read_json_file(run / "results.json")["protocol"])
+    if (runs[0] / "references.csv").read_bytes() != (runs[1] / "references.csv").read_bytes():
+        raise InputError("the two runs were tested on different references", file=f"{runs[0]} / {runs[1]}")
+    if protocols[0]["hash"] != protocols[1]["hash"]:
+        raise InputError("the two runs were scored under different protocols", file=f"{runs[0]} / {runs[1]}")
+    return [runs[0] / "predictions.csv", runs[1] / "predictions.csv", runs[0] / "references.csv"], protocols[0]["name"]
 
 
 def _positive(text: str) -> int:
