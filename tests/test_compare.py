@@ -185,6 +185,9 @@ def test_compare_clip_files_writes_one_entry_per_metric(tmp_path, capsys):
     (tmp_path / "run_b" / "references.csv").write_text((tmp_path / "ref.csv").read_text().replace("clip0,", "clipX,"))
     code, _, err = run_cli(capsys, "compare", tmp_path / "run_a", tmp_path / "run_b")
     assert code == 2 and "different references" in err
+    # these stand-ins lack the run description a report needs: a clear error, no output
+    code, _, err = run_cli(capsys, "report", tmp_path / "run_a", "--out", tmp_path / "r" / "report.html")
+    assert code == 2 and "run.json" in err and not (tmp_path / "r").exists()
 
 
 def test_compare_dcase_folders_and_qa_answers(tmp_path, capsys):

@@ -62,11 +62,16 @@ def _run_report(run_dir: Path, compare_with: Path | None, n_resamples: int) -> R
     from seldkit.scoring.clip import score_clip_files
 
     run = read_json_file(run_dir / "run.json")
+    if not isinstance(run, dict) or not {"model", "size", "protocol"} <= set(run):
+        raise InputError("not a train-reference run description (model, size, protocol)", file=str(run_dir / "run.json"))
     results_path = run_dir / "results.json"
     if not results_path.is_file():
         raise InputError("this run has not finished (no results.json): continue it with --resume", file=str(run_dir))
     results = read_json_file(results_path)
-    protocol = load_protocol(results["protocol"]["name"])
+    try:
+        protocol = load_protocol(results["protocol"]["name"])
+    except (KeyError, TypeError):
+        raise InputError("not a seldkit results JSON (no protocol)", file=str(results_path)) from None
     score = score_clip_files(run_dir / "predictions.csv", run_dir / "references.csv", protocol, n_resamples=n_resamples)
     training = results.get("training", {})
     lines = (
