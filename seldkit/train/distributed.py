@@ -39,15 +39,17 @@ def gather_rows(values: torch.Tensor, world: World) -> torch.Tensor:
     """Concatenate every rank's rows (ranks may hold different numbers of rows) on every rank."""
     if world.size == 1:
         return values
-    count = torch.tensor([values.shape[0]], dtype=torch.long)
+    # NCCL only moves GPU tensors; gloo moves CPU ones
+    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
+    count = torch.tensor([values.shape[0]], dtype=torch.long, device=device)
     counts = [torch.zeros_like(count) for _ in range(world.size)]
     dist.all_gather(counts, count)
     largest = int(max(int(c) for c in counts))
-    padded = torch.zeros((largest, *values.shape[1:]), dtype=values.dtype)
-    padded[: values.shape[0]] = values.cpu()
+    padded = torch.zeros((largest, *values.shape[1:]), dtype=values.dtype, device=device)
+    padded[: values.shape[0]] = values.to(device)
     parts = [torch.zeros_like(padded) for _ in range(world.size)]
     dist.all_gather(parts, padded)
-    return torch.cat([part[: int(c)] for part, c in zip(parts, counts)])
+    return torch.cat([part[: int(c)] for part, c in zip(parts, counts)]).cpu()
 
 
 def average_gradients(model: torch.nn.Module, world: World) -> None:

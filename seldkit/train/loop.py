@@ -68,16 +68,16 @@ def compute_losses(outputs, batch: dict[str, torch.Tensor], weights: tuple[float
 
 
 @torch.no_grad()
-def batch_accuracies(outputs, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+def batch_accuracies(outputs, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Training-batch accuracies logged per epoch beside the losses (the run's metric curves): distance class
     exact, azimuth within 20 degrees (the shorter way round), and elevation within 20 degrees."""
     _, distance, azimuth, elevation = outputs
     azimuth_error = (azimuth.argmax(dim=1) - batch["azimuth"]).abs()
     azimuth_error = torch.minimum(azimuth_error, azimuth.shape[1] - azimuth_error)
     return {
-        "train_distance_acc": float((distance.argmax(dim=1) == batch["distance"]).float().mean()),
-        "train_azimuth_acc20": float((azimuth_error <= 20).float().mean()),
-        "train_elevation_acc20": float(((elevation.argmax(dim=1) - batch["elevation"]).abs() <= 20).float().mean()),
+        "train_distance_acc": (distance.argmax(dim=1) == batch["distance"]).float().mean(),
+        "train_azimuth_acc20": (azimuth_error <= 20).float().mean(),
+        "train_elevation_acc20": ((elevation.argmax(dim=1) - batch["elevation"]).abs() <= 20).float().mean(),
     }
 
 
@@ -113,7 +113,7 @@ class Trainer:
     ) -> None:
         self.model, self.train_set, self.eval_set, self.config = model.to(device), train_set, eval_set, config
         self.out, self.device, self.world, self.progress_bars = out, device, world, progress_bars
-        self.sed_map = sed_target_matrix(train_set.index.classes, output_classes).to(device)
+        self.sed_map = sed_target_matrix(train_set.index.classes, output_classes)  # applied on CPU, in _batch
         self.progress = Progress()
         self.optimizer: torch.optim.Optimizer | None = None
         self.tensorboard = TensorBoardLog(out / "tensorboard")
@@ -137,6 +137,7 @@ class Trainer:
             "progress": self.progress.__dict__,
             "epoch_order": order,
             "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
             "data_rng": self.train_set.rng.bit_generator.state,
             "model_config": self.model.config.__dict__,  # type: ignore[union-attr]
             "classes": self.train_set.index.classes,
@@ -151,6 +152,8 @@ class Trainer:
             if state["optimizer"] is not None:
                 self.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
+        if self.device.type == "cuda" and state.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
         self.train_set.rng.bit_generator.state = state["data_rng"]
         return state["epoch_order"]
 
@@ -242,11 +245,13 @@ class Trainer:
         self.optimizer.step()
         average_buffers(self.model, self.world)
         self.progress.step += 1
-        return {**{name: float(value.detach()) for name, value in losses.items()}, **batch_accuracies(outputs, batch)}
+        scalars = {**{name: value.detach().float() for name, value in losses.items()}, **batch_accuracies(outputs, batch)}
+        # one device-to-host copy per step for all logged numbers (each float() would be a GPU sync)
+        return dict(zip(scalars, torch.stack(list(scalars.values())).tolist()))
 
     def _batch(self, dataset: BinauralDataset, indices: list[int]) -> dict[str, torch.Tensor]:
         batch = collate([dataset[index] for index in indices])
-        batch["sed"] = batch["sed"] @ self.sed_map.cpu()
+        batch["sed"] = batch["sed"] @ self.sed_map
         return {name: value.to(self.device) for name, value in batch.items()}
 
     def _log(self, record: dict[str, Any]) -> None:

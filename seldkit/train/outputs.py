@@ -5,16 +5,15 @@ in the run's results table."""
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from seldkit.data.layout import BinauralDataset
-from seldkit.protocols import Protocol, load_protocol
-from seldkit.results import write_json_atomic
-from seldkit.scoring.clip import ClipScore, score_clip_files
+from seldkit.protocols import Protocol
+from seldkit.results import jsonable
+from seldkit.scoring.clip import ClipScore
 
 
 def clip_ids(dataset: BinauralDataset) -> list[str]:
@@ -73,13 +72,9 @@ def chance_outputs(train_set: BinauralDataset, n_clips: int, sed_map: np.ndarray
     }
 
 
-def score_run(out: Path, predictions: Path, references: Path, protocol_name: str) -> ClipScore:
-    return score_clip_files(predictions, references, load_protocol(protocol_name))
-
-
 def results_json(score: ClipScore, chance: ClipScore, training: Protocol, extra: dict[str, Any]) -> dict[str, Any]:
     document = score.results_json()
-    document["chance"] = {"metrics": chance.metrics.scalars(), "description": "input-independent baseline: training prevalence, most frequent direction, median distance"}
+    document["chance"] = {"metrics": jsonable(chance.metrics.scalars()), "description": "input-independent baseline: training prevalence, most frequent direction, median distance"}
     document["training_protocol"] = training.summary()
     document["training"] = extra
     return document
@@ -101,7 +96,3 @@ def append_results_row(out: Path, model: str, training: Protocol, score: ClipSco
     )
     with open(table, "a", encoding="utf-8") as handle:
         handle.write(row)
-
-
-def write_results(path: Path, document: dict[str, Any]) -> None:
-    write_json_atomic(path, json.loads(json.dumps(document)))

@@ -21,11 +21,11 @@ from seldkit.train.outputs import (
     chance_outputs,
     clip_ids,
     results_json,
-    score_run,
     write_predictions,
     write_references,
-    write_results,
 )
+from seldkit.results import write_json_atomic
+from seldkit.scoring.clip import score_clip_files
 
 _CACHE_LIMIT_BYTES = 2 * 1024**3
 
@@ -57,6 +57,10 @@ def train_reference(
     """Train, evaluate, and write the run's files; returns the results JSON (on the main process)."""
     torch_device = torch.device(device)
     world = init_from_environment(torch_device)
+    if torch_device.type == "cuda" and world.size > 1 and torch_device.index is None:
+        torch_device = torch.device("cuda", world.local_rank)  # one GPU per process, as torchrun launches them
+    if torch_device.type == "cuda":
+        torch.cuda.set_device(torch_device)
     training = load_protocol(protocol)
     config = train_config(training.content, model_name)
     torch.manual_seed(config.seed + world.rank)
@@ -87,13 +91,14 @@ def train_reference(
     ids = clip_ids(test_set)
     write_predictions(ids, outputs, tuple(output_classes), out / "predictions.csv")
     write_references(test_set, out / "references.csv")
-    chance = chance_outputs(train_set, len(ids), trainer.sed_map.cpu().numpy())
+    chance = chance_outputs(train_set, len(ids), trainer.sed_map.numpy())
     write_predictions(ids, chance, tuple(output_classes), out / "chance_predictions.csv")
-    score = score_run(out, out / "predictions.csv", out / "references.csv", config.evaluation_protocol)
-    baseline = score_run(out, out / "chance_predictions.csv", out / "references.csv", config.evaluation_protocol)
+    evaluation = load_protocol(config.evaluation_protocol)
+    score = score_clip_files(out / "predictions.csv", out / "references.csv", evaluation)
+    baseline = score_clip_files(out / "chance_predictions.csv", out / "references.csv", evaluation)
     extra = {"model": model_name, "size": config.size, "epochs": config.total_epochs, "seconds": round(seconds, 1),
              "world_size": world.size, "device": device}
     document = results_json(score, baseline, training, extra)
-    write_results(out / "results.json", document)
+    write_json_atomic(out / "results.json", document)
     append_results_row(out, model_name, training, score, baseline)
     return document
