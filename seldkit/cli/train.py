@@ -98,20 +98,15 @@ def run_predict(args: argparse.Namespace) -> int:
 
     from seldkit.data.layout import BinauralDataset, read_dataset
     from seldkit.errors import InputError
-    from seldkit.models import build
-    from seldkit.models.config import ModelConfig
     from seldkit.protocols import load_protocol
-    from seldkit.train.checkpoint import load_checkpoint
+    from seldkit.train.checkpoint import load_trained_model
     from seldkit.train.loop import predict
     from seldkit.train.outputs import clip_ids, write_predictions
 
     if not args.checkpoint.is_file():
         raise InputError("checkpoint not found", file=str(args.checkpoint))
-    state = load_checkpoint(args.checkpoint)
-    model = build(ModelConfig(**state["model_config"]))
-    model.load_state_dict(state["model"])
-    index = read_dataset(args.data)
-    dataset = BinauralDataset(index, args.split, clip_samples=index.info["clip_samples"], rir_samples=index.info["rir_samples"])
+    model = load_trained_model(args.checkpoint)
+    dataset = BinauralDataset.for_evaluation(read_dataset(args.data), args.split)
     device = torch.device(_device(args.device))
     outputs = predict(model.to(device), dataset, device=device)
     classes = tuple(load_protocol("bat-encoder").classes.ids)  # type: ignore[union-attr]

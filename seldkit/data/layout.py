@@ -155,6 +155,11 @@ class BinauralDataset:
         # Small data sets (the embedded default) fit in memory: decode every file once.
         self._cache: dict[str, np.ndarray] | None = {} if cache else None
 
+    @classmethod
+    def for_evaluation(cls, index: DatasetIndex, split: str = "test") -> BinauralDataset:
+        """A split as written (no augmentation), at the clip and response lengths the data set records."""
+        return cls(index, split, clip_samples=index.info["clip_samples"], rir_samples=index.info["rir_samples"])
+
     def __len__(self) -> int:
         return len(self.pairs)
 

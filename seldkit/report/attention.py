@@ -17,20 +17,14 @@ def average_feature_gates(checkpoint: Path, data_dir: Path, *, split: str = "tes
 
     from seldkit.data.layout import BinauralDataset, collate, read_dataset
     from seldkit.features.frontend import STACKS
-    from seldkit.models import build
-    from seldkit.models.config import ModelConfig
     from seldkit.models.dspast import BRANCHES
-    from seldkit.train.checkpoint import load_checkpoint
+    from seldkit.train.checkpoint import load_trained_model
 
-    state = load_checkpoint(checkpoint)
-    config = ModelConfig(**state["model_config"])
-    if config.model != "dspast":
-        raise InputError(f"feature attention exists in DSpAST checkpoints only (this one is {config.model})", file=str(checkpoint))
-    model = build(config)
-    model.load_state_dict(state["model"])
-    model.eval()
-    index = read_dataset(data_dir)
-    dataset = BinauralDataset(index, split, clip_samples=index.info["clip_samples"], rir_samples=index.info["rir_samples"])
+    model = load_trained_model(checkpoint)
+    if model.config.model != "dspast":  # type: ignore[union-attr]
+        raise InputError(f"feature attention exists in DSpAST checkpoints only (this one is {model.config.model})",  # type: ignore[union-attr]
+                         file=str(checkpoint))
+    dataset = BinauralDataset.for_evaluation(read_dataset(data_dir), split)
     count = min(len(dataset), max_clips)
     totals = np.zeros((len(BRANCHES), len(STACKS["dspast"])))
     with torch.no_grad():

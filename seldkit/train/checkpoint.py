@@ -24,3 +24,14 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
     return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def load_trained_model(path: Path) -> torch.nn.Module:
+    """The model a ``train-reference`` checkpoint holds, rebuilt from its recorded configuration, in eval mode."""
+    from seldkit.models import build
+    from seldkit.models.config import ModelConfig
+
+    state = load_checkpoint(path)
+    model = build(ModelConfig(**state["model_config"]))
+    model.load_state_dict(state["model"])
+    return model.eval()
