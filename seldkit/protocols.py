@@ -10,17 +10,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seldkit.errors import InputError
 from seldkit.resources import shipped_dir
 
+if TYPE_CHECKING:
+    from seldkit.io.fields import Fields
+
 PROTOCOL_SUFFIX = ".yaml"
+SHIPPED_PREFIX = "seldkit:protocols/"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_MAX_ASSET_BYTES = {"class list": 16 << 20, "class names": 16 << 20, "HRTF set": 512 << 20, "sound labels": 16 << 20}
 _NOT_HASHED = frozenset({"description"})
-_CLIP_METRIC_KEYS = {"mode", "error_threshold_deg", "distance_tolerance_m"}
 
 
 @dataclass(frozen=True)
@@ -56,18 +64,53 @@ def available_protocols() -> list[str]:
     return sorted(path.stem for path in shipped_dir("protocols").glob(f"*{PROTOCOL_SUFFIX}"))
 
 
+def is_protocol_name(text: str) -> bool:
+    """Whether ``text`` has the form of a shipped protocol's name (letters, digits, ``.``, ``_``, ``-``; no path)."""
+    return bool(_NAME.fullmatch(text)) and not text.endswith((".yaml", ".yml"))
+
+
 def load_protocol(name_or_path: str | Path) -> Protocol:
-    """Load a shipped protocol by name, or a protocol file by path."""
-    candidate = Path(name_or_path)
-    if candidate.suffix in (".yaml", ".yml") or candidate.is_file():
-        if not candidate.is_file():
-            raise InputError("protocol file not found", file=str(candidate))
-        return _load_file(candidate, source=str(candidate))
-    shipped = shipped_dir("protocols") / f"{name_or_path}{PROTOCOL_SUFFIX}"
+    """A shipped protocol by name, or a protocol file by path.
+
+    A :class:`~pathlib.Path`, or text with a path separator or a ``.yaml`` / ``.yml`` suffix, is a file: it is
+    recorded as that path, never as a shipped protocol. Anything else must be the name of a shipped protocol
+    (a file called ``clip`` in the current folder does not shadow the shipped ``clip``).
+    """
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or not is_protocol_name(text):
+        candidate = Path(text)
+        if not text or not (candidate.suffix in (".yaml", ".yml") or "/" in text or os.sep in text or (os.altsep and os.altsep in text)):
+            raise InputError(f"unknown protocol {text!r}: a shipped protocol is named by letters, digits, '.', '_' "
+                             f"and '-' (known: {', '.join(available_protocols())}); a protocol file by a path ending in .yaml")
+        return _load_file(candidate, source=text)
+    shipped = shipped_dir("protocols") / f"{text}{PROTOCOL_SUFFIX}"
     if not shipped.is_file():
         known = ", ".join(available_protocols())
-        raise InputError(f"unknown protocol {str(name_or_path)!r} (known: {known}; or give a .yaml file)")
-    return _load_file(shipped, source=f"seldkit:protocols/{shipped.name}")
+        raise InputError(f"unknown protocol {text!r} (known: {known}; or give a .yaml file)")
+    return _load_file(shipped, source=f"{SHIPPED_PREFIX}{shipped.name}")
+
+
+def protocol_from_summary(summary: Any, *, file: str | Path | None = None) -> Protocol:
+    """The protocol a results file or run description recorded (:meth:`Protocol.summary`): shipped by name, or
+    the recorded file; its content must still hash as recorded."""
+    from seldkit.io.fields import Fields
+
+    fields = Fields(summary, file=file, where="protocol")
+    name, source, recorded = fields.string("name"), fields.string("source", ""), fields.string("hash")
+    if source.startswith(SHIPPED_PREFIX):
+        shipped_name = source[len(SHIPPED_PREFIX):].removesuffix(PROTOCOL_SUFFIX)
+        if not is_protocol_name(shipped_name):
+            raise fields.error("source", f"is not a shipped protocol: {source!r}")
+        protocol = load_protocol(shipped_name)
+    elif source:
+        protocol = load_protocol(Path(source))
+    else:
+        protocol = load_protocol(name)
+    if f"sha256:{protocol.hash}" != recorded:
+        raise InputError(f"the protocol {name!r} here ({protocol.source}) differs from the one recorded (its hash "
+                         f"{recorded[:19]} is now sha256:{protocol.short_hash}); results are comparable only under "
+                         "the same protocol", file=file)
+    return protocol
 
 
 def protocol_hash(content: Mapping[str, Any]) -> str:
@@ -78,18 +121,17 @@ def protocol_hash(content: Mapping[str, Any]) -> str:
 
 
 def _load_file(path: Path, *, source: str) -> Protocol:
-    import yaml
+    from seldkit.io.fields import Fields
+    from seldkit.io.yamlfile import read_yaml_file
 
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a valid YAML protocol: {str(exc).splitlines()[0]}", file=str(path)) from None
+    raw = read_yaml_file(path, what="protocol file")
     if not isinstance(raw, dict):
-        raise InputError("a protocol is a YAML mapping", file=str(path))
-    for key in ("name", "task"):
-        if not isinstance(raw.get(key), str):
-            raise InputError(f"protocol needs a string {key!r}", file=str(path))
-    task = raw["task"]
+        raise InputError("a protocol is a YAML mapping (key: value)", file=str(path))
+    top = Fields(raw, file=path)
+    top.string("name")
+    task = top.string("task")
+    if "description" in raw and not isinstance(raw["description"], str):
+        raise top.error("description", "must be text")
     resolver = _RESOLVERS.get(task)
     if resolver is None:
         known = ", ".join(sorted(_RESOLVERS))
@@ -128,23 +170,37 @@ def with_settings(protocol: Protocol, **settings: Any) -> Protocol:
     )
 
 
+def _top(raw: dict[str, Any], path: Path) -> Fields:
+    """The protocol's top-level fields, with the keys every task has already asked for."""
+    from seldkit.io.fields import Fields
+
+    fields = Fields(raw, file=path)
+    fields.string("name")
+    fields.string("task")
+    fields.raw("description", "")
+    return fields
+
+
+def _description(raw: dict[str, Any]) -> str:
+    return str(raw.get("description") or "").strip()
+
+
 def _resolve_dcase(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None]:
     from seldkit.io.dcase import N_CLASSES
     from seldkit.metrics.dcase.years import YEAR_RULES
 
-    _reject_unknown(raw, {"name", "task", "description", "year", "configuration", "compat"}, path, "protocol")
-    year = raw.get("year")
+    fields = _top(raw, path)
+    year = fields.integer("year")
     if year not in YEAR_RULES:
-        raise InputError(f"year must be one of {', '.join(map(str, YEAR_RULES))}", file=str(path))
+        raise fields.error("year", f"must be one of {', '.join(map(str, YEAR_RULES))}, not {year}")
     rules = YEAR_RULES[year]
-    name = raw.get("configuration", rules.challenge_config.name)
+    name = fields.string("configuration", rules.challenge_config.name)
     try:
         config = rules.config(name)
     except KeyError as error:
-        raise InputError(str(error.args[0]), file=str(path)) from None
-    compat = raw.get("compat", False)
-    if not isinstance(compat, bool):
-        raise InputError("compat must be true or false", file=str(path))
+        raise fields.error("configuration", str(error.args[0])) from None
+    compat = fields.boolean("compat", False)
+    fields.finish()
     metric = {
         "level": config.level,
         "angle": config.angle,
@@ -157,7 +213,7 @@ def _resolve_dcase(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], Cla
     content = {
         "name": raw["name"],
         "task": "dcase",
-        "description": str(raw.get("description", "")).strip(),
+        "description": _description(raw),
         "year": year,
         "configuration": config.name,
         "compat": compat,
@@ -170,51 +226,40 @@ def _resolve_dcase(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], Cla
 
 
 def _resolve_clip(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None]:
-    allowed = {"name", "task", "description", "metrics", "classes", "bootstrap"}
-    _reject_unknown(raw, allowed, path, "protocol")
-    metrics = dict(raw.get("metrics") or {})
-    _reject_unknown(metrics, _CLIP_METRIC_KEYS, path, "metrics")
-    if metrics.get("mode") not in ("reference", "continuous"):
-        raise InputError("metrics.mode must be 'reference' or 'continuous'", file=str(path))
-    metrics.setdefault("error_threshold_deg", 20.0)
-    metrics.setdefault("distance_tolerance_m", 0.5)
-    for key in ("error_threshold_deg", "distance_tolerance_m"):
-        if not isinstance(metrics[key], (int, float)) or metrics[key] <= 0:
-            raise InputError(f"metrics.{key} must be a positive number", file=str(path))
-        metrics[key] = float(metrics[key])
-
-    bootstrap = _resolve_bootstrap(raw, path)
+    fields = _top(raw, path)
+    settings = fields.section("metrics")
+    metrics = {
+        "mode": settings.string("mode", choices=("reference", "continuous")),
+        "error_threshold_deg": settings.number("error_threshold_deg", 20.0, minimum=0.0, maximum=180.0, exclusive_minimum=True),
+        "distance_tolerance_m": settings.number("distance_tolerance_m", 0.5, minimum=0.0, exclusive_minimum=True),
+    }
+    settings.finish()
+    bootstrap = _resolve_bootstrap(fields)
     content: dict[str, Any] = {
         "name": raw["name"],
         "task": "clip",
-        "description": str(raw.get("description", "")).strip(),
+        "description": _description(raw),
         "metrics": metrics,
         "bootstrap": bootstrap,
     }
     classes = None
-    spec = raw.get("classes")
-    if spec is not None:
-        if not isinstance(spec, dict):
-            raise InputError("classes needs a 'file' with one class id per line", file=str(path))
-        classes = _resolve_classes(spec, path)
+    if fields.has("classes"):
+        classes = _resolve_classes(fields.section("classes"), path, names_required=False)
         content["classes"] = list(classes.ids)
+    fields.finish()
     return content, classes
 
 
 def _resolve_qa(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None]:
-    _reject_unknown(raw, {"name", "task", "description", "classes", "embedder", "bootstrap"}, path, "protocol")
-    embedder = raw.get("embedder", "minilm")
-    if embedder not in ("minilm", "trigram256"):
-        raise InputError("embedder must be 'minilm' or 'trigram256'", file=str(path))
-    bootstrap = _resolve_bootstrap(raw, path)
-    spec = raw.get("classes")
-    if not isinstance(spec, dict) or "file" not in spec or "names" not in spec:
-        raise InputError("a qa protocol needs classes.file (ids in output order) and classes.names", file=str(path))
-    classes = _resolve_classes(spec, path)
+    fields = _top(raw, path)
+    embedder = fields.string("embedder", "minilm", choices=("minilm", "trigram256"))
+    bootstrap = _resolve_bootstrap(fields)
+    classes = _resolve_classes(fields.section("classes"), path, names_required=True)
+    fields.finish()
     content: dict[str, Any] = {
         "name": raw["name"],
         "task": "qa",
-        "description": str(raw.get("description", "")).strip(),
+        "description": _description(raw),
         "classes": list(classes.ids),
         "class_names": [classes.names.get(class_id, "") for class_id in classes.ids],
         "embedder": embedder,
@@ -229,59 +274,126 @@ def _resolve_qa(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassS
     return content, classes
 
 
-def _resolve_bootstrap(raw: dict[str, Any], path: Path) -> dict[str, Any]:
-    bootstrap = dict(raw.get("bootstrap") or {})
-    _reject_unknown(bootstrap, {"level", "seed"}, path, "bootstrap")
-    bootstrap.setdefault("level", 0.95)
-    bootstrap.setdefault("seed", 0)
-    if not 0.0 < float(bootstrap["level"]) < 1.0 or not isinstance(bootstrap["seed"], int):
-        raise InputError("bootstrap.level must lie in (0, 1) and bootstrap.seed be an integer", file=str(path))
+def _resolve_bootstrap(fields: Fields) -> dict[str, Any]:
+    section = fields.section("bootstrap", optional=True)
+    bootstrap = {
+        "level": section.number("level", 0.95, minimum=0.0, maximum=1.0, exclusive_minimum=True, exclusive_maximum=True),
+        "seed": section.integer("seed", 0, minimum=0, maximum=2**32 - 1),
+    }
+    section.finish()
     return bootstrap
 
 
-def _resolve_classes(spec: dict[str, Any], path: Path) -> ClassSet:
-    if "file" not in spec:
-        raise InputError("classes needs a 'file' with one class id per line", file=str(path))
-    _reject_unknown(spec, {"file", "names"}, path, "classes")
-    ids = _read_class_ids(path.parent / spec["file"], path)
-    names = _read_class_names(path.parent / spec["names"], path) if "names" in spec else {}
+def _resolve_classes(spec: Fields, path: Path, *, names_required: bool) -> ClassSet:
+    ids = _read_class_ids(_asset(path, spec.string("file"), "class list", spec), path)
+    names: dict[str, str] = {}
+    if names_required or spec.has("names"):
+        names = _read_class_names(_asset(path, spec.string("names"), "class names", spec), path)
+    spec.finish()
     return ClassSet(ids=ids, names={class_id: names[class_id] for class_id in ids if class_id in names})
 
 
+def _asset(protocol_path: Path, reference: str, kind: str, fields: Fields) -> Path:
+    """A file a protocol names, relative to the protocol file: it must be a regular file of a sensible size."""
+    file = protocol_path.parent / reference
+    try:
+        info = file.stat()
+    except OSError:
+        raise InputError(f"{kind} {reference!r} not found (paths are relative to the protocol file)", file=str(protocol_path)) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{kind} {reference!r} is not a regular file", file=str(protocol_path))
+    if info.st_size > _MAX_ASSET_BYTES[kind]:
+        raise InputError(f"{kind} {reference!r} is larger than {_MAX_ASSET_BYTES[kind] >> 20} MiB", file=str(protocol_path))
+    return file
+
+
 def _resolve_train(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None]:
-    """Training protocols: a data section (generator and its parameters) and, later, model and curriculum.
+    """Training protocols: a data section (generator and its parameters), the model size and the recipes.
 
     Files the data section names (HRIR sets, the sounds' label list) enter the hash by their sha256, so a
     changed asset changes the protocol.
     """
-    _reject_unknown(raw, {"name", "task", "description", "data", "model", "training"}, path, "protocol")
-    data = raw.get("data")
-    if not isinstance(data, dict) or data.get("generator") not in ("synthetic-binaural", "published-layout"):
-        raise InputError("a train protocol needs data.generator: synthetic-binaural or published-layout", file=str(path))
-    data = json.loads(json.dumps(data))  # a deep copy
+    from seldkit.train.config import check_training_section
+
+    fields = _top(raw, path)
+    data = fields.section("data")
+    generator = data.string("generator", choices=("synthetic-binaural", "published-layout"))
     assets: dict[str, str] = {}
-    if data["generator"] == "synthetic-binaural":
-        for split in data.get("splits", {}).values():
-            assets[split["hrtf"]] = _digest(path.parent / split["hrtf"], path)
-        assets[f"{data['sounds']}/labels.csv"] = _digest(path.parent / data["sounds"] / "labels.csv", path)
+    if generator == "synthetic-binaural":
+        for split in _check_synthetic_data(data).values():
+            assets[split["hrtf"]] = _digest(_asset(path, split["hrtf"], "HRTF set", data), path)
+        sounds = data.mapping["sounds"]
+        assets[f"{sounds}/labels.csv"] = _digest(_asset(path, f"{sounds}/labels.csv", "sound labels", data), path)
+    else:
+        _check_published_data(data)
+    data.finish()
+    fields.raw("model", None)
+    fields.raw("training", None)
+    fields.finish()
     content = {
         "name": raw["name"],
         "task": "train",
-        "description": str(raw.get("description", "")).strip(),
-        "data": data,
+        "description": _description(raw),
+        "data": json.loads(json.dumps(raw["data"])),  # a deep copy
         "assets": assets,
     }
     for key in ("model", "training"):
         if key in raw:
             content[key] = raw[key]
+    check_training_section(content, file=path)
+    if "training" in content:
+        evaluation = content["training"].get("evaluation_protocol", "bat-encoder-continuous")
+        if evaluation not in available_protocols() or load_protocol(evaluation).task != "clip":
+            raise InputError(f"training.evaluation_protocol must name a shipped clip protocol, not {evaluation!r}", file=str(path))
     return content, None
+
+
+def _check_synthetic_data(data: Fields) -> dict[str, dict[str, Any]]:
+    """The synthetic generator's parameters; returns the splits (as written)."""
+    data.integer("seed", minimum=0, maximum=2**32 - 1)
+    data.integer("sample_rate", 32_000, minimum=8_000, maximum=192_000)
+    data.number("clip_seconds", minimum=0.0, maximum=120.0, exclusive_minimum=True)
+    data.number("rir_seconds", minimum=0.0, maximum=10.0, exclusive_minimum=True)
+    data.interval("distance_m", positive=True, maximum=100.0)
+    data.interval("elevation_deg", minimum=-90.0, maximum=90.0)
+    data.integer("max_image_order", 20, minimum=0, maximum=100)
+    data.string("sounds")
+    data.boolean("procedural", True)
+    splits = data.named_sections("splits")
+    for name, split in splits.items():
+        if not is_protocol_name(name):
+            raise data.error("splits", f"has a split name {name!r} that is not a plain name (letters, digits, ., _, -)")
+        split.integer("clips", minimum=1, maximum=10_000_000)
+        split.integer("rooms", minimum=1, maximum=100_000)
+        split.integer("positions_per_room", minimum=1, maximum=100_000)
+        split.string("hrtf")
+        split.interval("rt60", positive=True, maximum=20.0)
+        for axis, (low, _) in enumerate(split.intervals("room_size", count=3, maximum=1000.0)):
+            if low < 1.0:
+                raise split.error(f"room_size[{axis}]", f"must start at 1 m or more (a listener needs room), not {low:g}")
+        split.number("class_skew", 0.0, minimum=0.0, maximum=10.0)
+        split.finish()
+    return {name: dict(split.mapping) for name, split in splits.items()}
+
+
+def _check_published_data(data: Fields) -> None:
+    data.integer("sample_rate", 32_000, minimum=8_000, maximum=192_000)
+    data.number("clip_seconds", minimum=0.0, maximum=120.0, exclusive_minimum=True)
+    data.number("rir_seconds", minimum=0.0, maximum=10.0, exclusive_minimum=True)
+    for key in ("audio_index", "audio_root", "reverb_index", "reverb_root", "manifest"):
+        if data.raw(key, None) is not None:
+            data.string(key)
 
 
 def _digest(file: Path, protocol_path: Path) -> str:
     try:
-        return hashlib.sha256(file.read_bytes()).hexdigest()
-    except OSError:
-        raise InputError(f"asset {file.name} not found", file=str(protocol_path)) from None
+        digest = hashlib.sha256()
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+    except OSError as error:
+        raise InputError(f"cannot read the asset {file.name}: {error.strerror or error}", file=str(protocol_path)) from None
 
 
 _RESOLVERS = {"clip": _resolve_clip, "dcase": _resolve_dcase, "qa": _resolve_qa, "train": _resolve_train}
@@ -296,11 +408,18 @@ _OVERRIDABLE = {
 def _read_class_ids(path: Path, protocol_path: Path) -> tuple[str, ...]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        raise InputError(f"class list {path.name} not found", file=str(protocol_path)) from None
+    except OSError as error:
+        raise InputError(f"cannot read the class list {path.name}: {error.strerror or error}", file=str(protocol_path)) from None
+    except UnicodeDecodeError:
+        raise InputError("the class list is not UTF-8 text", file=str(path)) from None
     ids = tuple(line.strip() for line in lines if line.strip())
-    if len(set(ids)) != len(ids):
-        raise InputError("class list holds duplicate ids", file=str(path))
+    if not ids:
+        raise InputError("the class list is empty", file=str(path))
+    seen: set[str] = set()
+    for number, class_id in enumerate(ids, start=1):
+        if class_id in seen:
+            raise InputError(f"class list holds the id {class_id!r} twice", file=str(path))
+        seen.add(class_id)
     return ids
 
 
@@ -310,12 +429,16 @@ def _read_class_names(path: Path, protocol_path: Path) -> dict[str, str]:
 
     try:
         with path.open(encoding="utf-8", newline="") as handle:
-            return {row["mid"]: row["display_name"] for row in csv.DictReader(handle)}
-    except (OSError, KeyError):
-        raise InputError(f"class names file {path.name} is missing or lacks mid/display_name", file=str(protocol_path)) from None
-
-
-def _reject_unknown(mapping: Mapping[str, Any], allowed: set[str], path: Path, where: str) -> None:
-    unknown = sorted(set(mapping) - allowed)
-    if unknown:
-        raise InputError(f"unknown key {unknown[0]!r} in {where} (allowed: {', '.join(sorted(allowed))})", file=str(path))
+            reader = csv.DictReader(handle)
+            if reader.fieldnames is None or not {"mid", "display_name"} <= set(reader.fieldnames):
+                raise InputError("class names file needs the columns mid and display_name", file=str(path))
+            names = {}
+            for row in reader:
+                if row.get("mid") is None or row.get("display_name") is None:
+                    raise InputError("row with missing fields", file=str(path), row=reader.line_num - 1)
+                names[row["mid"]] = row["display_name"]
+            return names
+    except OSError as error:
+        raise InputError(f"cannot read the class names {path.name}: {error.strerror or error}", file=str(protocol_path)) from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise InputError(f"not a readable CSV file: {error}", file=str(path)) from None

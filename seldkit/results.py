@@ -8,7 +8,6 @@ import math
 import os
 import platform
 import sys
-import tempfile
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from seldkit import __version__
+from seldkit.io.atomic import write_text_atomic
 from seldkit.protocols import Protocol
 
 _REPORTED_PACKAGES = ("numpy", "scipy", "pandas", "scikit-learn", "torch")
@@ -100,21 +100,5 @@ def jsonable(value: Any) -> Any:
 
 def write_json_atomic(path: str | Path, document: Mapping[str, Any]) -> None:
     """Write ``document`` to ``path`` so that readers see either the old file or the complete new one."""
-    target = Path(path)
     text = json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp makes it private; results are ordinary files
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def current_umask() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
+    write_text_atomic(path, text)

@@ -157,7 +157,7 @@ def test_usage_errors_are_one_line(capsys, write_file):
     assert len(err.strip().splitlines()) == 1 and "--ref" in err
     with pytest.raises(SystemExit):
         main(["score", str(preds), "--ref", str(preds), "--ci", "0"])
-    assert "positive integer" in capsys.readouterr().err
+    assert "must lie in 1..100,000" in capsys.readouterr().err
 
 
 def test_unknown_protocol_and_unwritable_json(write_file, tmp_path, capsys):

@@ -174,7 +174,7 @@ def test_compare_clip_files_writes_one_entry_per_metric(tmp_path, capsys):
     for name in ("a", "b"):
         run = tmp_path / f"run_{name}"
         run.mkdir()
-        (run / "run.json").write_text("{}")
+        (run / "run.json").write_text(json.dumps({"model": "spatialast", "size": "mini", "protocol": protocol}))
         (run / "results.json").write_text(json.dumps({"protocol": protocol}))
         shutil.copy(tmp_path / f"{name}.csv", run / "predictions.csv")
         shutil.copy(tmp_path / "ref.csv", run / "references.csv")
@@ -185,7 +185,8 @@ def test_compare_clip_files_writes_one_entry_per_metric(tmp_path, capsys):
     (tmp_path / "run_b" / "references.csv").write_text((tmp_path / "ref.csv").read_text().replace("clip0,", "clipX,"))
     code, _, err = run_cli(capsys, "compare", tmp_path / "run_a", tmp_path / "run_b")
     assert code == 2 and "different references" in err
-    # these stand-ins lack the run description a report needs: a clear error, no output
+    # a stand-in without the run description a report needs: a clear error, no output
+    (tmp_path / "run_a" / "run.json").write_text("{}")
     code, _, err = run_cli(capsys, "report", tmp_path / "run_a", "--out", tmp_path / "r" / "report.html")
     assert code == 2 and "run.json" in err and not (tmp_path / "r").exists()
 

@@ -52,11 +52,11 @@ def test_equivalent_files_hash_equal_and_changes_change_hash(tmp_path):
     ("text", "fragment"),
     [
         ("name: x\ntask: clip\nmetrics:\n  mode: fuzzy\n", "metrics.mode"),
-        ("name: x\ntask: clip\nmetrics:\n  mode: reference\n  typo: 1\n", "unknown key 'typo'"),
+        ("name: x\ntask: clip\nmetrics:\n  mode: reference\n  typo: 1\n", "unknown key 'metrics.typo'"),
         ("name: x\ntask: nope\n", "unsupported protocol task"),
-        ("task: clip\n", "needs a string 'name'"),
+        ("task: clip\n", "name is missing"),
         ("- a\n- b\n", "YAML mapping"),
-        ("name: [unclosed\n", "not a valid YAML"),
+        ("name: [unclosed\n", "line 2: not valid YAML"),
         ("name: x\ntask: clip\nmetrics:\n  mode: reference\nclasses:\n  file: missing.txt\n", "not found"),
     ],
 )

@@ -30,7 +30,7 @@ def tiny_training_protocol(folder: Path, *, epochs: tuple[int, int] = (1, 2), cl
         "data": data,
         "model": {"size": "mini", "dim": 32, "depth": 1, "heads": 2, "frames": 64, "branch_dim": 16, "spec_time_mask": 8, "spec_freq_mask": 8},
         "training": {"batch_size": 4, "seed": 3, "label_mode": "clean", "evaluation_protocol": "bat-encoder-continuous",
-                     "dspast": {"stages": stages}, "spatialast": {"stages": stages}},
+                     "dspast": {"stages": stages}, "spatialast": {"stages": json.loads(json.dumps(stages))}},
     }
     path = folder / "tiny-training.yaml"
     path.write_text(yaml.safe_dump(protocol))

@@ -12,6 +12,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from seldkit.cli.options import MAX_RESAMPLES, resample_count
+
 
 def register(commands: Any) -> None:
     parser = commands.add_parser(
@@ -25,7 +27,8 @@ def register(commands: Any) -> None:
     parser.add_argument("--ref", metavar="REF", help="the references both systems are scored against (not for run folders)")
     parser.add_argument("--protocol", metavar="NAME|FILE", help="protocol (default: recognised from the inputs)")
     parser.add_argument("--json", metavar="OUT", type=Path, help="write the comparison JSON here")
-    parser.add_argument("--resamples", type=_positive, default=1000, metavar="N", help="paired resamples (default 1000)")
+    parser.add_argument("--resamples", type=resample_count, default=1000, metavar="N",
+                        help=f"paired resamples (default 1000, at most {MAX_RESAMPLES:,})")
     parser.add_argument("--embedder", choices=("minilm", "trigram256"), help="SpatialSoundQA: sentence embedder")
     parser.set_defaults(run=run)
 
@@ -35,9 +38,12 @@ def run(args: argparse.Namespace) -> int:
     from seldkit.cli.score import write_results_json
     from seldkit.scoring.detect import infer_protocol_name
     from seldkit.errors import InputError
-    from seldkit.protocols import load_protocol
+    from seldkit.protocols import Protocol, load_protocol
     from seldkit.scoring.compare import compare_systems
 
+    from seldkit.cli.options import output_file
+
+    output_file(args.json, what="comparison file")
     systems = [Path(args.system_a), Path(args.system_b)]
     for path in systems:
         if not path.exists():
@@ -56,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("not found", file=str(paths[2]))
     if paths[0].is_dir() != paths[1].is_dir():
         raise InputError("A and B must have the same form (two files or two folders)", file=f"{paths[0]} / {paths[1]}")
-    protocol = load_protocol(protocol_name or infer_protocol_name(paths[0], paths[2]))
+    protocol = protocol_name if isinstance(protocol_name, Protocol) else load_protocol(protocol_name or infer_protocol_name(paths[0], paths[2]))
     if args.embedder and protocol.task != "qa":
         raise InputError(f"--embedder does not apply to protocol {protocol.name!r} (task {protocol.task})")
     report = compare_systems(*paths, protocol, n_resamples=args.resamples, embedder=args.embedder)
@@ -65,29 +71,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_inputs(runs: list[Path]) -> tuple[list[Path], str]:
+def _run_inputs(runs: list[Path]) -> tuple[list[Path], Any]:
     """Predictions of two finished runs, the references they share, and the protocol they were scored under."""
     from seldkit.errors import InputError
     from seldkit.io.jsonfile import read_json_file
+    from seldkit.protocols import protocol_from_summary
+    from seldkit.train.run_folder import RunFolder
 
+    folders = [RunFolder(run) for run in runs]
     protocols = []
-    for run in runs:
-        for name in ("predictions.csv", "references.csv", "results.json"):
-            if not (run / name).is_file():
-                raise InputError(f"this run has no {name} (not finished? continue it with --resume)", file=str(run))
-        protocols.append(read_json_file(run / "results.json")["protocol"])
-    if (runs[0] / "references.csv").read_bytes() != (runs[1] / "references.csv").read_bytes():
+    for folder in folders:
+        folder.read_description()
+        for path in (folder.predictions, folder.references, folder.results):
+            if not path.is_file():
+                raise InputError(f"this run has no {path.name} (not finished? run the same train-reference command "
+                                 "again to continue it)", file=str(folder.path))
+        results = read_json_file(folder.results)
+        protocols.append(protocol_from_summary(results.get("protocol") if isinstance(results, dict) else None,
+                                               file=folder.results))
+    if folders[0].references.read_bytes() != folders[1].references.read_bytes():
         raise InputError("the two runs were tested on different references", file=f"{runs[0]} / {runs[1]}")
-    if protocols[0]["hash"] != protocols[1]["hash"]:
+    if protocols[0].hash != protocols[1].hash:
         raise InputError("the two runs were scored under different protocols", file=f"{runs[0]} / {runs[1]}")
-    return [runs[0] / "predictions.csv", runs[1] / "predictions.csv", runs[0] / "references.csv"], protocols[0]["name"]
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+    return [folders[0].predictions, folders[1].predictions, folders[0].references], protocols[0]

@@ -11,6 +11,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from seldkit.cli.options import MAX_RESAMPLES, resample_count
+
 
 def register(commands: Any) -> None:
     parser = commands.add_parser(
@@ -24,7 +26,8 @@ def register(commands: Any) -> None:
     parser.add_argument("--protocol", metavar="NAME|FILE", help="protocol for predictions (default: recognised from the inputs)")
     parser.add_argument("--compare", type=Path, metavar="OTHER", help="add a paired comparison with another system (B)")
     parser.add_argument("--out", type=Path, required=True, metavar="HTML", help="the report file to write")
-    parser.add_argument("--resamples", type=int, default=1000, metavar="N", help="bootstrap resamples for intervals (default 1000)")
+    parser.add_argument("--resamples", type=resample_count, default=1000, metavar="N",
+                        help=f"bootstrap resamples for intervals (default 1000, at most {MAX_RESAMPLES:,})")
     parser.add_argument("--embedder", choices=("minilm", "trigram256"), help="SpatialSoundQA: sentence embedder")
     parser.set_defaults(run=run)
 
@@ -32,20 +35,16 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from seldkit.errors import InputError
     from seldkit.report.build import build_report
-    from seldkit.report.html import figures_folder, write_report
+    from seldkit.report.html import check_report_paths, figures_folder, write_report
 
-    if args.resamples < 1:
-        raise InputError(f"--resamples must be a positive integer, got {args.resamples}")
     if args.out.suffix.lower() not in (".html", ".htm"):
         raise InputError("the report is an HTML file: give --out a name ending in .html", file=str(args.out))
     if args.compare is not None and not args.compare.exists():
         raise InputError("not found", file=str(args.compare))
+    check_report_paths(args.out)
     report = build_report(args.source, references=args.ref, protocol=args.protocol, compare_with=args.compare,
                           n_resamples=args.resamples, embedder=args.embedder)
-    try:
-        images = write_report(report, args.out)
-    except OSError as error:
-        raise InputError(f"cannot write the report: {error.strerror or error}", file=str(args.out)) from None
+    images = write_report(report, args.out)
     print(f"wrote {args.out} ({len(images)} figures, also as PNGs in {figures_folder(args.out)}/)")
     for section in report.sections:
         for item in section.items:

@@ -10,6 +10,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from seldkit.cli.options import ci_option
+
 
 def register(commands: Any) -> None:
     parser = commands.add_parser(
@@ -37,7 +39,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--ci",
         metavar="N|jackknife",
-        type=_ci_option,
+        type=ci_option,
         help="intervals: N bootstrap resamples (clip metrics, QA) or 'jackknife' over recordings (DCASE)",
     )
     qa = parser.add_argument_group("SpatialSoundQA")
@@ -63,10 +65,13 @@ def run(args: argparse.Namespace) -> int:
     from seldkit.protocols import load_protocol
     from seldkit.scoring.detect import infer_protocol_name
 
+    from seldkit.cli.options import output_file
+
     predictions, references = Path(args.predictions), Path(args.ref)
     for path in (predictions, references):
         if not path.exists():
             raise InputError("not found", file=str(path))
+    output_file(args.json, what="results file")
     protocol = load_protocol(args.protocol or infer_protocol_name(predictions, references))
     if protocol.task == "clip":
         if predictions.is_dir() or references.is_dir():
@@ -167,25 +172,9 @@ def _reject_options(args: argparse.Namespace, protocol, *names: str) -> None:
 def write_results_json(path: Path | None, document: dict[str, Any]) -> None:
     if path is None:
         return
-    from seldkit.errors import InputError
     from seldkit.results import write_json_atomic
 
-    try:
-        write_json_atomic(path, document)
-    except OSError as error:
-        raise InputError(f"cannot write the results: {error.strerror or error}", file=str(path)) from None
-
-
-def _ci_option(text: str) -> int | str:
-    if text == "jackknife":
-        return text
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or 'jackknife', got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or 'jackknife', got {text!r}")
-    return value
+    write_json_atomic(path, document)
 
 
 def _interval_notes(score) -> list[str]:

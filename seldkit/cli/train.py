@@ -4,6 +4,7 @@ and ``seldkit predict --checkpoint CKPT --data DIR --out preds.csv``."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,37 +40,33 @@ def register(commands: Any) -> None:
     predict.set_defaults(run=run_predict)
 
 
-def _device(name: str | None) -> str:
-    import torch
-
-    if name:
-        return name
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def run_train(args: argparse.Namespace) -> int:
+    from seldkit.cli.options import torch_device
     from seldkit.errors import InputError
     from seldkit.protocols import load_protocol
     from seldkit.train.loop import TrainingError
     from seldkit.train.run import train_reference
+    from seldkit.train.run_folder import RunFolder, RunStart
 
     protocol = load_protocol(args.protocol)
     if protocol.task != "train":
         raise InputError(f"protocol {protocol.name!r} is a {protocol.task} protocol, not a training protocol")
+    device = torch_device(args.device)
     out = args.out or Path("runs") / f"{args.model}-{protocol.name}"
-    if args.resume and not (out / "checkpoint.pt").exists():
-        raise InputError("no checkpoint to resume from", file=str(out / "checkpoint.pt"))
-    if not args.resume and (out / "checkpoint.pt").exists():
-        raise InputError("this run folder already has a checkpoint: pass --resume to continue, or choose another --out",
-                         file=str(out))
+    if args.init is not None and not args.init.is_file():
+        raise InputError("checkpoint not found" if not args.init.exists() else "a checkpoint is a file", file=str(args.init))
+    start = RunFolder(out).prepare(model=args.model, protocol_hash=f"sha256:{protocol.hash}", resume=args.resume)
+    if start is RunStart.CONTINUE and not args.resume:
+        print(f"continuing the unfinished run in {out} from its checkpoint", file=sys.stderr)
     try:
-        document = train_reference(args.model, protocol=args.protocol, out=out, resume=args.resume, device=_device(args.device),
-                                   init=args.init, progress=not args.quiet)
+        document = train_reference(args.model, protocol=protocol,
+                                   out=out, resume=args.resume, device=device, init=args.init, progress=not args.quiet)
     except TrainingError as error:
-        print(f"seldkit train-reference: {error}")
+        print(f"seldkit train-reference: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"\ninterrupted; the checkpoint in {out} holds the progress: rerun with --resume to continue")
+        print(f"\ninterrupted; the checkpoint in {out} holds the progress: run the same command again to continue",
+              file=sys.stderr)
         return 130
     if document is not None:
         print(format_run(document, out))
@@ -96,18 +93,17 @@ def format_run(document: dict[str, Any], out: Path) -> str:
 def run_predict(args: argparse.Namespace) -> int:
     import torch
 
+    from seldkit.cli.options import output_file, torch_device
     from seldkit.data.layout import BinauralDataset, read_dataset
-    from seldkit.errors import InputError
     from seldkit.protocols import load_protocol
     from seldkit.train.checkpoint import load_trained_model
     from seldkit.train.loop import predict
     from seldkit.train.outputs import clip_ids, write_predictions
 
-    if not args.checkpoint.is_file():
-        raise InputError("checkpoint not found", file=str(args.checkpoint))
+    output_file(args.out, what="predictions file")
+    device = torch.device(torch_device(args.device))
     model = load_trained_model(args.checkpoint)
     dataset = BinauralDataset.for_evaluation(read_dataset(args.data), args.split)
-    device = torch.device(_device(args.device))
     outputs = predict(model.to(device), dataset, device=device)
     classes = tuple(load_protocol("bat-encoder").classes.ids)  # type: ignore[union-attr]
     write_predictions(clip_ids(dataset), outputs, classes, args.out)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
+from seldkit.cache import cache_dir
 from seldkit.errors import InputError
 from seldkit.protocols import Protocol
 
 
 def default_dataset_dir(protocol: Protocol) -> Path:
-    root = os.environ.get("SELDKIT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "seldkit")
     suffix = data_fingerprint(protocol)[:12] if protocol.task == "train" and protocol.content["data"]["generator"] != "published-layout" else protocol.short_hash
-    return Path(root) / "datasets" / f"{protocol.name}-{suffix}"
+    return cache_dir("datasets", f"{protocol.name}-{suffix}")
 
 
 def build_dataset(
@@ -34,8 +33,34 @@ def build_dataset(
     existing = verify_dataset(out, fingerprint)
     if existing is not None:
         return existing, True
+    check_dataset_target(out)
     config = config_from_protocol(data, protocol.path.parent)
     return make_dataset(config, out, fingerprint=fingerprint, progress=progress), False
+
+
+DATASET_ENTRIES = frozenset({"audio", "binaural", "audio.json", "reverb.json", "manifest.json", "checksums.json", "dataset.json"})
+
+
+def check_dataset_target(out: Path) -> None:
+    """``out`` may receive a (re)built data set: it is absent, empty, or a seldkit data set (which is replaced);
+    a folder holding anything else is the user's and is refused before any work starts."""
+    from seldkit.io.atomic import TEMPORARY_SUFFIX, check_output_folder
+
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder; give --out a folder for the data set", file=str(out))
+    check_output_folder(out, what="data set folder")
+    if not out.exists():
+        return
+    try:
+        entries = {entry.name for entry in out.iterdir() if not entry.name.endswith(TEMPORARY_SUFFIX)}
+    except OSError as error:
+        raise InputError(f"cannot read the folder: {error.strerror or error}", file=str(out)) from None
+    if not entries:
+        return
+    if "dataset.json" not in entries or not entries <= DATASET_ENTRIES:
+        foreign = sorted(entries - DATASET_ENTRIES) or sorted(entries)
+        raise InputError(f"exists and is not a seldkit data set (it holds {foreign[0]!r}); seldkit replaces only its own "
+                         "data sets: choose another --out or empty this folder", file=str(out))
 
 
 def data_fingerprint(protocol: Protocol) -> str:

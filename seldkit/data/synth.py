@@ -17,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import io
 import shutil
-import tempfile
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -27,9 +27,13 @@ from typing import Any
 
 import numpy as np
 
+from seldkit.cache import cache_dir, read_cached_array, store_cached_array
+from seldkit.data.processes import exit_with_parent
 from seldkit.data.rooms import Placement, Room, place_source, room_impulse_response, to_layout
 from seldkit.data.sofa import read_sofa
 from seldkit.data.sources import SourceClass, procedural_classes, real_classes
+from seldkit.errors import InputError
+from seldkit.io.atomic import make_staging_folder, replace_folder, write_new_file
 
 FORMAT_VERSION = 1
 
@@ -110,35 +114,49 @@ def source_classes(config: SynthConfig) -> list[SourceClass]:
 def make_dataset(config: SynthConfig, out: Path, *, fingerprint: str, progress: bool = True) -> dict[str, Any]:
     """Write the data set to ``out`` (atomically) unless an intact copy with the same ``fingerprint`` is there.
 
-    Returns the ``dataset.json`` content. ``fingerprint`` identifies the protocol content (its hash).
+    Returns the ``dataset.json`` content. ``fingerprint`` identifies the protocol content (its hash). The data
+    set is built in a staging folder beside ``out`` and put in place when complete; a staging folder left by a
+    killed build is removed by the next one.
     """
     out = Path(out)
     existing = verify_dataset(out, fingerprint)
     if existing is not None:
         return existing
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    staging = make_staging_folder(out)
     try:
         info = _write(config, staging, fingerprint=fingerprint, progress=progress)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
+        replace_folder(staging, out)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        where = error.filename if isinstance(error.filename, str) else out
+        raise InputError(f"cannot write the data set: {error.strerror or error}", file=str(where)) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return info
 
 
+_INFO_KEYS = {"classes": list, "splits": dict, "clip_samples": int, "rir_samples": int}
+
+
 def verify_dataset(out: Path, fingerprint: str) -> dict[str, Any] | None:
-    """The data set's description if ``out`` holds a complete copy for ``fingerprint`` (checksums verified)."""
+    """The data set's description if ``out`` holds a complete copy for ``fingerprint`` (checksums verified);
+    None for anything else, a damaged or foreign copy included."""
     try:
         info = json.loads((out / "dataset.json").read_text(encoding="utf-8"))
         checksums = json.loads((out / "checksums.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(info, dict) or not isinstance(checksums, dict) or not checksums:
         return None
     if info.get("fingerprint") != fingerprint or info.get("format_version") != FORMAT_VERSION:
         return None
+    if not all(isinstance(info.get(key), kind) for key, kind in _INFO_KEYS.items()):
+        return None
     for relative, digest in checksums.items():
+        parts = Path(relative).parts
+        if not isinstance(digest, str) or not parts or Path(relative).is_absolute() or ".." in parts:
+            return None
         path = out / relative
         if not path.is_file() or _sha256(path) != digest:
             return None
@@ -149,10 +167,42 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool) -> dict[str, Any]:
+class _Files:
+    """Writes the data set's files into the staging folder and keeps the sha256 of the bytes written (not of
+    what a later read finds: a write that fails raises, and a file damaged afterwards fails verification)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.checksums: dict[str, str] = {}
+
+    def write(self, relative: str, data: bytes) -> None:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_new_file(path, data)
+        self.checksums[relative] = hashlib.sha256(data).hexdigest()
+
+    def json(self, relative: str, document: Any) -> None:
+        self.write(relative, (json.dumps(document, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+
+
+def _flac_bytes(signal: np.ndarray, sample_rate: int) -> bytes:
     import soundfile
+
+    buffer = io.BytesIO()
+    soundfile.write(buffer, signal.astype(np.float32), sample_rate, format="FLAC", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool) -> dict[str, Any]:
     from tqdm import tqdm
 
+    files = _Files(root)
     classes = source_classes(config)
     seeds = np.random.SeedSequence(config.seed).spawn(2 * len(config.splits))
     audio_records, reverb_records, pairs = [], [], []
@@ -160,9 +210,7 @@ def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool)
         bank = _impulse_response_bank(config, split, seeds[2 * number], progress=progress)
         for index, (placement, room, response) in enumerate(bank):
             fname = f"{split.name}/room{index // split.positions_per_room:02d}_pos{index % split.positions_per_room:03d}.npy"
-            target = root / "binaural" / fname
-            target.parent.mkdir(parents=True, exist_ok=True)
-            np.save(target, response)
+            files.write(f"binaural/{fname}", _npy_bytes(response))
             reverb_records.append(
                 {
                     "fname": fname,
@@ -178,29 +226,22 @@ def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool)
         class_order = rng.permutation(len(classes))  # which classes are frequent differs by seed, not by name
         drawn = class_order[rng.choice(len(classes), size=split.clips, p=weights / weights.sum())]
         counts = Counter(drawn.tolist())
-        folder = root / "audio" / split.name
-        folder.mkdir(parents=True, exist_ok=True)
         for clip in tqdm(range(split.clips), desc=f"{split.name} clips", disable=None if progress else True, leave=False):
             source = classes[int(drawn[clip])]
             signal = source.draw(rng, config.clip_samples)
             peak = float(np.max(np.abs(signal))) or 1.0
             signal = signal / peak * 10 ** (rng.uniform(-12.0, -1.0) / 20)  # random level, never clipping
             clip_id = f"{split.name}_{clip:05d}"
-            soundfile.write(folder / f"{clip_id}.flac", signal.astype(np.float32), config.sample_rate, subtype="PCM_16")
+            files.write(f"audio/{split.name}/{clip_id}.flac", _flac_bytes(signal, config.sample_rate))
             audio_records.append({"id": clip_id, "folder": split.name, "file": f"{clip_id}.flac", "label": list(source.mids), "class": source.name})
             reverb = reverb_records[-len(bank) + int(rng.integers(len(bank)))]["fname"]
             pairs.append({"audio": clip_id, "reverb": reverb, "split": split.name, "weight": round(1.0 / counts[int(drawn[clip])], 9)})
 
     class_ids = sorted({mid for source in classes for mid in source.mids})
-    _write_json(root / "audio.json", {"data": audio_records})
-    _write_json(root / "reverb.json", {"data": reverb_records})
-    _write_json(root / "manifest.json", {"pairs": pairs})
-    checksums = {
-        path.relative_to(root).as_posix(): _sha256(path)
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and path.name not in ("checksums.json", "dataset.json")
-    }
-    _write_json(root / "checksums.json", checksums)
+    files.json("audio.json", {"data": audio_records})
+    files.json("reverb.json", {"data": reverb_records})
+    files.json("manifest.json", {"pairs": pairs})
+    files.json("checksums.json", dict(sorted(files.checksums.items())))
     info = {
         "format_version": FORMAT_VERSION,
         "fingerprint": fingerprint,
@@ -216,7 +257,7 @@ def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool)
         "rir_samples": config.rir_samples,
         "splits": {split.name: split.clips for split in config.splits},
     }
-    _write_json(root / "dataset.json", info)
+    files.json("dataset.json", info)
     return info
 
 
@@ -230,23 +271,27 @@ def _intended_direction(placement: Placement) -> dict[str, float]:
     }
 
 
-def _write_json(path: Path, document: Any) -> None:
-    path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-
-
 def _impulse_response_bank(
     config: SynthConfig, split: SplitConfig, seed: np.random.SeedSequence, *, progress: bool
 ) -> list[tuple[Placement, Room, np.ndarray]]:
     """Rooms and placements drawn from ``seed``; responses computed in parallel (or read from the cache)."""
     from tqdm import tqdm
 
+    import pyroomacoustics as pra
+
+    read_sofa(split.hrtf, config.sample_rate)  # a broken HRIR set is reported here, not from a worker process
     rng = np.random.default_rng(seed)
     jobs = []
-    for _ in range(split.rooms):
+    for number in range(split.rooms):
         room = Room(np.array([rng.uniform(*axis) for axis in split.room_size]), float(rng.uniform(*split.rt60)))
-        for _ in range(split.positions_per_room):
-            placement = place_source(room, rng, distance_range=config.distance_m, elevation_range=config.elevation_deg)
-            jobs.append((room, placement))
+        try:
+            pra.inverse_sabine(room.rt60, room.size.tolist())
+            for _ in range(split.positions_per_room):
+                placement = place_source(room, rng, distance_range=config.distance_m, elevation_range=config.elevation_deg)
+                jobs.append((room, placement))
+        except (ValueError, RuntimeError) as error:
+            raise InputError(f"split {split.name!r}, room {number}: cannot simulate it ({error}); change the protocol's "
+                             "room_size, rt60 or distance_m") from None
     key = hashlib.sha256(
         json.dumps(
             {
@@ -259,33 +304,21 @@ def _impulse_response_bank(
             }
         ).encode()
     ).hexdigest()[:24]
-    cache = _cache_dir() / f"{split.name}-{key}.npy"
-    if cache.is_file():
-        responses = np.load(cache)
-    else:
+    cache = cache_dir("brir", f"{split.name}-{key}.npy")
+    responses = read_cached_array(cache, shape=(len(jobs), 2, config.rir_samples))
+    if responses is None:
         arguments = [(room, placement, str(split.hrtf), config.sample_rate, config.rir_samples, config.max_image_order) for room, placement in jobs]
         workers = max(1, min(os.cpu_count() or 1, 8))
         if workers > 1 and len(arguments) > 8:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_parent) as pool:
                 results = list(tqdm(pool.map(_render, arguments, chunksize=4), total=len(arguments), desc=f"{split.name} rooms", disable=None if progress else True, leave=False))
         else:
             results = [_render(argument) for argument in tqdm(arguments, desc=f"{split.name} rooms", disable=None if progress else True, leave=False)]
         responses = np.stack(results)
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            temporary = cache.with_suffix(f".{os.getpid()}.tmp.npy")
-            np.save(temporary, responses)
-            os.replace(temporary, cache)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
+        store_cached_array(cache, responses)
     return [(placement, room, responses[index]) for index, (room, placement) in enumerate(jobs)]
 
 
 def _render(argument: tuple[Room, Placement, str, int, int, int]) -> np.ndarray:
     room, placement, hrtf, rate, length, order = argument
     return room_impulse_response(room, placement, read_sofa(hrtf, rate), length=length, max_order=order)
-
-
-def _cache_dir() -> Path:
-    root = os.environ.get("SELDKIT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "seldkit")
-    return Path(root) / "brir"

@@ -35,8 +35,8 @@ class SpatialTargets:
 def parse_position(text: str) -> np.ndarray:
     """``"x,y,z"`` -> [3] float64."""
     values = [float(value) for value in text.split(",")]
-    if len(values) != 3:
-        raise ValueError(f"a position is 'x,y,z', got {text!r}")
+    if len(values) != 3 or not all(np.isfinite(values)):
+        raise ValueError(f"a position is 'x,y,z' (three finite numbers), got {text!r}")
     return np.array(values)
 
 

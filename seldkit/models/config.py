@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
+from pathlib import Path
+from typing import Any, get_type_hints
 
 from seldkit.errors import InputError
 from seldkit.resources import shipped_dir
@@ -37,17 +39,55 @@ class ModelConfig:
         return self.frames // self.patch, self.mel_bins // self.patch
 
 
+# Sizes of the output heads: fixed by the targets (the 355 AudioSet classes of the binaural evaluation, 0.5 m
+# distance bins up to 10 m, one-degree azimuth and elevation classes), not by the model size.
+FIXED_OUTPUTS = {"n_classes": 355, "n_distance": 21, "n_azimuth": 360, "n_elevation": 180}
+MODELS = ("spatialast", "dspast")
+FEATURE_MODES = ("reference", "clean")
+_FRACTIONS = {"drop_path", "patch_mask_time", "patch_mask_freq"}
+_MAY_BE_ZERO = {"spec_time_mask", "spec_freq_mask"}
+
+
 def load_model_config(model: str, size: str = "base", **overrides: Any) -> ModelConfig:
+    """The configuration ``reference_models/<model>-<size>.yaml`` with ``overrides`` (e.g. from a protocol's
+    ``model:`` section) applied; every value is checked."""
+    from seldkit.io.yamlfile import read_yaml_file
+
     path = shipped_dir("reference_models") / f"{model}-{size}.yaml"
     if not path.is_file():
         known = sorted(p.stem for p in shipped_dir("reference_models").glob("*.yaml"))
         raise InputError(f"no model configuration {model}-{size} (known: {', '.join(known)})")
-    import yaml
+    values = read_yaml_file(path, what="model configuration") or {}
+    if not isinstance(values, dict):
+        raise InputError("a model configuration is a mapping", file=str(path))
+    return model_config_from_mapping({**values, **overrides}, file=path)
 
-    values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    values.update(overrides)
-    names = {field.name for field in fields(ModelConfig)}
-    unknown = set(values) - names
-    if unknown:
-        raise InputError(f"unknown model settings {sorted(unknown)}", file=str(path))
-    return ModelConfig(**values)
+
+def model_config_from_mapping(values: Any, *, file: str | Path | None, where: str = "") -> ModelConfig:
+    """A :class:`ModelConfig` from a mapping read from a file (a configuration, a protocol, a checkpoint), every
+    key and value checked: an :class:`InputError` naming the file and key otherwise."""
+    from seldkit.io.fields import Fields
+
+    fields = Fields(values, file=file, where=where)
+    hints = get_type_hints(ModelConfig)
+    settings: dict[str, Any] = {"model": fields.string("model", choices=MODELS), "size": fields.string("size")}
+    for field in dataclass_fields(ModelConfig):
+        name = field.name
+        if name in settings or not fields.has(name):
+            continue
+        kind = hints[name]
+        if kind is int:
+            settings[name] = fields.integer(name, minimum=0 if name in _MAY_BE_ZERO else 1)
+        elif kind is float:
+            settings[name] = fields.number(name, minimum=0.0, maximum=1.0 if name in _FRACTIONS else None,
+                                           exclusive_maximum=name in _FRACTIONS, exclusive_minimum=name not in _FRACTIONS)
+        else:
+            settings[name] = fields.string(name, choices=FEATURE_MODES if name == "feature_mode" else None)
+        if name in FIXED_OUTPUTS and settings[name] != FIXED_OUTPUTS[name]:
+            raise fields.error(name, f"must be {FIXED_OUTPUTS[name]} (fixed by the targets), not {settings[name]}")
+    fields.finish()
+    config = ModelConfig(**settings)
+    for multiple, of in (("dim", "heads"), ("frames", "patch"), ("mel_bins", "patch")):
+        if getattr(config, multiple) % getattr(config, of):
+            raise fields.error(multiple, f"({getattr(config, multiple)}) must be a multiple of {of} ({getattr(config, of)})")
+    return config

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -58,16 +59,33 @@ def from_reference_state_dict(name: str, state_dict: Mapping[str, torch.Tensor],
     return model.eval()
 
 
-def load_audiomae_encoder(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> list[str]:
+def load_audiomae_encoder(model: nn.Module, state_dict: Any, *, file: str | Path | None = None) -> list[str]:
     """Initialise the shared encoder from an AudioMAE checkpoint the way the published fine-tuning does:
     ``pos_embed``, ``patch_embed.proj.*`` and ``blocks.*`` are loaded (shapes must match); everything else
-    (decoder, ``cls_token``, ``norm``, ``mask_token``) is ignored. Returns the keys loaded."""
-    weights = state_dict.get("model", state_dict)
-    wanted = {key: value for key, value in weights.items() if key.startswith(("pos_embed", "patch_embed.proj.", "blocks."))}
+    (decoder, ``cls_token``, ``norm``, ``mask_token``) is ignored. Returns the keys loaded.
+
+    A file without those tensors is an error, not a silent no-op: training would start from scratch while the
+    user believes it starts from AudioMAE.
+    """
+    source = None if file is None else str(file)
+    weights = state_dict.get("model", state_dict) if isinstance(state_dict, Mapping) else None
+    if not isinstance(weights, Mapping):
+        raise InputError("not an AudioMAE checkpoint: expected a mapping of tensor names (or one under 'model')", file=source)
+    wanted = {key: value for key, value in weights.items()
+              if isinstance(key, str) and key.startswith(("pos_embed", "patch_embed.proj.", "blocks."))}
+    if not wanted:
+        raise InputError("no AudioMAE encoder tensors in this checkpoint (pos_embed, patch_embed.proj.*, blocks.*): "
+                         "nothing to initialise from", file=source)
     target = model.state_dict()
+    missing = sorted(key[len("encoder."):] for key in target if key.startswith(("encoder.pos_embed", "encoder.patch_embed.proj.", "encoder.blocks."))
+                     and key[len("encoder."):] not in wanted)
+    if missing:
+        raise InputError(f"the AudioMAE checkpoint lacks encoder tensor {missing[0]} ({len(missing)} missing)", file=source)
     mapped = {f"encoder.{key}": value for key, value in wanted.items()}
     for key, value in mapped.items():
+        if not isinstance(value, torch.Tensor):
+            raise InputError(f"AudioMAE entry {key[len('encoder.'):]} is not a tensor", file=source)
         if key not in target or target[key].shape != value.shape:
-            raise InputError(f"AudioMAE tensor {key[len('encoder.'):]} does not fit this model ({tuple(value.shape)})")
+            raise InputError(f"AudioMAE tensor {key[len('encoder.'):]} does not fit this model ({tuple(value.shape)})", file=source)
     model.load_state_dict(mapped, strict=False)
     return sorted(wanted)

@@ -17,6 +17,7 @@ from seldkit.report.html import FigureItem, Report, Section, Table
 if TYPE_CHECKING:
     from seldkit.protocols import Protocol
     from seldkit.scoring.clip import ClipScore
+    from seldkit.train.run_folder import RunFolder
 
 DEFAULT_RESAMPLES = 1000
 
@@ -38,7 +39,20 @@ def build_report(
     embedder: str | None = None,
 ) -> Report:
     """The report on ``source`` (see the module docstring); ``compare_with`` adds a paired comparison
-    (``source`` = A, ``compare_with`` = B) on the same references."""
+    (``source`` = A, ``compare_with`` = B) on the same references.
+
+    Labels come from the inputs (class ids, stage names) and are drawn as plain text: matplotlib's mathtext
+    is off, so a ``$`` in a class id is a dollar sign, not a formula that fails to parse.
+    """
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False}):
+        return _build_report(source, references=references, protocol=protocol, compare_with=compare_with,
+                             n_resamples=n_resamples, embedder=embedder)
+
+
+def _build_report(source: Path, *, references: Path | None, protocol: str | None, compare_with: Path | None,
+                  n_resamples: int, embedder: str | None) -> Report:
     if not source.exists():
         raise InputError("not found", file=str(source))
     if source.is_dir() and (source / "run.json").is_file():
@@ -58,45 +72,53 @@ def build_report(
 
 # -- run folders -------------------------------------------------------------------------------------------
 def _run_report(run_dir: Path, compare_with: Path | None, n_resamples: int) -> Report:
-    from seldkit.protocols import load_protocol
+    from seldkit.protocols import protocol_from_summary
     from seldkit.scoring.clip import score_clip_files
+    from seldkit.train.run_folder import RunFolder
 
-    run = read_json_file(run_dir / "run.json")
-    if not isinstance(run, dict) or not {"model", "size", "protocol"} <= set(run):
-        raise InputError("not a train-reference run description (model, size, protocol)", file=str(run_dir / "run.json"))
-    results_path = run_dir / "results.json"
-    if not results_path.is_file():
-        raise InputError("this run has not finished (no results.json): continue it with --resume", file=str(run_dir))
-    results = read_json_file(results_path)
-    try:
-        protocol = load_protocol(results["protocol"]["name"])
-    except (KeyError, TypeError):
-        raise InputError("not a seldkit results JSON (no protocol)", file=str(results_path)) from None
-    score = score_clip_files(run_dir / "predictions.csv", run_dir / "references.csv", protocol, n_resamples=n_resamples)
-    training = results.get("training", {})
+    folder = RunFolder(run_dir)
+    run = folder.read_description()
+    if not folder.results.is_file():
+        raise InputError("this run has not finished (no results.json): run the same train-reference command again "
+                         "to continue it", file=str(run_dir))
+    results = read_json_file(folder.results)
+    if not isinstance(results, dict):
+        raise InputError("not a seldkit results JSON (a mapping with protocol and metrics)", file=str(folder.results))
+    protocol = protocol_from_summary(results.get("protocol"), file=folder.results)
+    score = score_clip_files(folder.predictions, folder.references, protocol, n_resamples=n_resamples)
+    training = results.get("training") if isinstance(results.get("training"), dict) else {}
+    seconds = training.get("seconds")
     lines = (
         f"run folder: {run_dir}",
         f"model: {training.get('model', run['model'])} ({training.get('size', run['size'])}), "
-        f"{training.get('epochs', '?')} epochs in {training.get('seconds', float('nan')):.0f} s on {training.get('device', '?')}",
+        f"{training.get('epochs', '?')} epochs in "
+        f"{f'{seconds:.0f}' if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) else '?'} s "
+        f"on {training.get('device', '?')}",
         f"training protocol: {run['protocol']['name']} ({run['protocol']['hash'][:19]})",
         f"scored under {protocol.name} (sha256:{protocol.short_hash}) on {score.metrics.n_clips} test clips",
     )
-    chance = results.get("chance", {}).get("metrics")
+    chance = (results.get("chance") or {}).get("metrics") if isinstance(results.get("chance"), dict) else None
+    if chance is not None and not _is_metric_mapping(chance):
+        raise InputError("chance.metrics must map metric names to numbers", file=str(folder.results))
     sections = [_clip_summary(score, chance), *_clip_figures(score)]
-    sections.append(_training_section(run_dir, run))
+    sections.append(_training_section(folder, run))
     if compare_with is not None:
         other = compare_with / "predictions.csv" if (compare_with / "run.json").is_file() else compare_with
-        sections.append(_comparison_section(run_dir / "predictions.csv", other, run_dir / "references.csv", protocol,
-                                            n_resamples, None))
+        sections.append(_comparison_section(folder.predictions, other, folder.references, protocol, n_resamples, None))
     return Report(f"seldkit report: {run['model']} run", lines, sections)
 
 
-def _training_section(run_dir: Path, run: Mapping[str, Any]) -> Section:
+def _is_metric_mapping(value: Any) -> bool:
+    return isinstance(value, dict) and all(item is None or (isinstance(item, (int, float)) and not isinstance(item, bool))
+                                           for item in value.values())
+
+
+def _training_section(folder: RunFolder, run: Mapping[str, Any]) -> Section:
     from seldkit.report.figures.training import training_curves
 
     section = Section("Training")
-    history = _read_history(run_dir / "log.jsonl")
-    stages = run.get("stages", [])
+    history = _read_history(folder.log)
+    stages = _recorded_stages(run, folder.description)
     if stages:
         section.items.append(Table(
             ("stage", "epochs", "lr", "loss weights (events, distance, direction)", "weighted sampling", "mixup"),
@@ -108,31 +130,43 @@ def _training_section(run_dir: Path, run: Mapping[str, Any]) -> Section:
                                         "logged, training-batch accuracies; dotted lines mark the curriculum stages.",
                                         training_curves(history)))
     if run.get("model") == "dspast":
-        section.items.extend(_attention_items(run_dir, run))
+        section.items.extend(_attention_items(folder, run))
     return section
 
 
-def _attention_items(run_dir: Path, run: Mapping[str, Any]) -> list[FigureItem | str]:
+def _recorded_stages(run: Mapping[str, Any], path: Path) -> list[dict[str, Any]]:
+    """The curriculum stages ``run.json`` records, checked (they are drawn into the report)."""
+    from seldkit.io.fields import Fields
+
+    stages = run.get("stages", [])
+    if not isinstance(stages, list):
+        raise InputError("stages must be a list", file=str(path))
+    checked = []
+    for index, stage in enumerate(stages):
+        fields = Fields(stage, file=path, where=f"stages[{index}]")
+        checked.append({"name": fields.string("name"), "epochs": fields.integer("epochs", minimum=0),
+                        "lr": fields.number("lr"), "loss_weights": fields.numbers("loss_weights", length=3),
+                        "weighted_sampling": fields.boolean("weighted_sampling", False), "mixup": fields.number("mixup", 0.0)})
+    return checked
+
+
+def _attention_items(folder: RunFolder, run: Mapping[str, Any]) -> list[FigureItem | str]:
     from seldkit.data.build import default_dataset_dir
-    from seldkit.protocols import load_protocol
+    from seldkit.protocols import protocol_from_summary
     from seldkit.report.attention import average_feature_gates
     from seldkit.report.figures.training import feature_attention
 
     recorded = run["protocol"]
-    source = str(recorded.get("source", ""))
-    try:  # a shipped protocol by name, a protocol file by its path
-        training_protocol = load_protocol(recorded["name"] if source.startswith("seldkit:") or not source else source)
-    except InputError:
-        return [f"Feature attention not computed: the training protocol {recorded['name']!r} is not available here."]
-    if f"sha256:{training_protocol.hash}" != recorded.get("hash"):
-        return [f"Feature attention not computed: the training protocol {recorded['name']!r} here differs from the "
-                "run's (hash), so its data set is not the run's."]
+    try:  # a shipped protocol by name, a protocol file by its recorded path; its content as recorded
+        training_protocol = protocol_from_summary(recorded, file=folder.description)
+    except InputError as error:
+        return [f"Feature attention not computed: the training protocol {recorded['name']!r} is not available here "
+                f"as it was ({error.problem})."]
     data_dir = default_dataset_dir(training_protocol)
-    checkpoint = run_dir / "checkpoint.pt"
-    if not (data_dir / "dataset.json").is_file() or not checkpoint.is_file():
+    if not (data_dir / "dataset.json").is_file() or not folder.checkpoint.is_file():
         return [f"Feature attention not computed: the run's data set ({data_dir}) or checkpoint is not on this machine "
                 f"(seldkit make-dataset --protocol {training_protocol.name} builds it)."]
-    gates, branches, features, count = average_feature_gates(checkpoint, data_dir)
+    gates, branches, features, count = average_feature_gates(folder.checkpoint, data_dir)
     caption = ("Average feature-attention weight of each DSpAST branch per input feature, over the first "
                f"{count} test clips (the analysis of the DSpAST paper's Figure 2).")
     return [FigureItem("feature_attention", caption, feature_attention(gates, branches, features))]
@@ -189,11 +223,25 @@ def _results_report(path: Path) -> Report:
     document = read_json_file(path)
     try:
         task, name = document["protocol"]["task"], document["protocol"]["name"]
-        if "metrics" not in document:
-            raise KeyError("metrics")
+        if not isinstance(document["metrics"], dict) or not isinstance(task, str) or not isinstance(name, str):
+            raise TypeError("metrics")
     except (KeyError, TypeError):
         raise InputError("not a seldkit results JSON (no protocol/metrics)", file=str(path)) from None
-    lines = (f"results: {path}", f"protocol: {name} ({document['protocol'].get('hash', '')[:19]}), n = {document.get('n')}")
+    if task not in ("clip", "dcase", "qa"):
+        raise InputError(f"no report for results of task {task!r}", file=str(path))
+    try:
+        return _results_sections(document, path, task, name)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        # The document's structure is checked by reading it: whatever does not have the shape seldkit writes
+        # is reported with the field that failed, not as a traceback.
+        detail = f"field {error.args[0]!r}" if isinstance(error, KeyError) else " ".join(str(error).split())[:160]
+        raise InputError(f"not a seldkit results JSON of task {task} ({detail})", file=str(path)) from None
+
+
+def _results_sections(document: dict[str, Any], path: Path, task: str, name: str) -> Report:
+    protocol = document["protocol"]
+    hash_text = protocol.get("hash", "") if isinstance(protocol.get("hash", ""), str) else ""
+    lines = (f"results: {path}", f"protocol: {name} ({hash_text[:19]}), n = {document.get('n')}")
     if task == "clip":
         sections = [_clip_summary_from_json(document)]
         per_class = document.get("per_class") or {}
@@ -204,16 +252,16 @@ def _results_report(path: Path) -> Report:
             intervals = None
             if any("AP_interval" in entry for entry in per_class.values()):
                 intervals = np.array([per_class[class_id].get("AP_interval", [np.nan, np.nan]) for class_id in ids], dtype=float)
-            names = [per_class[class_id].get("name", class_id) for class_id in ids]
+                if intervals.shape != (len(ids), 2):
+                    raise ValueError("per_class AP_interval must be [low, high]")
+            names = [str(per_class[class_id].get("name", class_id)) for class_id in ids]
             sections.append(Section("Sound events", [_per_class_item(ap, names, intervals)]))
         sections[0].items.append("Per-clip figures (angular and distance errors) need the predictions: run "
                                  "seldkit report PREDS --ref REF --protocol NAME.")
     elif task == "dcase":
         sections = _dcase_sections(document)
-    elif task == "qa":
-        sections = _qa_sections(document)
     else:
-        raise InputError(f"no report for results of task {task!r}", file=str(path))
+        sections = _qa_sections(document)
     return Report(f"seldkit report: {path.name}", lines, sections)
 
 
@@ -367,15 +415,28 @@ def _comparison_section(a: Path, b: Path, references: Path, protocol: Protocol, 
 
 # -- helpers -----------------------------------------------------------------------------------------------
 def _read_history(path: Path) -> list[dict[str, Any]]:
+    """The per-epoch records of ``log.jsonl``: one JSON object per line, numbers (or null) for the logged
+    losses and accuracies, text for the stage."""
     if not path.is_file():
         return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read the training log: {error}", file=str(path)) from None
     records = []
-    for row, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                raise InputError("not a JSON line", file=str(path), row=row) from None
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError):
+            raise InputError("not a JSON line", file=str(path), line=line_number) from None
+        if not isinstance(record, dict) or not isinstance(record.get("stage", ""), str):
+            raise InputError("a log line is a JSON object with a text 'stage'", file=str(path), line=line_number)
+        for key, value in record.items():
+            if key.startswith(("loss_", "train_")) and not (value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))):
+                raise InputError(f"{key} must be a number", file=str(path), line=line_number)
+        records.append(record)
     return records
 
 

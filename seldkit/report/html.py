@@ -8,13 +8,19 @@ import html
 import io
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from seldkit.results import current_umask
+from seldkit.errors import InputError
+from seldkit.io.atomic import (
+    check_output_file,
+    current_umask,
+    make_staging_folder,
+    temporary_path,
+    write_new_file,
+)
 
 PNG_DPI = 110
 
@@ -60,26 +66,60 @@ def figures_folder(out: Path) -> Path:
     return out.with_name(f"{out.stem}_figures")
 
 
-def write_report(report: Report, out: Path) -> list[Path]:
-    """Write ``out`` (HTML) and its figures folder; returns the PNG paths."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    images = {item.name: png_bytes(item.figure) for item in report.figures}
+def check_report_paths(out: Path) -> None:
+    """Before any work: ``out`` can take the HTML file, and the figures folder beside it is absent or one that
+    seldkit wrote (only PNG files), so replacing it loses nothing of the user's."""
+    check_output_file(out, what="report file")
     folder = figures_folder(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.stem}_", dir=out.parent))
-    staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private; the figures folder is an ordinary one
+    if not folder.exists() and not folder.is_symlink():
+        return
+    if folder.is_symlink() or not folder.is_dir():
+        raise InputError("the figures folder of this report exists and is not a folder seldkit wrote; "
+                         "choose another --out", file=str(folder))
+    try:
+        foreign = [entry.name for entry in folder.iterdir() if entry.suffix != ".png" or not entry.is_file() or entry.is_symlink()]
+    except OSError as error:
+        raise InputError(f"cannot read the figures folder: {error.strerror or error}", file=str(folder)) from None
+    if foreign:
+        raise InputError(f"the figures folder holds files seldkit did not write ({sorted(foreign)[0]}, ...); "
+                         "choose another --out or move them", file=str(folder))
+
+
+def write_report(report: Report, out: Path) -> list[Path]:
+    """Write ``out`` (HTML) and its figures folder; returns the PNG paths. Both are replaced together: on any
+    failure the previous report and figures stay as they were."""
+    check_report_paths(out)
+    images = {item.name: png_bytes(item.figure) for item in report.figures}
+    document = render(report, images)
+    folder = figures_folder(out)
+    staging = make_staging_folder(folder)
+    html_temporary = temporary_path(out)
+    previous: Path | None = None
     try:
         for name, data in images.items():
-            (staging / f"{name}.png").write_bytes(data)
-        document = render(report, images)
-        html_temporary = staging / "report.html"
-        html_temporary.write_text(document, encoding="utf-8")
+            write_new_file(staging / f"{name}.png", data)
+        write_new_file(html_temporary, document.encode("utf-8"))
+        os.chmod(html_temporary, 0o666 & ~current_umask())
         if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(html_temporary, out)
+            previous = temporary_path(folder)
+            os.replace(folder, previous)
         os.replace(staging, folder)
-    except BaseException:
+        try:
+            os.replace(html_temporary, out)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+    except BaseException as error:
+        if previous is not None and not folder.exists():
+            os.replace(previous, folder)
+            previous = None
         shutil.rmtree(staging, ignore_errors=True)
+        html_temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise InputError(f"cannot write the report: {error.strerror or error}", file=str(out)) from None
         raise
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)
     return [folder / f"{name}.png" for name in images]
 
 

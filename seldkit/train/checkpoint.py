@@ -1,37 +1,104 @@
-"""Atomic checkpoints: written to a temporary file and renamed, so a crash never leaves a broken one."""
+"""Checkpoints: written atomically, read without unpickling.
+
+A PyTorch checkpoint is a pickle, and ``torch.load(weights_only=False)`` runs whatever code a crafted pickle
+names. seldkit reads every checkpoint with ``weights_only=True``, which builds only tensors and plain values
+(numbers, strings, lists, dicts). seldkit's own checkpoints hold nothing else. Checkpoints saved by the
+published code (AudioMAE pre-training, SpatialAST / DSpAST fine-tuning) also carry their training arguments as
+an ``argparse.Namespace`` and NumPy scalars; :data:`PUBLISHED_GLOBALS` allows exactly those classes, by name,
+for files given as published checkpoints (``train-reference --init``).
+"""
 
 from __future__ import annotations
 
-import os
-import tempfile
+import argparse
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+
+from seldkit.errors import InputError
+from seldkit.io.atomic import atomic_output
+
+
+def _numpy_globals() -> list[Any]:
+    multiarray = np._core.multiarray if hasattr(np, "_core") else np.core.multiarray  # NumPy 2 / NumPy 1
+    classes = [np.dtype, np.ndarray]
+    classes += [type(np.dtype(code)) for code in ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64")]
+    functions = [multiarray.scalar, multiarray._reconstruct]
+    # Files pickled under NumPy 1 name these functions ``numpy.core.multiarray.*``, under NumPy 2
+    # ``numpy._core.multiarray.*``: allow both spellings of the same two functions.
+    spelled = [(function, f"numpy.{module}.multiarray.{function.__name__}") for function in functions for module in ("core", "_core")]
+    return [*classes, *spelled]
+
+
+PUBLISHED_GLOBALS: list[Any] = [argparse.Namespace, *_numpy_globals()]
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
+    """``torch.save`` to a temporary beside ``path``, renamed over it: a crash never leaves a broken one."""
+    with atomic_output(path) as temporary:
         torch.save(state, temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+
+
+def load_torch_file(path: Path, *, published: bool = False) -> Any:
+    """The content of a checkpoint file, read with ``weights_only=True`` (``published``: also the classes of
+    :data:`PUBLISHED_GLOBALS`). Anything unreadable or holding other objects is an :class:`InputError`."""
+    if not path.is_file():
+        raise InputError("checkpoint not found" if not path.exists() else "a checkpoint is a file, not a folder", file=str(path))
+    try:
+        if published:
+            with torch.serialization.safe_globals(PUBLISHED_GLOBALS):
+                return torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch.load raises many types for hostile bytes; each is bad input here
+        text = str(error)
+        if "Weights only load failed" in text or "Unsupported global" in text or "unsupported global" in text.lower():
+            name = _named_global(text)
+            raise InputError(
+                f"refused: the checkpoint holds a Python object{f' ({name})' if name else ''} besides tensors and plain "
+                "values; loading it could run code, so seldkit does not", file=str(path)) from None
+        first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+        raise InputError(f"not a readable PyTorch checkpoint (truncated, corrupt or another format): {first[:200]}",
+                         file=str(path)) from None
+
+
+def _named_global(message: str) -> str:
+    for line in message.splitlines():
+        if "GLOBAL" in line:
+            words = line.split()
+            position = words.index("GLOBAL") if "GLOBAL" in words else -1
+            if 0 <= position < len(words) - 1:
+                return words[position + 1]
+    return ""
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    return torch.load(path, map_location="cpu", weights_only=False)
+    """A seldkit training checkpoint: a mapping with the model's weights and configuration."""
+    state = load_torch_file(path)
+    if not isinstance(state, dict) or not isinstance(state.get("model"), Mapping) or not isinstance(state.get("model_config"), Mapping):
+        raise InputError("not a seldkit train-reference checkpoint (needs 'model' weights and 'model_config')", file=str(path))
+    return state
+
+
+def load_weights(model: torch.nn.Module, weights: Mapping[str, Any], path: Path) -> None:
+    """Load ``weights`` into ``model``; missing, extra or misshapen tensors are an :class:`InputError`."""
+    if not all(isinstance(key, str) and isinstance(value, torch.Tensor) for key, value in weights.items()):
+        raise InputError("the checkpoint's weights are not a mapping of names to tensors", file=str(path))
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as error:
+        detail = " ".join(str(error).split())
+        raise InputError(f"the checkpoint's weights do not fit its model: {detail[:300]}", file=str(path)) from None
 
 
 def load_trained_model(path: Path) -> torch.nn.Module:
     """The model a ``train-reference`` checkpoint holds, rebuilt from its recorded configuration, in eval mode."""
     from seldkit.models import build
-    from seldkit.models.config import ModelConfig
+    from seldkit.models.config import model_config_from_mapping
 
     state = load_checkpoint(path)
-    model = build(ModelConfig(**state["model_config"]))
-    model.load_state_dict(state["model"])
+    model = build(model_config_from_mapping(state["model_config"], file=path, where="model_config"))
+    load_weights(model, state["model"], path)
     return model.eval()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from seldkit.errors import InputError
+from seldkit.io.fields import Fields
 
 
 @dataclass(frozen=True)
@@ -45,36 +47,99 @@ class TrainConfig:
         return sum(stage.epochs for stage in self.stages)
 
 
-def train_config(protocol_content: dict[str, Any], model: str) -> TrainConfig:
-    training = protocol_content.get("training")
-    if not isinstance(training, dict) or model not in training:
-        raise InputError(f"protocol {protocol_content['name']!r} has no training recipe for {model}")
-    recipe = training[model]
-    stages = tuple(
-        Stage(
-            name=stage["name"],
-            epochs=int(stage["epochs"]),
-            warmup_epochs=int(stage.get("warmup_epochs", 0)),
-            lr=float(stage["lr"]),
-            loss_weights=tuple(float(value) for value in stage["loss_weights"]),  # type: ignore[arg-type]
-            data_fraction=float(stage.get("data_fraction", 1.0)),
-            weighted_sampling=bool(stage.get("weighted_sampling", False)),
-            mixup=float(stage.get("mixup", 0.5)),
-        )
-        for stage in recipe["stages"]
-    )
+MODELS = ("dspast", "spatialast")
+LABEL_MODES = ("clean", "reference")
+
+
+def train_config(protocol_content: dict[str, Any], model: str, *, file: str | Path | None = None) -> TrainConfig:
+    """The recipe for ``model`` in a training protocol's content, every key and value checked (``file`` names
+    the protocol in errors)."""
+    if "training" not in protocol_content:
+        raise InputError(f"protocol {protocol_content['name']!r} has no training recipe (no training: section)", file=file)
+    settings = _read_training(Fields(protocol_content["training"], file=file, where="training"))
+    if model not in settings["recipes"]:
+        raise InputError(f"protocol {protocol_content['name']!r} has no training recipe for {model}", file=file)
+    model_section = Fields(protocol_content.get("model") or {}, file=file, where="model")
+    size = model_section.string("size", "base")
+    overrides = {key: value for key, value in model_section.mapping.items() if key != "size"}
     return TrainConfig(
         model=model,
-        size=str(protocol_content.get("model", {}).get("size", "base")),
-        stages=stages,
-        batch_size=int(training.get("batch_size", 32)),
-        weight_decay=float(training.get("weight_decay", 0.05)),
-        layer_decay=float(training.get("layer_decay", 0.75)),
-        seed=int(training.get("seed", 0)),
-        label_mode=str(training.get("label_mode", "clean")),
-        evaluation_protocol=str(training.get("evaluation_protocol", "bat-encoder-continuous")),
-        grad_clip=training.get("grad_clip"),
-        direction_sigma_deg=float(training.get("direction_sigma_deg", 0.0)),
-        channel_swap=float(training.get("channel_swap", 0.0)),
-        model_overrides=tuple(sorted((key, value) for key, value in protocol_content.get("model", {}).items() if key != "size")),
+        size=size,
+        stages=settings["recipes"][model],
+        batch_size=settings["batch_size"],
+        weight_decay=settings["weight_decay"],
+        layer_decay=settings["layer_decay"],
+        seed=settings["seed"],
+        label_mode=settings["label_mode"],
+        evaluation_protocol=settings["evaluation_protocol"],
+        grad_clip=settings["grad_clip"],
+        direction_sigma_deg=settings["direction_sigma_deg"],
+        channel_swap=settings["channel_swap"],
+        model_overrides=tuple(sorted(overrides.items())),
     )
+
+
+def check_training_section(protocol_content: dict[str, Any], *, file: str | Path | None) -> None:
+    """Validate a training protocol's ``model:`` and ``training:`` sections (at protocol load, before any work):
+    every key known, every value of its type and range, the model settings valid for each recipe's model."""
+    from seldkit.models.config import load_model_config
+
+    model_section = Fields(protocol_content.get("model") or {}, file=file, where="model")
+    model_section.string("size", "base")
+    if "training" in protocol_content:
+        recipes = _read_training(Fields(protocol_content["training"], file=file, where="training"))["recipes"]
+    else:
+        recipes = {}
+    overrides = {key: value for key, value in model_section.mapping.items() if key != "size"}
+    for model in recipes or MODELS:
+        size = model_section.mapping.get("size", "base")
+        try:
+            load_model_config(model, size, **overrides)
+        except InputError as error:
+            raise InputError(f"model: {error.problem}", file=file) from None
+
+
+def _read_training(fields: Fields) -> dict[str, Any]:
+    from seldkit.protocols import is_protocol_name
+
+    settings: dict[str, Any] = {
+        "batch_size": fields.integer("batch_size", 32, minimum=1, maximum=1 << 16),
+        "weight_decay": fields.number("weight_decay", 0.05, minimum=0.0),
+        "layer_decay": fields.number("layer_decay", 0.75, minimum=0.0, maximum=1.0, exclusive_minimum=True),
+        "seed": fields.integer("seed", 0, minimum=0, maximum=2**32 - 1),
+        "label_mode": fields.string("label_mode", "clean", choices=LABEL_MODES),
+        "evaluation_protocol": fields.string("evaluation_protocol", "bat-encoder-continuous"),
+        "grad_clip": fields.number("grad_clip", None, minimum=0.0, exclusive_minimum=True, optional=True),
+        "direction_sigma_deg": fields.number("direction_sigma_deg", 0.0, minimum=0.0, maximum=180.0),
+        "channel_swap": fields.number("channel_swap", 0.0, minimum=0.0, maximum=1.0),
+    }
+    if not is_protocol_name(settings["evaluation_protocol"]):
+        raise fields.error("evaluation_protocol", f"must name a shipped clip protocol, not {settings['evaluation_protocol']!r}")
+    recipes = {}
+    for model in MODELS:
+        if fields.has(model):
+            recipe = fields.section(model)
+            recipes[model] = tuple(_read_stage(stage) for stage in recipe.sections("stages"))
+            recipe.finish()
+    if not recipes:
+        raise fields.error(MODELS[0], f"or {MODELS[1]}: the training section needs a recipe (stages) for at least one model")
+    fields.finish()
+    settings["recipes"] = recipes
+    return settings
+
+
+def _read_stage(stage: Fields) -> Stage:
+    result = Stage(
+        name=stage.string("name"),
+        epochs=stage.integer("epochs", minimum=1, maximum=100_000),
+        warmup_epochs=stage.integer("warmup_epochs", 0, minimum=0, maximum=100_000),
+        lr=stage.number("lr", minimum=0.0, exclusive_minimum=True, maximum=10.0),
+        loss_weights=stage.numbers("loss_weights", length=3, minimum=0.0),  # type: ignore[arg-type]
+        data_fraction=stage.number("data_fraction", 1.0, minimum=0.0, maximum=1.0, exclusive_minimum=True),
+        weighted_sampling=stage.boolean("weighted_sampling", False),
+        mixup=stage.number("mixup", 0.5, minimum=0.0, maximum=1.0),
+    )
+    if not any(result.loss_weights):
+        raise stage.error("loss_weights", "must not all be 0 (the stage would train nothing)")
+    stage.finish()
+    return result

@@ -14,7 +14,9 @@ import torch
 import torch.nn.functional as F
 
 from seldkit.data.layout import BinauralDataset, collate
-from seldkit.train.checkpoint import load_checkpoint, save_checkpoint
+from seldkit.errors import InputError
+from seldkit.io.atomic import write_text_atomic
+from seldkit.train.checkpoint import load_checkpoint, load_weights, save_checkpoint
 from seldkit.train.config import Stage, TrainConfig
 from seldkit.train.distributed import World, average_buffers, average_gradients, gather_rows, shard
 from seldkit.train.optim import learning_rate, parameter_groups, set_learning_rate
@@ -41,6 +43,8 @@ def sed_target_matrix(dataset_classes: tuple[str, ...], output_classes: tuple[st
     position = {class_id: index for index, class_id in enumerate(output_classes)}
     matrix = torch.zeros(len(dataset_classes), len(output_classes))
     for row, class_id in enumerate(dataset_classes):
+        if class_id not in position:
+            raise InputError(f"the data set's class {class_id!r} is not one of the models' {len(output_classes)} output classes")
         matrix[row, position[class_id]] = 1.0
     return matrix
 
@@ -144,18 +148,35 @@ class Trainer:
         })
 
     def resume(self) -> list[int] | None:
-        state = load_checkpoint(self.checkpoint_path)
-        self.model.load_state_dict(state["model"])
-        self.progress = Progress(**state["progress"])
-        if self.progress.stage < len(self.config.stages):
-            self.optimizer = self._new_optimizer(self.config.stages[self.progress.stage])
-            if state["optimizer"] is not None:
-                self.optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["torch_rng"])
-        if self.device.type == "cuda" and state.get("cuda_rng") is not None:
-            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
-        self.train_set.rng.bit_generator.state = state["data_rng"]
-        return state["epoch_order"]
+        """Restore the state of :meth:`save`; a checkpoint of another model, configuration or data set, or one
+        that is damaged, is an :class:`InputError` naming it."""
+        path = self.checkpoint_path
+        state = load_checkpoint(path)
+        if dict(state["model_config"]) != self.model.config.__dict__:  # type: ignore[union-attr]
+            raise InputError("this checkpoint was written for another model configuration than the protocol's", file=str(path))
+        if tuple(state.get("classes") or ()) != tuple(self.train_set.index.classes):
+            raise InputError("this checkpoint was written for another data set (other classes)", file=str(path))
+        load_weights(self.model, state["model"], path)
+        try:
+            self.progress = Progress(**state["progress"])
+            for name in ("stage", "epoch", "batch", "step"):
+                if not isinstance(getattr(self.progress, name), int) or getattr(self.progress, name) < 0:
+                    raise ValueError(f"progress.{name} is not a count")
+            if self.progress.stage < len(self.config.stages):
+                self.optimizer = self._new_optimizer(self.config.stages[self.progress.stage])
+                if state["optimizer"] is not None:
+                    self.optimizer.load_state_dict(state["optimizer"])
+            torch.set_rng_state(state["torch_rng"])
+            if self.device.type == "cuda" and state.get("cuda_rng") is not None:
+                torch.cuda.set_rng_state(state["cuda_rng"], self.device)
+            self.train_set.rng.bit_generator.state = state["data_rng"]
+            order = state["epoch_order"]
+            if order is not None and not (isinstance(order, list) and all(isinstance(item, int) and 0 <= item < len(self.train_set) for item in order)):
+                raise ValueError("epoch_order does not index the training set")
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
+            detail = " ".join(str(error).split())[:200]
+            raise InputError(f"this checkpoint cannot be resumed (damaged or from another version): {detail}", file=str(path)) from None
+        return order
 
     # -- training ----------------------------------------------------------------------------------------
     def _epoch_order(self, stage: Stage) -> list[int]:
@@ -215,7 +236,7 @@ class Trainer:
                 self.progress.history.append(record)
                 order = None
                 self.save()
-                self._log(record)
+                self._log()
             self.progress.stage += 1
             self.progress.epoch = 0
             self.progress.step = 0
@@ -254,12 +275,13 @@ class Trainer:
         batch["sed"] = batch["sed"] @ self.sed_map
         return {name: value.to(self.device) for name, value in batch.items()}
 
-    def _log(self, record: dict[str, Any]) -> None:
+    def _log(self) -> None:
+        """Write ``log.jsonl`` from the history the checkpoint holds (so the two always agree, whenever the
+        process stops) and the newest record to TensorBoard."""
         if not self.world.main:
             return
-        with open(self.out / "log.jsonl", "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
-        self.tensorboard.write(record, len(self.progress.history))
+        write_text_atomic(self.out / "log.jsonl", "".join(json.dumps(record) + "\n" for record in self.progress.history))
+        self.tensorboard.write(self.progress.history[-1], len(self.progress.history))
 
     # -- evaluation --------------------------------------------------------------------------------------
     @torch.no_grad()

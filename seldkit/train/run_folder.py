@@ -1,0 +1,105 @@
+"""A ``train-reference`` run folder: the names of its files, and whether a folder may receive a run.
+
+A run writes only into a folder that is new, empty, or already holds an unfinished run of the same model
+under the same training protocol (which is then continued from its checkpoint). A folder holding anything
+else — the user's own files, a finished run, another model's run — is refused before any work starts, so a
+mistyped ``--out`` never overwrites a file.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seldkit.errors import InputError
+from seldkit.io.atomic import TEMPORARY_SUFFIX, check_output_folder
+from seldkit.io.jsonfile import read_json_file
+
+
+class RunStart(enum.Enum):
+    NEW = "new"  # nothing to continue: train from the start
+    CONTINUE = "continue"  # an unfinished run of this model and protocol: continue from its checkpoint
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    path: Path
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.path / "checkpoint.pt"
+
+    @property
+    def description(self) -> Path:
+        return self.path / "run.json"
+
+    @property
+    def predictions(self) -> Path:
+        return self.path / "predictions.csv"
+
+    @property
+    def references(self) -> Path:
+        return self.path / "references.csv"
+
+    @property
+    def chance_predictions(self) -> Path:
+        return self.path / "chance_predictions.csv"
+
+    @property
+    def results(self) -> Path:
+        return self.path / "results.json"
+
+    @property
+    def results_table(self) -> Path:
+        return self.path / "results.md"
+
+    @property
+    def log(self) -> Path:
+        return self.path / "log.jsonl"
+
+    @property
+    def tensorboard(self) -> Path:
+        return self.path / "tensorboard"
+
+    def read_description(self) -> dict[str, Any]:
+        """``run.json``: the model, its size and the training protocol's summary."""
+        from seldkit.io.fields import Fields
+
+        document = read_json_file(self.description)
+        fields = Fields(document, file=self.description)
+        fields.string("model")
+        fields.string("size")
+        protocol = fields.section("protocol")
+        protocol.string("name")
+        protocol.string("hash")
+        return document
+
+    def prepare(self, *, model: str, protocol_hash: str, resume: bool) -> RunStart:
+        """Decide how a run of ``model`` under the protocol with ``protocol_hash`` (``sha256:...``) may use this
+        folder; raise :class:`InputError` when it may not (see the module docstring)."""
+        folder = self.path
+        if folder.exists() and not folder.is_dir():
+            raise InputError("the run folder is a file; give --out a folder", file=str(folder))
+        check_output_folder(folder, what="run folder")
+        entries = [] if not folder.exists() else [entry.name for entry in folder.iterdir()
+                                                   if not entry.name.endswith(TEMPORARY_SUFFIX)]
+        if not entries:
+            if resume:
+                raise InputError("no checkpoint to resume from", file=str(self.checkpoint))
+            return RunStart.NEW
+        if not self.description.is_file():  # a run writes run.json before anything else
+            raise InputError(f"this folder is not a train-reference run folder (it holds {sorted(entries)[0]!r}"
+                             f"{', ...' if len(entries) > 1 else ''}); choose another --out", file=str(folder))
+        recorded = self.read_description()
+        if recorded["model"] != model or recorded["protocol"]["hash"] != protocol_hash:
+            raise InputError(f"this run folder holds a run of {recorded['model']} under {recorded['protocol']['name']} "
+                             f"({recorded['protocol']['hash'][:19]}); choose another --out", file=str(folder))
+        if self.results.exists():
+            raise InputError("this run folder holds a finished run; choose another --out", file=str(folder))
+        if self.checkpoint.is_file():
+            return RunStart.CONTINUE
+        if resume:
+            raise InputError("no checkpoint to resume from", file=str(self.checkpoint))
+        return RunStart.NEW
