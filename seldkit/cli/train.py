@@ -57,7 +57,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise InputError("checkpoint not found" if not args.init.exists() else "a checkpoint is a file", file=str(args.init))
     start = RunFolder(out).prepare(model=args.model, protocol_hash=f"sha256:{protocol.hash}", resume=args.resume)
     if start is RunStart.CONTINUE and not args.resume:
-        print(f"continuing the unfinished run in {out} from its checkpoint", file=sys.stderr)
+        print(f"continuing the unfinished run in {out} from its checkpoint")
     try:
         document = train_reference(args.model, protocol=protocol,
                                    out=out, resume=args.resume, device=device, init=args.init, progress=not args.quiet)
