@@ -288,7 +288,12 @@ def _resolve_classes(spec: Fields, path: Path, *, names_required: bool) -> Class
     ids = _read_class_ids(_asset(path, spec.string("file"), "class list", spec), path)
     names: dict[str, str] = {}
     if names_required or spec.has("names"):
-        names = _read_class_names(_asset(path, spec.string("names"), "class names", spec), path)
+        names_file = _asset(path, spec.string("names"), "class names", spec)
+        names = _read_class_names(names_file, path)
+        missing = [class_id for class_id in ids if class_id not in names]
+        if names_required and missing:
+            raise InputError(f"no display name for class {missing[0]!r} of the class list ({len(missing)} missing)",
+                             file=str(names_file))
     spec.finish()
     return ClassSet(ids=ids, names={class_id: names[class_id] for class_id in ids if class_id in names})
 

@@ -95,5 +95,5 @@ def test_invalid_utf8_names_row_and_column(write_file):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(InputError, match="cannot read"):
+    with pytest.raises(InputError, match="file not found"):
         read_csv_table(tmp_path / "absent.csv", text_columns=())

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from seldkit.errors import InputError
+from seldkit.io.inputs import read_input_bytes
 
 _BOM = b"\xef\xbb\xbf"
 _NEWLINE = 10
@@ -63,15 +64,13 @@ def read_csv_table(
     missing, NaN or infinite values.
     """
     source = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read file: {exc.strerror or exc}", file=source) from None
+    data = read_input_bytes(path)
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
     check_utf8(data, source)
     if not data.strip():
         raise InputError("file is empty", file=source)
+    check_line_endings(data, source)
 
     header_end = data.find(b"\n")
     header_bytes = data if header_end < 0 else data[:header_end]
@@ -124,7 +123,7 @@ def check_utf8(data: bytes, source: str) -> None:
             try:
                 names = next(csv.reader([data[:header_end].decode("utf-8").rstrip("\r")]))
                 column = names[field_index] if field_index < len(names) else None
-            except (UnicodeDecodeError, StopIteration):
+            except (UnicodeDecodeError, StopIteration, csv.Error):
                 column = None
         bad_byte = data[exc.start]
         raise InputError(
@@ -136,8 +135,23 @@ def check_utf8(data: bytes, source: str) -> None:
         ) from None
 
 
+def check_line_endings(data: bytes, source: str) -> None:
+    """Lines end in LF or CRLF; a lone CR (old Mac line endings) inside the data is an error naming its line."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    returns = np.flatnonzero(raw[:-1] == ord("\r"))  # a CR as the very last byte ends the file, nothing more
+    lone = returns[raw[returns + 1] != _NEWLINE]
+    if lone.size:
+        first = int(lone[0])
+        line = int(np.count_nonzero(raw[:first] == _NEWLINE)) + int(np.count_nonzero(lone < first)) + 1
+        raise InputError("this line ends in a lone carriage return (old Mac line endings); seldkit reads LF or CRLF "
+                         "line endings: re-save the file", file=source, line=line)
+
+
 def _parse_header(line: str, source: str) -> tuple[str, ...]:
-    names = next(csv.reader([line]))
+    try:
+        names = next(csv.reader([line]))
+    except csv.Error as error:
+        raise InputError(f"the header is not readable CSV: {error}", file=source, row=0) from None
     if len(names) == 1:
         for delimiter, label in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
             if delimiter in names[0]:
@@ -219,15 +233,18 @@ def _check_structure_quoted(text: str, header: tuple[str, ...], source: str) -> 
     lines: list[int] = []
     rows: list[int] = []
     last_line_number = 1
-    for fields in reader:
-        start_line = last_line_number + 1
-        last_line_number = reader.line_num
-        if not fields:
-            rows.append(-1)
+    try:
+        for fields in reader:
+            start_line = last_line_number + 1
+            last_line_number = reader.line_num
+            if not fields:
+                rows.append(-1)
+                lines.append(start_line)
+                continue
+            rows.append(len(fields))
             lines.append(start_line)
-            continue
-        rows.append(len(fields))
-        lines.append(start_line)
+    except csv.Error as error:  # e.g. a quoted field longer than the csv module's limit (128 kB)
+        raise InputError(f"not readable CSV: {error}", file=source, row=len(rows) + 1, line=last_line_number + 1) from None
     while rows and rows[-1] == -1:
         rows.pop()
         lines.pop()
@@ -276,6 +293,8 @@ def number_problem(value: str) -> str | None:
     """Why ``value`` is not a finite number, or None if it is one."""
     if value.strip() == "":
         return "missing value"
+    if not value.isascii():  # Python's float() reads "٣" and "１"; CSV readers elsewhere do not
+        return f"{value!r} is not a number (digits must be ASCII)"
     try:
         number = float(value)
     except ValueError:
@@ -291,7 +310,10 @@ def _raw_field(data: bytes, row: int, column_index: int) -> str:
     """The text of one field, for error messages."""
     text = data.decode("utf-8")
     reader = csv.reader(io.StringIO(text, newline=""))
-    for index, fields in enumerate(reader):
-        if index == row:
-            return fields[column_index] if column_index < len(fields) else ""
+    try:
+        for index, fields in enumerate(reader):
+            if index == row:
+                return fields[column_index] if column_index < len(fields) else ""
+    except csv.Error:
+        pass
     return ""

@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from seldkit.errors import InputError
+from seldkit.io.csvtable import number_problem
+from seldkit.io.inputs import read_input_bytes
 from seldkit.io.numeric_csv import NumericTable, read_numeric_csv
 
 N_CLASSES = 13
@@ -55,6 +57,7 @@ _DISTANCE_DIVISOR = {("reference", 2024): 100.0}
 _IGNORED = {2022: {"distance"}, 2023: {"distance"}}
 _DEGREES_BY_CONSTANT = {2024}  # x * (180 / pi); earlier loaders compute (x * 180) / pi
 _INTEGER_COLUMNS = ("frame", "class", "source", "track", "onscreen")
+MAX_FRAME = 10**8  # 100 ms frames: 115 days, far beyond any recording
 
 
 @dataclass(frozen=True)
@@ -146,8 +149,12 @@ def _events(table: NumericTable, *, year: int, role: str, compat: bool) -> Dcase
     n = table.n_rows
     if not names:  # empty file, several possible layouts
         return _empty(table.source, has_distance=year in (2024, 2025) and role == "reference", stereo=year == 2025)
+    # Checked as read (float64), before the casts: a huge value must be reported as written, not wrapped.
+    _check_range(table, "frame", table.column("frame"), low=0, high=MAX_FRAME)
+    for name in _INTEGER_COLUMNS[1:]:
+        if name in names:
+            _check_range(table, name, np.abs(table.column(name)), low=0, high=2**31 - 1)
     frame = table.column("frame").astype(np.int64)
-    _check_range(table, "frame", frame, low=0)
     class_index = table.column("class").astype(np.int64)
     if not compat:
         _check_range(table, "class", class_index, low=0, high=N_CLASSES - 1)
@@ -246,55 +253,94 @@ def pair_folders(predictions: Path, references: Path) -> tuple[list[FilePair], l
     return pairs, notes
 
 
+HEADER_2025 = ("frame", "class", "source", "azimuth", "distance", "onscreen")
+
+
 def detect_year(predictions: Path, references: Path) -> int:
-    """The challenge year whose file formats these folders use; an error naming the candidates if unclear."""
+    """The challenge year whose file formats these folders use; an error naming the file that decides it when
+    a file is malformed, and asking for ``--protocol`` when the formats fit more than one year."""
     pairs, _ = pair_folders(predictions, references)
-    with_prediction = [pair for pair in pairs if pair.prediction is not None]
-    prediction_path = with_prediction[0].prediction
+    prediction_path = next(pair.prediction for pair in pairs if pair.prediction is not None)
     assert prediction_path is not None
-    first = _first_data_line(prediction_path)
-    if first is None:
+    prediction_rows, prediction_header = _leading_rows(prediction_path)
+    reference_path, reference_rows, reference_header = pairs[0].reference, [], False
+    for pair in pairs:
+        reference_rows, reference_header = _leading_rows(pair.reference)
+        reference_path = pair.reference
+        if reference_rows or reference_header:
+            break
+    if prediction_header or reference_header:
+        return 2025  # only the 2025 format has a header line
+    if not prediction_rows:
         raise InputError(
             "cannot tell the DCASE year from an empty prediction file; pass --protocol dcaseYYYY-task3",
             file=str(prediction_path),
         )
-    fields = first.split(",")
-    if not _is_number(fields[0]):
-        return 2025  # only the 2025 format has a header line
-    reference_line = next(
-        (line for line in (_first_data_line(pair.reference) for pair in pairs) if line is not None), None
-    )
-    reference_fields = len(reference_line.split(",")) if reference_line else None
-    if len(fields) == 4:
+    n_fields = len(prediction_rows[0])
+    reference_fields = len(reference_rows[0]) if reference_rows else None
+    if n_fields == 4:
         return 2024
-    if len(fields) == 7:
+    if n_fields == 7:
         if reference_fields == 5:
             return 2023
         if reference_fields == 6:
             return 2024
-    if len(fields) == 6:
-        numbers = [float(value) for value in fields[3:6] if _is_number(value)]
-        if len(numbers) == 3 and all(abs(value) <= 1.0 + 1e-6 for value in numbers):
+    if n_fields == 6:
+        if all(abs(value) <= 1.0 + 1e-6 for value in prediction_rows[0][3:6]):
             return 2022  # a direction vector
-        return 2024  # azimuth, elevation, distance
+        # frame,class,track,azimuth,elevation,distance (2024) or, without its header line,
+        # frame,class,source,azimuth,distance,onscreen (2025): the last column tells only when it is not 0/1
+        onscreen_like = all(row[-1] in (0.0, 1.0) for row in (*prediction_rows, *reference_rows))
+        if reference_fields != 6 or not onscreen_like:
+            return 2024
+        raise InputError(
+            "these files fit DCASE 2024 (azimuth, elevation, distance) and 2025 without its header line (azimuth, "
+            "distance, onscreen); pass --protocol dcase2024-task3 or dcase2025-task3",
+            file=str(prediction_path),
+        )
     raise InputError(
-        f"cannot tell the DCASE year from {len(fields)}-column predictions and {reference_fields}-column references; "
-        "pass --protocol dcase2022-task3 (or 2023, 2024, 2025)",
+        f"cannot tell the DCASE year from {n_fields}-column predictions and {reference_fields}-column references "
+        f"({reference_path.name}); pass --protocol dcase2022-task3 (or 2023, 2024, 2025)",
         file=str(prediction_path),
     )
 
 
-def _first_data_line(path: Path) -> str | None:
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            if line.strip():
-                return line.strip()
-    return None
+_ROWS_FOR_DETECTION = 2000
 
 
-def _is_number(text: str) -> bool:
+def _leading_rows(path: Path) -> tuple[list[list[float]], bool]:
+    """The first rows of a DCASE file as numbers, and whether it starts with the 2025 header line. A first
+    line that is neither numbers nor that header, or a later row that is not numbers, is an error naming the
+    file and line (the format decides the year, so a malformed file must be named, not another one)."""
+    data = read_input_bytes(path, what="DCASE file")
     try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InputError(f"byte 0x{data[error.start]:02x} is not valid UTF-8", file=str(path), line=line) from None
+    rows: list[list[float]] = []
+    header = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        fields = [field.strip() for field in line.split(",")]
+        if fields == [""]:
+            continue
+        values = [_number(field) for field in fields]
+        if any(value is None for value in values):
+            if number == 1 and tuple(fields) == HEADER_2025:
+                header = True
+                continue
+            if number == 1:
+                raise InputError(f"line 1 is not numbers ({line[:60]!r}); only DCASE 2025 files start with a header line "
+                                 f"({','.join(HEADER_2025)})", file=str(path), line=1)
+            bad = next(field for field, value in zip(fields, values) if value is None)
+            raise InputError(f"{bad!r} is not a number", file=str(path), line=number)
+        rows.append(values)  # type: ignore[arg-type]
+        if len(rows) >= _ROWS_FOR_DETECTION:
+            break
+    return rows, header
+
+
+def _number(text: str) -> float | None:
+    if number_problem(text) is not None:
+        return None
+    return float(text)

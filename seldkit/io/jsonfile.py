@@ -7,13 +7,21 @@ from pathlib import Path
 from typing import Any
 
 from seldkit.errors import InputError
+from seldkit.io.inputs import read_input_bytes
 
 
 def read_json_file(path: Path) -> Any:
-    """The parsed document; a missing file or invalid JSON is an :class:`InputError` naming ``path``."""
+    """The parsed document; a missing, unreadable or invalid file (deeply nested ones included) is an
+    :class:`InputError` naming ``path``."""
+    data = read_input_bytes(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(path)) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"not valid JSON: {error}", file=str(path)) from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InputError(f"byte 0x{data[error.start]:02x} is not valid UTF-8", file=str(path), line=line) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"not valid JSON: {error.msg}", file=str(path), line=error.lineno) from None
+    except RecursionError:
+        raise InputError("not a usable JSON file: nested too deeply", file=str(path)) from None

@@ -15,7 +15,14 @@ from typing import Literal
 import numpy as np
 
 from seldkit.errors import InputError
-from seldkit.io.csvtable import check_structure_plain, check_utf8, number_problem, strip_trailing_blank_lines
+from seldkit.io.inputs import read_input_bytes
+from seldkit.io.csvtable import (
+    check_line_endings,
+    check_structure_plain,
+    check_utf8,
+    number_problem,
+    strip_trailing_blank_lines,
+)
 
 HeaderRule = Literal["none", "optional", "skip-first-line"]
 
@@ -54,13 +61,11 @@ def read_numeric_csv(
     only a header, gives zero rows with the names of the single layout (or no names if there are several).
     """
     source = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read file: {exc.strerror or exc}", file=source) from None
+    data = read_input_bytes(path)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     check_utf8(data, source)
+    check_line_endings(data, source)
     first_line = 1
     header_names: list[str] | None = None
     if header != "none":

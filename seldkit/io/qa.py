@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seldkit.errors import InputError
+from seldkit.io.inputs import check_input_file, read_input_bytes
 
 QUESTION_TYPES = (
     "CLASSIFICATION",
@@ -66,6 +67,8 @@ def read_answers_jsonl(path: str | Path) -> list[QaItem]:
             record = json.loads(line)
         except json.JSONDecodeError as error:
             raise _malformed(source, number, f"not a JSON object ({error.msg})") from None
+        except RecursionError:
+            raise _malformed(source, number, "not a usable JSON object (nested too deeply)") from None
         items.append(_item_from_record(record, source, number, what="line"))
     return items
 
@@ -87,20 +90,29 @@ def read_decode_file(path: str | Path) -> list[QaItem]:
 
 
 def looks_like_decode_file(path: Path) -> bool:
-    """True if the first non-empty line has the decode-pair shape (``TYPE-id<TAB>...``)."""
+    """True if the first non-empty line has the decode-pair shape (``TYPE-id<TAB>...``); only the file's first
+    64 kB are looked at, and a path that is not a regular file is reported as such."""
+    check_input_file(path)
     try:
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                if line.strip():
-                    key, tab, _ = line.partition("\t")
-                    return bool(tab) and "-" in key and key.split("-", 1)[0].isupper()
-    except (OSError, UnicodeDecodeError):
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16).decode("utf-8", errors="ignore")
+    except OSError:
         return False
+    for line in head.splitlines():
+        if line.strip():
+            key, tab, _ = line.partition("\t")
+            return bool(tab) and "-" in key and key.split("-", 1)[0].isupper()
     return False
 
 
-def pair_items(references: Sequence[QaItem], predictions: Sequence[QaItem]) -> list[tuple[QaItem, QaItem]]:
-    """Join answers to references by key, in reference order."""
+def pair_items(references: Sequence[QaItem], predictions: Sequence[QaItem], *,
+               prediction_file: str | Path | None = None) -> list[tuple[QaItem, QaItem]]:
+    """Join answers to references by key, in reference order (``prediction_file`` names the answers in errors
+    when there are none)."""
+    if references and not predictions:
+        raise InputError(f"no answers in this file ({len(references)} question(s) to answer)",
+                         file=None if prediction_file is None else str(prediction_file), code="key_mismatch",
+                         details={"missing_predictions": sorted(item.key for item in references), "extra_predictions": []})
     for side, items in (("references", references), ("predictions", predictions)):
         seen: dict[str, QaItem] = {}
         for item in items:
@@ -151,7 +163,18 @@ def _item_from_record(record: object, source: str, number: int, *, what: str) ->
         raise _malformed(source, number, "question_type and answer must be strings")
     if isinstance(question_id, bool) or not isinstance(question_id, (int, str)):
         raise _malformed(source, number, "question_id must be an integer or a string")
+    for name, value in (("question_type", question_type), ("question_id", question_id), ("answer", answer)):
+        if isinstance(value, str) and not _encodable(value):
+            raise _malformed(source, number, f"{name} holds an escaped lone surrogate (\\ud800-\\udfff), which is not a character")
     return QaItem(f"{question_type}-{question_id}", question_type, answer, source, number)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _malformed(source: str, line: int, problem: str) -> InputError:
@@ -159,10 +182,7 @@ def _malformed(source: str, line: int, problem: str) -> InputError:
 
 
 def _read_lines(path: str | Path) -> list[str]:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot read file: {error.strerror or error}", file=str(path)) from None
+    data = read_input_bytes(path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -177,3 +197,5 @@ def _load_json(path: str | Path) -> object:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(f"not valid JSON: {error.msg}", file=str(path), line=error.lineno) from None
+    except RecursionError:
+        raise InputError("not a usable JSON file (nested too deeply)", file=str(path)) from None

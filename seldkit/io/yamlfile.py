@@ -9,11 +9,11 @@ regular file (``/dev/zero`` would never end).
 from __future__ import annotations
 
 import functools
-import stat
 from pathlib import Path
 from typing import Any
 
 from seldkit.errors import InputError
+from seldkit.io.inputs import read_input_bytes
 
 MAX_YAML_BYTES = 1 << 20  # 1 MiB: the largest shipped protocol is ~5 kB
 
@@ -22,7 +22,7 @@ def read_yaml_file(path: Path, *, what: str = "YAML file") -> Any:
     """The parsed document of ``path``; every problem is an :class:`InputError` naming the file (and line)."""
     import yaml
 
-    data = read_limited(path, MAX_YAML_BYTES, what=what)
+    data = read_input_bytes(path, what=what, limit=MAX_YAML_BYTES)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -38,29 +38,6 @@ def read_yaml_file(path: Path, *, what: str = "YAML file") -> Any:
         raise InputError(f"not valid YAML: {str(error).splitlines()[0]}", file=str(path)) from None
     except RecursionError:
         raise InputError("not a usable YAML file: nested too deeply", file=str(path)) from None
-
-
-def read_limited(path: Path, limit: int, *, what: str) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes."""
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        raise InputError(f"{what} not found", file=str(path)) from None
-    except OSError as error:
-        raise InputError(f"cannot read the {what}: {error.strerror or error}", file=str(path)) from None
-    if stat.S_ISDIR(mode):
-        raise InputError(f"the {what} is a folder, not a file", file=str(path))
-    if not stat.S_ISREG(mode):
-        raise InputError(f"the {what} is not a regular file (a device, pipe or socket)", file=str(path))
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
-    except OSError as error:
-        raise InputError(f"cannot read the {what}: {error.strerror or error}", file=str(path)) from None
-    if len(data) > limit:
-        raise InputError(f"the {what} is larger than {limit // 1024} KiB; seldkit does not read files this large here",
-                         file=str(path))
-    return data
 
 
 @functools.cache

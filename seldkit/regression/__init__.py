@@ -57,12 +57,34 @@ def discover_suites(root: Path) -> dict[str, Path]:
 
 
 def run_suite(name: str, folder: Path) -> SuiteOutcome:
+    """Run one suite. An ``expected.json`` that is not a suite description of its kind (unreadable, another
+    shape, values that are not numbers) is an :class:`~seldkit.errors.InputError` naming it."""
+    from seldkit.errors import InputError
+
     family = name.split("/")[0]
     module_name = SUITE_RUNNERS.get(family)
     if module_name is None:
         return SuiteOutcome(name, (), problem=f"no runner for suites of kind {family!r}")
-    outcome = importlib.import_module(module_name).run_suite(folder)
+    try:
+        outcome = importlib.import_module(module_name).run_suite(folder)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        # The runners read expected.json by using it; whatever does not have the shape of the shipped suites
+        # is reported with the field that failed.
+        detail = f"no field {error.args[0]!r}" if isinstance(error, KeyError) else " ".join(str(error).split())[:160]
+        raise InputError(f"not a {family} suite description ({detail})", file=str(folder / "expected.json")) from None
     return SuiteOutcome(name, outcome.cases, outcome.problem)
+
+
+def read_expected(folder: Path) -> dict:
+    """A suite's ``expected.json``: a JSON object (read with the checks of every input file)."""
+    from seldkit.errors import InputError
+    from seldkit.io.jsonfile import read_json_file
+
+    path = folder / "expected.json"
+    document = read_json_file(path)
+    if not isinstance(document, dict) or not isinstance(document.get("cases"), (dict, list)):
+        raise InputError("a suite description is a JSON object with its cases", file=str(path))
+    return document
 
 
 def deviation(got: float | None, expected: float | None, *, rel: float = 0.0, abs_: float = 0.0) -> float:

@@ -6,14 +6,13 @@ Cases whose class columns are exactly the 355 AudioSet classes run under ``bat-e
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from seldkit.errors import InputError
 from seldkit.protocols import Protocol, load_protocol
-from seldkit.regression import CaseOutcome, SuiteOutcome, deviation
+from seldkit.regression import CaseOutcome, SuiteOutcome, deviation, read_expected
 from seldkit.results import file_digest
 from seldkit.scoring.clip import score_clip_files
 
@@ -27,7 +26,7 @@ _EXACT = ("n_clips", "n_classes_scored")
 
 
 def run_suite(folder: Path) -> SuiteOutcome:
-    expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+    expected = read_expected(folder)
     tolerances = expected["tolerances"]
     protocols = {key: load_protocol(name) for key, name in _PROTOCOLS.items()}
     audioset = set(protocols[("audioset", "reference")].classes.ids)  # type: ignore[union-attr]

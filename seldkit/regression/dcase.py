@@ -15,7 +15,6 @@ raises, seldkit's documented behaviour is checked instead (:data:`DOCUMENTED_ERR
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,9 @@ from typing import Any
 import numpy as np
 
 from seldkit.errors import InputError
+from seldkit.metrics.dcase.years import YEAR_RULES
 from seldkit.protocols import load_protocol, with_settings
-from seldkit.regression import CaseOutcome, SuiteOutcome, deviation
+from seldkit.regression import CaseOutcome, SuiteOutcome, deviation, read_expected
 from seldkit.scoring.dcase import DcaseReport, score_dcase_folders
 
 # Official silent skips that seldkit's default replaces by an error or by counting misses.
@@ -46,8 +46,10 @@ _ANGLE_METRICS = frozenset({"LE_CD", "DOAE_CD", "total_DE"})
 
 
 def run_suite(folder: Path) -> SuiteOutcome:
-    expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
-    year = int(expected["year"])
+    expected = read_expected(folder)
+    year = expected.get("year")
+    if year not in YEAR_RULES:
+        raise InputError(f"year must be one of {', '.join(map(str, YEAR_RULES))}, not {year!r}", file=str(folder / "expected.json"))
     base = load_protocol(f"dcase{year}-task3")
     challenge = expected["configs"][0]["name"]
     outcomes: list[CaseOutcome] = []
@@ -57,7 +59,10 @@ def run_suite(folder: Path) -> SuiteOutcome:
         reports: dict[str, DcaseReport] = {}
         for config, result in case["results"].items():
             name = f"{case['id']}/{config}"
-            protocol = with_settings(base, configuration=config, compat=compat)
+            try:
+                protocol = with_settings(base, configuration=config, compat=compat)
+            except InputError as error:
+                raise InputError(f"case {case['id']!r}: {error.problem}", file=str(folder / "expected.json")) from None
             try:
                 report = score_dcase_folders(case_dir / "pred", case_dir / "ref", protocol)
             except InputError as error:

@@ -8,7 +8,6 @@ Tolerances from ``expected.json``: counts exact, fractions 1e-12, AP/mAP 1e-9 (t
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from seldkit.errors import InputError
 from seldkit.metrics.qa.embedders import MiniLM
 from seldkit.protocols import load_protocol, with_settings
-from seldkit.regression import CaseOutcome, SuiteOutcome, deviation
+from seldkit.regression import CaseOutcome, SuiteOutcome, deviation, read_expected
 from seldkit.scoring.qa import score_qa_files
 
 _FRACTIONS = {"direction_acc", "DER", "accuracy", "balanced_accuracy", "E_avg", "E_balanced_avg"}
@@ -24,7 +23,7 @@ _FORMS = {"jsonl": ("answers_jsonl", "questions"), "pair": ("pred", "gt")}
 
 
 def run_suite(folder: Path) -> SuiteOutcome:
-    expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+    expected = read_expected(folder)
     tolerances = expected["tolerances"]
     embedders = ["trigram256"] + (["minilm"] if MiniLM.available() else [])
     base = load_protocol("spatialsoundqa")

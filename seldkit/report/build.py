@@ -192,7 +192,8 @@ def _predictions_report(source: Path, references: Path, protocol_name: str | Non
         from seldkit.scoring.dcase import score_dcase_folders
 
         if not (source.is_dir() and references.is_dir()):
-            raise InputError(f"protocol {protocol.name!r} scores a prediction folder against a reference folder")
+            raise InputError(f"is not a folder; protocol {protocol.name!r} scores a prediction folder against a reference "
+                             "folder", file=str(references if source.is_dir() else source))
         report = score_dcase_folders(source, references, protocol)
         if report.score.n_files >= 2:  # leave-one-out intervals need two recordings
             from dataclasses import replace

@@ -112,7 +112,7 @@ def _compare_qa(a: Path, b: Path, references: Path, protocol: Protocol, n_resamp
     points, samples, keys = [], [], []
     for path in (a, b):
         reference_items, prediction_items, _ = read_answer_files(path, references)
-        questions = prepare(pair_items(reference_items, prediction_items))
+        questions = prepare(pair_items(reference_items, prediction_items, prediction_file=path))
         keys.append([question.key for question in questions])
         scores = score_questions(questions, class_names(protocol), backend)
         points.append(qa_point_values(scores))

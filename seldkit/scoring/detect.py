@@ -17,7 +17,9 @@ def infer_protocol_name(predictions: Path, references: Path) -> str:
 
         return f"dcase{detect_year(predictions, references)}-task3"
     if predictions.is_dir() or references.is_dir():
-        raise InputError("give two folders (DCASE Task 3) or two files (clip-level CSV), not one of each")
+        folder, other = (predictions, references) if predictions.is_dir() else (references, predictions)
+        raise InputError(f"is a folder and {other} is not: give two folders (DCASE Task 3) or two files (clip-level "
+                         "CSV, SpatialSoundQA answers)", file=str(folder))
     from seldkit.io.qa import looks_like_decode_file
 
     if references.suffix.lower() == ".json" or predictions.suffix.lower() == ".jsonl":

@@ -50,7 +50,7 @@ def class_names(protocol: Protocol) -> ClassNames:
         raise InputError(f"protocol {protocol.name!r} has no class list")
     missing = [class_id for class_id in classes.ids if class_id not in classes.names]
     if missing:
-        raise InputError(f"protocol {protocol.name!r}: no display name for class {missing[0]!r}")
+        raise InputError(f"protocol {protocol.name!r}: no display name for class {missing[0]!r}", file=protocol.source)
     return ClassNames(tuple(classes.names[class_id] for class_id in classes.ids))
 
 
@@ -71,7 +71,7 @@ def score_qa_files(
 ) -> QaReport:
     predictions, references = Path(predictions), Path(references)
     reference_items, prediction_items, form = read_answer_files(predictions, references)
-    questions = prepare(pair_items(reference_items, prediction_items))
+    questions = prepare(pair_items(reference_items, prediction_items, prediction_file=predictions))
     backend = get_embedder(embedder or protocol.content.get("embedder"))
     scores = score_questions(questions, class_names(protocol), backend)
     intervals = None
