@@ -9,6 +9,7 @@ bootstrap.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     output_file(args.json, what="comparison file")
     systems = [Path(args.system_a), Path(args.system_b)]
     for path in systems:
-        if not path.exists():
+        if not os.path.lexists(path):  # a broken or looping symlink exists: reading it names the problem
             raise InputError("not found", file=str(path))
     runs = [(path / "run.json").is_file() for path in systems]
     if any(runs):
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         if args.ref is None:
             raise InputError("give --ref REF: the references both systems are scored against")
         paths, protocol_name = [*systems, Path(args.ref)], args.protocol
-        if not paths[2].exists():
+        if not os.path.lexists(paths[2]):
             raise InputError("not found", file=str(paths[2]))
     if paths[0].is_dir() != paths[1].is_dir():
         raise InputError("A and B must have the same form (two files or two folders)", file=f"{paths[0]} / {paths[1]}")

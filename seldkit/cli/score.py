@@ -7,6 +7,7 @@ PREDS/REF are clip-level CSV files (tasks ``clip``) or DCASE Task 3 folders (tas
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
     predictions, references = Path(args.predictions), Path(args.ref)
     for path in (predictions, references):
-        if not path.exists():
+        if not os.path.lexists(path):  # a broken or looping symlink exists: reading it names the problem
             raise InputError("not found", file=str(path))
     output_file(args.json, what="results file")
     protocol = load_protocol(args.protocol or infer_protocol_name(predictions, references))

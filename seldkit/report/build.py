@@ -4,6 +4,7 @@ prediction file/folder scored on the fly exactly as ``seldkit score`` scores it.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,7 +54,7 @@ def build_report(
 
 def _build_report(source: Path, *, references: Path | None, protocol: str | None, compare_with: Path | None,
                   n_resamples: int, embedder: str | None) -> Report:
-    if not source.exists():
+    if not os.path.lexists(source):
         raise InputError("not found", file=str(source))
     if source.is_dir() and (source / "run.json").is_file():
         if references is not None or protocol is not None:
@@ -178,7 +179,7 @@ def _predictions_report(source: Path, references: Path, protocol_name: str | Non
     from seldkit.scoring.detect import infer_protocol_name
     from seldkit.protocols import load_protocol, with_settings
 
-    if not references.exists():
+    if not os.path.lexists(references):
         raise InputError("not found", file=str(references))
     protocol = load_protocol(protocol_name or infer_protocol_name(source, references))
     lines = [f"predictions: {source}", f"references: {references}"]
