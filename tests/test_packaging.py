@@ -6,6 +6,7 @@ import configparser
 import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -39,9 +40,15 @@ def test_wheel_installs_and_runs_in_a_fresh_environment(tmp_path):
     )
     (wheel,) = wheel_dir.glob("seldkit-*.whl")
     venv = tmp_path / "venv"
-    # System site-packages provide numpy, pandas, torch...; seldkit itself comes from the wheel only.
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    # The packages of the environment running the tests (numpy, pandas, torch...) stay visible through a .pth
+    # file (--system-site-packages would only give the base interpreter's, not a virtual environment's);
+    # seldkit itself comes from the wheel only.
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
+    venv_site = subprocess.run([str(bin_dir / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               check=True, capture_output=True, text=True).stdout.strip()
+    here = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (Path(venv_site) / "outer_environment.pth").write_text("\n".join(sorted(here)) + "\n")
     subprocess.run(
         [str(bin_dir / "python"), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
         check=True,

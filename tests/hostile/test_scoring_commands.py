@@ -406,3 +406,29 @@ def test_verify_bad_options(capsys, workspace, monkeypatch, argv, naming, says):
     monkeypatch.chdir(workspace)
     outcome = run_seldkit(capsys, "verify", *argv)
     assert_rejected(outcome, naming=naming, says=says)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "wrong-shape", "pickled-object"])
+def test_corrupt_class_embedding_cache_is_recomputed(capsys, workspace, hostile_cache, damage):
+    import numpy as np
+
+    from seldkit.metrics.qa.embedders import MiniLM, _cache_path
+    from seldkit.protocols import load_protocol
+    from seldkit.scoring.qa import class_names
+
+    if not MiniLM.available():
+        pytest.skip("the qa extra (all-MiniLM-L6-v2) is not installed")
+    argv = ("score", workspace / "answers.jsonl", "--ref", workspace / "questions.json", "--json")
+    assert_succeeded(run_seldkit(capsys, *argv, workspace / "clean.json"))
+    cache = _cache_path("minilm", class_names(load_protocol("spatialsoundqa")).names)
+    assert cache.is_file()
+    if damage == "truncated":
+        cache.write_bytes(cache.read_bytes()[:300])
+    elif damage == "wrong-shape":
+        np.save(cache, np.zeros((3, 384), dtype=np.float32))
+    else:
+        np.save(cache, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    assert_succeeded(run_seldkit(capsys, *argv, workspace / "again.json"))
+    clean, again = (json.loads((workspace / name).read_text()) for name in ("clean.json", "again.json"))
+    assert again["metrics"] == clean["metrics"] and again["embedder"] == clean["embedder"]
+    assert np.load(cache).shape == (355, 384)
