@@ -1,4 +1,4 @@
-"""Protocols: YAML files that fix everything that decides a number (SPEC §2.4).
+"""Protocols: YAML files that fix everything that decides a number.
 
 A protocol is named (a file ``protocols/<name>.yaml`` shipped with seldkit) or given as a path. Loading
 resolves it — file references such as class lists are read and inlined — and hashes the resolved content, so

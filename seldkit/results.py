@@ -1,4 +1,4 @@
-"""Results files (SPEC §2.5): what every results JSON records besides the metrics, and how it is written."""
+"""Results files: what every results JSON records besides the metrics, and how it is written."""
 
 from __future__ import annotations
 

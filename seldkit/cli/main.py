@@ -2,7 +2,7 @@
 
 Each command group lives in its own module with ``register(subparsers)`` and ``run(args) -> int``; the modules
 import nothing heavy at load time, so ``seldkit --help`` and ``seldkit score`` start fast.
-Exit codes (SPEC §8): 0 success, 2 bad input or usage (one line on stderr), 1 internal error.
+Exit codes: 0 success, 2 bad input or usage (one line on stderr), 1 internal error.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The published SpatialAST / DSpAST data layout, and a torch dataset over it (SPEC §5).
+"""The published SpatialAST / DSpAST data layout, and a torch dataset over it.
 
 A data set is
 

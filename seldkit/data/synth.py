@@ -1,4 +1,4 @@
-"""Synthetic binaural scenes in the published layout, from the small real assets seldkit ships (SPEC §5).
+"""Synthetic binaural scenes in the published layout, from the small real assets seldkit ships.
 
 For each split, shoebox rooms of random size and reverberation time are simulated with the image-source
 method (pyroomacoustics) and rendered through measured HRIRs (:mod:`seldkit.data.rooms`) into a bank of

@@ -1,4 +1,4 @@
-r"""Spatial training targets from sensor and source positions (SPEC §5).
+r"""Spatial training targets from sensor and source positions.
 
 Coordinates as in SoundSpaces: x left-right, y up, z front-back (right-handed), metres. With
 :math:`d = \text{source} - \text{sensor}`:

@@ -1,4 +1,4 @@
-"""Binaural feature front-ends (SPEC §4): STFT, Slaney mel, log-mel, IPD, ILD, GCC-PHAT, RIR convolution,
+"""Binaural feature front-ends: STFT, Slaney mel, log-mel, IPD, ILD, GCC-PHAT, RIR convolution,
 and the SpatialAST / DSpAST stacks, in ``reference`` (published) and ``clean`` (numerically safe) modes."""
 
 from seldkit.features.convolution import convolve_rir

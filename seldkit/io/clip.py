@@ -1,4 +1,4 @@
-"""Clip-level prediction and reference files (SPEC §2.1), strictly validated, and their pairing.
+"""Clip-level prediction and reference files, strictly validated, and their pairing.
 
 Predictions: ``clip_id``, optional ``azimuth``, ``elevation`` (degrees), ``distance`` (metres), and one score
 column per class (the column name is the class id). References: ``clip_id``, ``labels`` (class ids joined by

@@ -1,4 +1,4 @@
-"""DCASE Task 3 label/output files of each challenge year (SPEC §2.2) and the pairing of two folders.
+"""DCASE Task 3 label/output files of each challenge year and the pairing of two folders.
 
 Formats (one row per event and 100 ms frame; the format is recognised from the number of columns):
 

@@ -1,4 +1,4 @@
-"""SpatialSoundQA question files and answer files (SPEC §2.3), keyed on (question_type, question_id).
+"""SpatialSoundQA question files and answer files, keyed on (question_type, question_id).
 
 Question file: one JSON object whose ``data`` holds records with at least ``question_id``, ``question_type``
 and ``answer`` (the reference; other fields are tolerated). Answers come as JSONL records

@@ -1,4 +1,4 @@
-r"""Clip-level spatial-encoder metrics: mAP, ER20°, MAE, DER (SPEC §3.1; ``metrics/clip.md``).
+r"""Clip-level spatial-encoder metrics: mAP, ER20°, MAE, DER (``metrics/clip.md``).
 
 Two modes:
 

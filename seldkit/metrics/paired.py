@@ -1,4 +1,4 @@
-r"""Paired bootstrap comparison of two systems scored on the same references (SPEC §3.4).
+r"""Paired bootstrap comparison of two systems scored on the same references.
 
 Both systems are evaluated on the *same* resamples of the evaluation units (clips, questions or recordings),
 so what the two have in common (hard clips, easy clips) cancels in the difference. With :math:`\hat d = m_B -

@@ -1,4 +1,4 @@
-r"""Bootstrap confidence intervals for the clip metrics (SPEC §3.4).
+r"""Bootstrap confidence intervals for the clip metrics.
 
 Percentile bootstrap over clips: draw :math:`B` resamples of the :math:`n` clips with replacement (seeded),
 evaluate every metric on each, and report the :math:`\alpha/2` and :math:`1-\alpha/2` quantiles. A resample is

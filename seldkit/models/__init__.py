@@ -1,4 +1,4 @@
-"""Reference models SpatialAST and DSpAST (SPEC §6), built from the blocks in :mod:`.layers`."""
+"""Reference models SpatialAST and DSpAST, built from the blocks in :mod:`.layers`."""
 
 from seldkit.models.config import ModelConfig, load_model_config
 from seldkit.models.registry import (

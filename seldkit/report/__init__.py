@@ -1,4 +1,4 @@
-"""Reports (SPEC §3.4): figures made with matplotlib from scored results, assembled into one self-contained
+"""Reports: figures made with matplotlib from scored results, assembled into one self-contained
 HTML file (images embedded) with the PNGs beside it.
 
 :mod:`.figures` holds one module per kind of result (clip metrics, DCASE, QA, training runs, comparisons),

@@ -1,5 +1,5 @@
 """The training loop of ``seldkit train-reference``: curriculum stages, checkpoints, resume, NaN guard,
-multi-process training with exact distributed evaluation (SPEC §7)."""
+multi-process training with exact distributed evaluation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What a training run leaves behind: predictions and references in the clip format (SPEC §2.1), the
+"""What a training run leaves behind: predictions and references in the clip format, the
 results JSON scored under the evaluation protocol, a chance-level baseline scored the same way, and a row
 in the run's results table."""
 

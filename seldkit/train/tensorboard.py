@@ -1,4 +1,4 @@
-"""Per-epoch scalars to TensorBoard when it is installed (SPEC §7); without it, nothing happens."""
+"""Per-epoch scalars to TensorBoard when it is installed; without it, nothing happens."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-r"""SpatialSoundQA scores per question type (SPEC §3.3), mirroring the layout of the golden results.
+r"""SpatialSoundQA scores per question type, mirroring the layout of the golden results.
 
 * A, C (detection): per class :math:`k` with a positive, AP of the cosine similarities between each answer and
   class name :math:`k`; ``mAP_all`` = :math:`\sum_k AP_k / 355` (absent classes count 0, the published

@@ -1,4 +1,4 @@
-"""Normalisation and parse rules for SpatialSoundQA answers (SPEC §3.3; ``metrics/qa.md``).
+"""Normalisation and parse rules for SpatialSoundQA answers (``metrics/qa.md``).
 
 Every rule works on the normalised text: lower case, whitespace runs collapsed to one space, trimmed.
 Words are matched with regular-expression word boundaries, so ``front-left`` holds both words and
