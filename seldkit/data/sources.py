@@ -18,6 +18,7 @@ AM noise           Buzz             band-limited noise, amplitude-modulated at 2
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from seldkit.data.audio import SAMPLE_RATE, read_audio, resample
+from seldkit.errors import InputError
+from seldkit.io.inputs import check_input_file, read_input_bytes
 
 PROCEDURAL_LABELS = {
     "harmonic_tones": "Beep, bleep",
@@ -47,18 +50,37 @@ class SourceClass:
 
 def real_classes(sounds_dir: Path, spatial_mids: list[str]) -> list[SourceClass]:
     """One class per shipped recording, labelled with its AudioSet mids (via the 355-class positions)."""
+    labels = sounds_dir / "labels.csv"
     classes = []
-    with open(sounds_dir / "labels.csv", encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            mids = tuple(spatial_mids[int(position)] for position in row["subset355_positions"].split(";"))
+    try:
+        text = read_input_bytes(labels, what="sound labels").decode("utf-8")
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        for row in reader:
+            try:
+                positions = [int(position) for position in row["subset355_positions"].split(";")]
+                if not row["file"] or not all(0 <= position < len(spatial_mids) for position in positions):
+                    raise ValueError
+            except (KeyError, ValueError, TypeError, AttributeError):
+                raise InputError(f"needs a file name and subset355_positions (';'-joined class positions 0..{len(spatial_mids) - 1})",
+                                 file=str(labels), row=reader.line_num - 1) from None
             path = sounds_dir / row["file"]
-            classes.append(SourceClass(Path(row["file"]).stem, mids, _crop_drawer(path)))
+            check_input_file(path, what="recording")
+            _recording(path)  # decoded now: a broken recording is named here, not in the middle of a build
+            classes.append(SourceClass(Path(row["file"]).stem, tuple(spatial_mids[position] for position in positions),
+                                       _crop_drawer(path)))
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise InputError(f"not a readable CSV file: {error}", file=str(labels)) from None
     return classes
 
 
 @lru_cache(maxsize=64)
 def _recording(path: Path) -> np.ndarray:
-    signal, rate = read_audio(path)
+    try:
+        signal, rate = read_audio(path)
+    except Exception as error:  # soundfile raises several types for undecodable files
+        raise InputError(f"cannot decode this recording: {' '.join(str(error).split())[:160]}", file=str(path)) from None
+    if signal.size == 0 or not np.isfinite(signal).all():
+        raise InputError("the recording is empty or holds NaN or infinite samples", file=str(path))
     return resample(signal, rate, SAMPLE_RATE).astype(np.float32)
 
 

@@ -39,3 +39,14 @@ def read_input_bytes(path: str | Path, *, what: str = "file", limit: int | None 
         raise InputError(f"the {what} is larger than {limit // 1024} KiB; seldkit does not read files this large here",
                          file=str(path))
     return data
+
+
+def read_input_text(path: str | Path, *, what: str = "file", limit: int | None = None) -> str:
+    """The UTF-8 text of the regular file ``path`` (a leading byte-order mark dropped); a byte that is not
+    UTF-8 is an :class:`InputError` with its line."""
+    data = read_input_bytes(path, what=what, limit=limit)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InputError(f"byte 0x{data[error.start]:02x} is not valid UTF-8", file=str(path), line=line) from None

@@ -7,18 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from seldkit.errors import InputError
-from seldkit.io.inputs import read_input_bytes
+from seldkit.io.inputs import read_input_text
 
 
 def read_json_file(path: Path) -> Any:
     """The parsed document; a missing, unreadable or invalid file (deeply nested ones included) is an
     :class:`InputError` naming ``path``."""
-    data = read_input_bytes(path)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise InputError(f"byte 0x{data[error.start]:02x} is not valid UTF-8", file=str(path), line=line) from None
+    text = read_input_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seldkit.errors import InputError
-from seldkit.io.inputs import check_input_file, read_input_bytes
+from seldkit.io.inputs import check_input_file, read_input_text
 
 QUESTION_TYPES = (
     "CLASSIFICATION",
@@ -182,20 +182,11 @@ def _malformed(source: str, line: int, problem: str) -> InputError:
 
 
 def _read_lines(path: str | Path) -> list[str]:
-    data = read_input_bytes(path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise InputError(f"byte 0x{data[error.start]:02x} is not valid UTF-8", file=str(path), line=line) from None
+    text = read_input_text(path)
     return text.split("\n") if text else []
 
 
 def _load_json(path: str | Path) -> object:
-    text = "\n".join(_read_lines(path))
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"not valid JSON: {error.msg}", file=str(path), line=error.lineno) from None
-    except RecursionError:
-        raise InputError("not a usable JSON file (nested too deeply)", file=str(path)) from None
+    from seldkit.io.jsonfile import read_json_file
+
+    return read_json_file(Path(path))

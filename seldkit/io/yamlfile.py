@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from seldkit.errors import InputError
-from seldkit.io.inputs import read_input_bytes
+from seldkit.io.inputs import read_input_text
 
 MAX_YAML_BYTES = 1 << 20  # 1 MiB: the largest shipped protocol is ~5 kB
 
@@ -22,12 +22,7 @@ def read_yaml_file(path: Path, *, what: str = "YAML file") -> Any:
     """The parsed document of ``path``; every problem is an :class:`InputError` naming the file (and line)."""
     import yaml
 
-    data = read_input_bytes(path, what=what, limit=MAX_YAML_BYTES)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise InputError(f"not UTF-8 text (byte {error.start})", file=str(path), line=line) from None
+    text = read_input_text(path, what=what, limit=MAX_YAML_BYTES)
     try:
         return yaml.load(text, Loader=_plain_loader())  # noqa: S506 - a SafeLoader without anchors or aliases
     except yaml.MarkedYAMLError as error:

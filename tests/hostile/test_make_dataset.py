@@ -173,3 +173,34 @@ def test_kill_9_during_make_dataset_then_the_same_command(tmp_path, slower_proto
     assert done.returncode == 0, done.stderr
     assert tree_digest(out) == tree_digest(straight)
     assert json.loads((out / "dataset.json").read_text())["splits"] == {"train": 16, "test": 16}
+
+
+@pytest.mark.parametrize(("damage", "named", "says"), [
+    ("position-out-of-range", "labels.csv", "subset355_positions"),
+    ("recording-garbage", "animal_cat.mp3", "cannot decode this recording"),
+    ("recording-a-folder", "animal_cat.mp3", "is a folder"),
+])
+def test_broken_sound_folder(capsys, workspace, tiny_protocol, damage, named, says):
+    from seldkit.resources import shipped_dir
+
+    sounds = workspace / "sounds"
+    shutil.copytree(shipped_dir("protocols") / "assets" / "sounds", sounds)
+    if damage == "position-out-of-range":
+        lines = (sounds / "labels.csv").read_text().splitlines()
+        header = lines[0].split(",")
+        fields = lines[1].split(",")
+        fields[header.index("subset355_positions")] = "400"
+        (sounds / "labels.csv").write_text("\n".join([lines[0], ",".join(fields), *lines[2:]]) + "\n")
+    elif damage == "recording-garbage":
+        (sounds / "animal_cat.mp3").write_bytes(b"ID3 not really an mp3" * 10)
+    else:
+        (sounds / "animal_cat.mp3").unlink()
+        (sounds / "animal_cat.mp3").mkdir()
+    raw = yaml.safe_load(tiny_protocol.read_text())
+    raw["data"]["sounds"] = str(sounds)
+    protocol = workspace / "protocol.yaml"
+    protocol.write_text(yaml.safe_dump(raw))
+    before = Snapshot(workspace)
+    outcome = run_seldkit(capsys, "make-dataset", "--protocol", protocol, "--out", workspace / "data", "--quiet")
+    assert_rejected(outcome, naming=sounds / named, says=says)
+    before.assert_unchanged()

@@ -96,7 +96,7 @@ def test_protocol_file_that_cannot_be_one(capsys, workspace, kind):
         says = "larger than 1024 KiB"
     elif kind == "not-utf8":
         path.write_bytes(CLIP.encode() + b"description: caf\xe9\n")
-        says = "not UTF-8"
+        says = "is not valid UTF-8"
     elif kind == "folder":
         path.mkdir()
         says = "is a folder"
