@@ -24,7 +24,11 @@ def read_yaml_file(path: Path, *, what: str = "YAML file") -> Any:
 
     text = read_input_text(path, what=what, limit=MAX_YAML_BYTES)
     try:
-        return yaml.load(text, Loader=_plain_loader())  # noqa: S506 - a SafeLoader without anchors or aliases
+        loader = _plain_loader()(text)  # a SafeLoader without anchors or aliases
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or "invalid YAML"

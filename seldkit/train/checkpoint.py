@@ -1,7 +1,6 @@
 """Checkpoints: written atomically, read without unpickling.
 
-A PyTorch checkpoint is a pickle, and ``torch.load(weights_only=False)`` runs whatever code a crafted pickle
-names. seldkit reads every checkpoint with ``weights_only=True``, which builds only tensors and plain values
+A PyTorch checkpoint is a pickle, and a full unpickling runs whatever code a crafted pickle names. seldkit reads every checkpoint with ``weights_only=True``, which builds only tensors and plain values
 (numbers, strings, lists, dicts). seldkit's own checkpoints hold nothing else. Checkpoints saved by the
 published code (AudioMAE pre-training, SpatialAST / DSpAST fine-tuning) also carry their training arguments as
 an ``argparse.Namespace`` and NumPy scalars; :data:`PUBLISHED_GLOBALS` allows exactly those classes, by name,
