@@ -248,3 +248,24 @@ def test_kill_9_during_train_reference_then_the_same_command(tmp_path, tiny_data
     assert comparable(out) == comparable(straight)
     assert not [path for path in out.iterdir() if path.name.endswith(TEMPORARY_SUFFIX)]
     assert not any(running(pid) for pid in children(os.getpid()))
+
+
+def _limit_file_size() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG
+
+
+def test_a_failed_write_keeps_the_previous_predictions(workspace, finished_run, tiny_dataset, hostile_cache):
+    """The predictions (~50 kB) cannot be written under a 20 kB file-size limit: the user's older file stays."""
+    from tests.hostile.harness import run_seldkit_process
+
+    out = workspace / "p.csv"
+    out.write_text("an older file the user keeps\n")
+    before = Snapshot(workspace)
+    outcome = run_seldkit_process("predict", "--checkpoint", finished_run / "checkpoint.pt", "--data", tiny_dataset,
+                                  "--out", out, env={**os.environ, "SELDKIT_CACHE": str(hostile_cache)},
+                                  preexec_fn=_limit_file_size)
+    assert_rejected(outcome, naming=out, says="cannot write: File too large")
+    before.assert_unchanged()
