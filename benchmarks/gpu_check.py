@@ -1,4 +1,4 @@
-"""One-shot GPU check for the binaural front-end, for a session that has an accelerator (`device` tool):
+"""One-shot GPU check for the binaural front-end, on a machine with a CUDA device:
 
     python benchmarks/gpu_check.py
 

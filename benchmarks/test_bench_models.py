@@ -38,6 +38,16 @@ def test_dspast_mini_train_step_cpu(benchmark):
     def baseline() -> None:
         sum(output.float().square().mean() for output in naive_dspast_forward(model, waveforms, reverbs)).backward()
 
+    def gradients(step) -> dict[str, torch.Tensor]:
+        model.zero_grad(set_to_none=True)
+        step()
+        return {name: parameter.grad.clone() for name, parameter in model.named_parameters() if parameter.grad is not None}
+
+    # Both sides compute the same gradients (float32: up to summation order), so the ratio compares like with like.
+    ours_gradients, baseline_gradients = gradients(ours), gradients(baseline)
+    assert ours_gradients.keys() == baseline_gradients.keys()
+    for name, gradient in ours_gradients.items():
+        torch.testing.assert_close(gradient, baseline_gradients[name], rtol=1e-3, atol=1e-5, msg=name)
     benchmark.pedantic(ours, rounds=2, iterations=1)
     ours_s, baseline_s = best_time(ours, rounds=2), best_time(baseline, rounds=2)
     benchmark.extra_info.update(seldkit_s=ours_s, baseline_s=baseline_s, clips_per_s=16 / ours_s)

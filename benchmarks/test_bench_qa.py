@@ -61,8 +61,9 @@ def write_questions(folder, n_questions: int, seed: int, types: tuple[str, ...] 
     return folder / "answers.jsonl", folder / "questions.json"
 
 
-def baseline_detection(pairs, embedder, class_matrix) -> float:
-    """Every answer embedded on its own batch slot (no de-duplication), AP per class with scikit-learn."""
+def baseline_detection(pairs, embedder, class_matrix) -> tuple[float, np.ndarray, np.ndarray]:
+    """Every answer embedded on its own batch slot (no de-duplication), AP per class with scikit-learn; returns
+    (mAP over all classes, scores, targets)."""
     names = [name.lower() for name in class_names(load_protocol("spatialsoundqa")).names]
     lookup = {name: index for index, name in enumerate(names)}
     scores = cosine_matrix(embedder.embed([answer for _, answer in pairs]), class_matrix)
@@ -70,6 +71,11 @@ def baseline_detection(pairs, embedder, class_matrix) -> float:
     for row, (reference, _) in enumerate(pairs):
         for label in reference.split("; "):
             targets[row, lookup[label]] = True
+    return per_class_map(scores, targets), scores, targets
+
+
+def per_class_map(scores: np.ndarray, targets: np.ndarray) -> float:
+    """mAP over all classes (absent ones count 0) by a scikit-learn loop over classes."""
     aps = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -95,6 +101,7 @@ def test_qa_100k(benchmark, tmp_path):
     subset.mkdir()
     sub_answers, sub_questions = write_questions(subset, 4_000, seed=2, types=("CLASSIFICATION",))
     ours = best_time(lambda: score_qa_files(sub_answers, sub_questions, protocol), rounds=1)
+    subset_report = score_qa_files(sub_answers, sub_questions, protocol)
     from seldkit.metrics.qa.embedders import get_embedder
 
     embedder = get_embedder("minilm")
@@ -106,4 +113,13 @@ def test_qa_100k(benchmark, tmp_path):
         if a["question_type"] == "CLASSIFICATION"
     ]
     baseline = best_time(lambda: baseline_detection(pairs, embedder, class_matrix), rounds=1)
+    # The same function both ways. The baseline embeds repeated answers in other batches, so its vectors differ in
+    # the last float32 bits and equal answers stop tying (seldkit embeds each distinct answer once, so they tie
+    # exactly, as AP requires): scores agree to float32 noise, and the AP code agrees exactly on seldkit's scores.
+    _, baseline_scores, baseline_targets = baseline_detection(pairs, embedder, class_matrix)
+    scores, targets = subset_report.scores.detection["CLASSIFICATION"]
+    assert np.array_equal(targets, baseline_targets)
+    assert np.abs(scores - baseline_scores).max() < 1e-5
+    assert subset_report.scores.results["per_type"]["CLASSIFICATION"]["mAP_all"] == pytest.approx(
+        per_class_map(scores, targets), rel=1e-9, abs=1e-12)
     record_ratio("QA 4,000 detection answers (type A), MiniLM", ours, baseline)

@@ -10,6 +10,7 @@ import pytest
 
 from tests.golden import CLIP_SUITE, clip_cases
 from seldkit.cli.main import main
+from tests.cli import run_cli
 
 PREDS = """clip_id,azimuth,elevation,distance,dog,cat
 a,10,5,1.0,0.9,0.1
@@ -22,11 +23,6 @@ b,cat,190,-12,2.0
 c,dog;cat,80,1,3.4
 """
 
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main([str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_score_prints_table_and_writes_json(tmp_path, write_file, capsys):

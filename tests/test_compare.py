@@ -18,7 +18,7 @@ from seldkit.protocols import load_protocol
 from seldkit.scoring.dcase import score_dcase_folders
 from tests import naive_dcase
 from tests.golden import REPO
-from tests.test_cli_score import run_cli
+from tests.cli import run_cli
 
 STARSS22 = REPO / "tests" / "data" / "starss22"
 QA_CASE = REPO / "metrics" / "regression" / "qa" / "cases" / "random_medium"

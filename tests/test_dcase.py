@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seldkit.cli.main import main
 from seldkit.io.dcase import detect_year
 from seldkit.protocols import load_protocol, with_settings
 from seldkit.scoring.dcase import score_dcase_folders
 from tests import naive_dcase
 from tests.dcase_scenes import write_scene
 from tests.golden import REPO
+from tests.cli import run_cli
 
 DCASE = REPO / "metrics" / "regression" / "dcase"
 
@@ -62,11 +62,6 @@ def test_vectorised_equals_per_frame_loops(tmp_path, seed):
         write_scene(folder, rng, year=year, n_files=int(rng.integers(1, 5)), n_frames=int(rng.integers(30, 200)))
         assert_metrics_close(score(folder, year), scorer(naive_pairs(folder)))
 
-
-def run_cli(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def copy_case(tmp_path: Path, year: int, case_id: str) -> Path:

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from sklearn.metrics import balanced_accuracy_score
 
-from seldkit.cli.main import main
 from seldkit.metrics.qa import embedders
 from seldkit.metrics.qa.embedders import MiniLM, Trigram256, cosine_matrix
 from seldkit.metrics.qa.scoring import balanced_accuracy
@@ -26,6 +25,7 @@ from seldkit.metrics.qa.text import (
 from seldkit.protocols import load_protocol, with_settings
 from seldkit.scoring.qa import class_names, score_qa_files
 from tests.golden import REPO
+from tests.cli import run_cli
 
 QA = REPO / "metrics" / "regression" / "qa"
 EXPECTED = json.loads((QA / "expected.json").read_text())
@@ -141,11 +141,6 @@ def test_minilm_reproduces_the_reference_values():
     matrix = embedder.embed_classes(class_names(load_protocol("spatialsoundqa")).names)
     np.testing.assert_allclose(matrix[0, :8], golden["class0_first8"], atol=5e-6)
 
-
-def run_cli(capsys, *argv):
-    code = main([str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.mark.parametrize("case_id", ["mixed_all_types", "pair_order_and_shared_ids"])

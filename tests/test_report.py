@@ -15,7 +15,7 @@ from seldkit.metrics.paired import compare_samples
 from seldkit.report.figures import clip, comparison, dcase, qa, training
 from seldkit.report.html import FigureItem, Report, Section, Table, png_bytes, write_report
 from tests.golden import REPO
-from tests.test_cli_score import run_cli
+from tests.cli import run_cli
 
 STARSS22 = REPO / "tests" / "data" / "starss22"
 QA_CASE = REPO / "metrics" / "regression" / "qa" / "cases" / "random_medium"

@@ -283,13 +283,3 @@ def collate(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
     for name in ("distance", "azimuth", "elevation", "index"):
         batch[name] = torch.tensor([item[name] for item in items], dtype=torch.int64)
     return batch
-
-
-def weighted_sampler(dataset: BinauralDataset, *, num_samples: int, seed: int = 0):
-    """Sampling with replacement in proportion to the manifest weights (the published stage-1 scheme)."""
-    import torch
-
-    generator = torch.Generator().manual_seed(seed)
-    return torch.utils.data.WeightedRandomSampler(
-        torch.as_tensor(dataset.weights, dtype=torch.double), num_samples=num_samples, replacement=True, generator=generator
-    )

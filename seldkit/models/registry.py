@@ -54,8 +54,7 @@ def map_reference_keys(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torc
 def from_reference_state_dict(name: str, state_dict: Mapping[str, torch.Tensor], size: str = "base") -> nn.Module:
     """A seldkit model holding the weights of a checkpoint saved by the published code, in eval mode."""
     model = create_model(name, size)
-    result = model.load_state_dict(map_reference_keys(state_dict), strict=True)
-    del result
+    model.load_state_dict(map_reference_keys(state_dict), strict=True)
     return model.eval()
 
 

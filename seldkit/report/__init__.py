@@ -2,6 +2,6 @@
 HTML file (images embedded) with the PNGs beside it.
 
 :mod:`.figures` holds one module per kind of result (clip metrics, DCASE, QA, training runs, comparisons),
-each a set of pure functions from arrays to a :class:`matplotlib.figure.Figure`; :mod:`.sources` reads what a
-report is made from; :mod:`.build` chooses the sections; :mod:`.html` writes the files.
+each a set of pure functions from arrays to a :class:`matplotlib.figure.Figure`; :mod:`.build` reads what a
+report is made from and chooses the sections; :mod:`.html` writes the files.
 """

@@ -66,13 +66,12 @@ def score_qa_files(
     references: str | Path,
     protocol: Protocol,
     *,
-    embedder: str | None = None,
     n_resamples: int | None = None,
 ) -> QaReport:
     predictions, references = Path(predictions), Path(references)
     reference_items, prediction_items, form = read_answer_files(predictions, references)
     questions = prepare(pair_items(reference_items, prediction_items, prediction_file=predictions))
-    backend = get_embedder(embedder or protocol.content.get("embedder"))
+    backend = get_embedder(protocol.content.get("embedder"))
     scores = score_questions(questions, class_names(protocol), backend)
     intervals = None
     if n_resamples:
