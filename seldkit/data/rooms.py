@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seldkit.data.sofa import HrirSet
+from seldkit.data.sofa import HrirSet, unit_vectors
 
 SPEED_OF_SOUND = 343.0
 
@@ -56,12 +56,10 @@ def place_source(
                 rng.uniform(*listener_height) if room.size[2] > listener_height[1] + margin else room.size[2] / 2,
             ]
         )
-        azimuth = np.radians(rng.uniform(-180.0, 180.0))
-        elevation = np.radians(rng.uniform(*elevation_range))
+        azimuth = rng.uniform(-180.0, 180.0)
+        elevation = rng.uniform(*elevation_range)
         distance = rng.uniform(*distance_range)
-        offset = distance * np.array(
-            [np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)]
-        )
+        offset = distance * unit_vectors(azimuth, elevation)
         source = listener + offset
         if np.all(source > margin) and np.all(source < room.size - margin):
             return Placement(listener, source)
