@@ -27,7 +27,7 @@ from typing import Literal
 
 import numpy as np
 
-from seldkit.metrics.ranking import RankedScores
+from seldkit.metrics.ranking import RankedScores, mean_average_precision_of
 from seldkit.metrics.spherical import great_circle_deg, reference_class_angle_deg, reference_direction_classes
 
 ClipMode = Literal["reference", "continuous"]
@@ -112,12 +112,10 @@ def mean_average_precision(scores: np.ndarray, targets: np.ndarray, *, mode: Cli
 
 def _map_from_ap(per_class: np.ndarray, mode: ClipMode) -> MeanAveragePrecision:
     if mode == "reference":
-        per_class = np.nan_to_num(per_class, nan=0.0)
-        value = float(np.mean(per_class)) if per_class.size else float("nan")
-        return MeanAveragePrecision(value, per_class, int(per_class.size))
-    scored = ~np.isnan(per_class)
-    value = float(np.mean(per_class[scored])) if scored.any() else float("nan")
-    return MeanAveragePrecision(value, per_class, int(scored.sum()))
+        value = mean_average_precision_of(per_class, classes="all")
+        return MeanAveragePrecision(value, np.nan_to_num(per_class, nan=0.0), int(per_class.size))
+    value = mean_average_precision_of(per_class, classes="present")
+    return MeanAveragePrecision(value, per_class, int(np.count_nonzero(~np.isnan(per_class))))
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 import numpy as np
 
@@ -165,6 +165,25 @@ class RankedScores:
         total_positive[:, classes] = np.add.reduceat(positives, first_segment, axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(total_positive > 0, numerator / total_positive, np.nan)
+
+
+def mean_average_precision_of(ap: np.ndarray, *, classes: Literal["all", "present"]) -> Any:
+    r"""The mean of per-class AP over the last axis of ``ap`` (NaN marks a class without a positive).
+
+    ``all``: :math:`\sum_k AP_k / C` with the classes without a positive counting 0, the published convention;
+    ``present``: the mean over the classes with a positive, NaN where there is none. One row or many (one per
+    resample) go through the same arithmetic, so a point value equals the resample at unit weights.
+
+    >>> ap = np.array([0.5, np.nan, 1.0])
+    >>> mean_average_precision_of(ap, classes="all"), mean_average_precision_of(ap, classes="present")
+    (0.5, 0.75)
+    """
+    defined = ~np.isnan(ap)
+    totals = np.where(defined, ap, 0.0).sum(axis=-1)
+    counts = np.full(totals.shape, ap.shape[-1]) if classes == "all" else defined.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
+    return float(value) if value.ndim == 0 else value
 
 
 def average_precision(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:

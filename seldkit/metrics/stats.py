@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seldkit.metrics.clip import ERROR_THRESHOLD_DEG, ClipMode, PerClipInputs
-from seldkit.metrics.ranking import RankedScores
+from seldkit.metrics.ranking import RankedScores, mean_average_precision_of
 
 # Resamples drawn and evaluated together. Block k is drawn from its own generator seeded (seed, k), so the
 # draws do not depend on how the work is chunked.
@@ -130,13 +130,7 @@ def clip_metric_samples(
 
 
 def _map_of_resamples(ap: np.ndarray, mode: ClipMode) -> np.ndarray:
-    if mode == "reference":
-        return np.nan_to_num(ap, nan=0.0).mean(axis=1)
-    scored = ~np.isnan(ap)
-    totals = np.where(scored, ap, 0.0).sum(axis=1)
-    counts = scored.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, totals / counts, np.nan)
+    return mean_average_precision_of(ap, classes="all" if mode == "reference" else "present")
 
 
 def _percentile_interval(values: np.ndarray, tail: float) -> tuple[float, float]:

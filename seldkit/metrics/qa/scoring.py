@@ -35,7 +35,7 @@ from seldkit.metrics.qa.text import (
     parse_sources,
     parse_yes_no,
 )
-from seldkit.metrics.ranking import RankedScores
+from seldkit.metrics.ranking import RankedScores, mean_average_precision_of
 
 DETECTION_TYPES = ("CLASSIFICATION", "MIXUP_SINGLE_CLASSIFICATION")
 LOCALIZATION_TYPES = ("DOA", "MIXUP_SINGLE_DOA")
@@ -188,13 +188,12 @@ def _detection_inputs(
 def _detection_results(scores: np.ndarray, targets: np.ndarray, group: Sequence[Question]) -> dict[str, Any]:
     ap = RankedScores.from_scores(scores, targets).ap
     present = np.flatnonzero(~np.isnan(ap))
-    n_classes = targets.shape[1]
     return {
         "n": len(group),
         "n_classes_present": int(present.size),
         "n_distinct_predictions": len({question.answer for question in group}),
-        "mAP_all": float(np.nansum(ap) / n_classes),
-        "mAP_present": float(np.mean(ap[present])) if present.size else None,
+        "mAP_all": mean_average_precision_of(ap, classes="all"),
+        "mAP_present": mean_average_precision_of(ap, classes="present") if present.size else None,
         "ap_present": [[int(index), float(ap[index])] for index in present],
     }
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seldkit.metrics.qa.scoring import BINARY_TYPES, QaScores
-from seldkit.metrics.ranking import RankedScores
+from seldkit.metrics.ranking import RankedScores, mean_average_precision_of
 from seldkit.metrics.stats import resample_count_blocks
 
 
@@ -62,10 +62,8 @@ def qa_metric_samples(scores: QaScores, *, n_resamples: int, seed: int = 0) -> d
         ranked = RankedScores.from_scores(values, targets, for_weights=True)
         blocks = [ranked.average_precision(counts.astype(float)) for counts in resample_count_blocks(len(values), n_resamples, seed + 1000 * offset)]
         ap = np.concatenate(blocks)
-        samples[f"{question_type}.mAP_all"] = np.nansum(ap, axis=1) / ap.shape[1]
-        with np.errstate(invalid="ignore"):
-            present = ~np.isnan(ap)
-            samples[f"{question_type}.mAP_present"] = np.where(present.any(axis=1), np.nansum(ap, axis=1) / np.maximum(present.sum(axis=1), 1), np.nan)
+        samples[f"{question_type}.mAP_all"] = mean_average_precision_of(ap, classes="all")
+        samples[f"{question_type}.mAP_present"] = mean_average_precision_of(ap, classes="present")
     for offset, (question_type, outcome) in enumerate(sorted(scores.outcomes.items()), start=100):
         n = len(next(iter(outcome.values())))
         counts = np.concatenate(list(resample_count_blocks(n, n_resamples, seed + 1000 * offset))).astype(float)
