@@ -5,16 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from seldkit.cli.format_common import number, protocol_line
+from seldkit.metrics.metadata import metric_info
 
 if TYPE_CHECKING:
     from seldkit.scoring.clip import ClipScore
 
-_ROWS = (  # metric key, label, scale, unit
-    ("mAP", "mAP", 100.0, "%"),
-    ("ER20", "ER20", 100.0, "%"),
-    ("MAE", "MAE", 1.0, "°"),
-    ("DER", "DER", 100.0, "%"),
-)
+CLIP_METRICS = ("mAP", "ER20", "MAE", "DER")
 
 
 def format_clip_table(score: ClipScore) -> str:
@@ -27,14 +23,15 @@ def format_clip_table(score: ClipScore) -> str:
     lines = [header]
     ci_title = f"{intervals.level:.0%} CI ({intervals.n_resamples} bootstrap resamples)" if intervals else ""
     lines.append(f"  {'metric':<8}{'value':>10}  {ci_title}".rstrip())
-    for key, label, scale, unit in _ROWS:
+    for key in CLIP_METRICS:
         value = getattr(metrics, key)
         if value is None:
             continue
-        row = f"  {label:<8}{number(value, scale):>8} {unit}"
+        info = metric_info(key)
+        row = f"  {info.label:<8}{number(value, info.scale):>8} {info.symbol()}"
         if intervals is not None and key in intervals.bounds:
             low, high = intervals.bounds[key]
-            row += f"  [{number(low, scale)}, {number(high, scale)}]"
+            row += f"  [{number(low, info.scale)}, {number(high, info.scale)}]"
         lines.append(row)
     if metrics.n_classes_scored is not None:
         lines.append(f"  mAP over {metrics.n_classes_scored} of {len(score.evaluation.class_ids)} classes")

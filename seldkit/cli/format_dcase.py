@@ -5,28 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from seldkit.cli.format_common import number, protocol_line
+from seldkit.metrics.metadata import metric_info
 
 if TYPE_CHECKING:
     from seldkit.scoring.dcase import DcaseReport
 
-# metric -> (scale, unit); metrics absent here print as plain fractions
-_DISPLAY = {
-    "F_20": (100.0, "%"),
-    "LR_CD": (100.0, "%"),
-    "OnscreenAcc": (100.0, "%"),
-    "LE_CD": (1.0, "°"),
-    "DOAE_CD": (1.0, "°"),
-}
-
-
-def _distance_unit(year: int) -> str:
-    return "cm" if year == 2025 else "m"
-
-
 def _display(name: str, year: int) -> tuple[float, str]:
-    if name == "DistE_CD":
-        return 1.0, _distance_unit(year)
-    return _DISPLAY.get(name, (1.0, ""))
+    """(scale, unit) of a metric in the tables: fractions in %, angles in degrees, distances in the year's unit,
+    ratios (ER, RDE, SELD) as they are."""
+    from seldkit.metrics.dcase.years import YEAR_RULES
+
+    info = metric_info(name)
+    return info.scale, info.symbol(YEAR_RULES[year].distance_unit)
 
 
 def format_dcase_table(report: DcaseReport) -> str:

@@ -74,7 +74,9 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def format_run(document: dict[str, Any], out: Path) -> str:
+    from seldkit.cli.format_clip import CLIP_METRICS
     from seldkit.cli.format_common import number
+    from seldkit.metrics.metadata import metric_info
 
     metrics, chance = document["metrics"], document["chance"]["metrics"]
     training = document["training"]
@@ -84,7 +86,9 @@ def format_run(document: dict[str, Any], out: Path) -> str:
         f"{training['seconds']:.0f} s; scored under {document['protocol']['name']} on {document['n']} test clips",
         f"  {'metric':<8}{'model':>10}{'chance':>10}",
     ]
-    for key, scale, unit in (("mAP", 100, "%"), ("ER20", 100, "%"), ("MAE", 1, "°"), ("DER", 100, "%")):
+    for key in CLIP_METRICS:
+        info = metric_info(key)
+        scale, unit = info.scale, info.symbol()
         lines.append(f"  {key:<8}{number(metrics.get(key), scale):>8} {unit}{number(chance.get(key), scale):>8} {unit}")
     lines.append(f"files: {out}/predictions.csv, references.csv, results.json, results.md, log.jsonl, checkpoint.pt")
     return "\n".join(lines)

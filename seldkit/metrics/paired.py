@@ -8,8 +8,9 @@ m_A` the observed difference of a metric and :math:`d^*_1 \ldots d^*_R` its valu
 - two-sided p-value of :math:`H_0: d = 0`, read off the same distribution so that it agrees with the interval:
   :math:`p = \min\left(1,\ 2\min\left(\frac{1 + \#\{d^* \le 0\}}{R + 1},\ \frac{1 + \#\{d^* \ge 0\}}{R + 1}\right)\right)`
   (an interval that excludes 0 has :math:`p \lesssim \alpha`);
-- verdict: the system whose side of 0 the whole interval lies on, after the metric's direction (mAP: higher
-  is better; ER20, MAE, DER, DOAE, SELD: lower is better), otherwise ``"neither"``.
+- verdict: the system whose side of 0 the whole interval lies on, after the metric's direction
+  (:mod:`seldkit.metrics.metadata`: mAP higher is better; ER20, MAE, DER, DOAE, SELD lower), otherwise
+  ``"neither"``.
 """
 
 from __future__ import annotations
@@ -20,23 +21,9 @@ from typing import Literal
 
 import numpy as np
 
+from seldkit.metrics.metadata import metric_info
+
 Verdict = Literal["A", "B", "neither"]
-
-# Metric names (the part after the last ".") whose smaller values are better: error rates, angular and distance
-# errors, and the DCASE aggregate SELD score. Everything else (AP, F-scores, recalls, accuracies) is
-# higher-is-better.
-_LOWER_IS_BETTER_PREFIXES = ("ER", "MAE", "DER", "LE", "DOAE", "DistE", "RDE", "SELD")
-
-
-def higher_is_better(name: str) -> bool:
-    """Whether larger values of the metric ``name`` are better.
-
-    >>> [higher_is_better(name) for name in ("mAP", "ER20", "F_20", "DOAE_CD", "DOA.DER", "E.E_avg")]
-    [True, False, True, False, False, True]
-    """
-    base = name.rsplit(".", 1)[-1]
-    return not base.startswith(_LOWER_IS_BETTER_PREFIXES)
-
 
 @dataclass(frozen=True)
 class MetricDifference:
@@ -109,7 +96,7 @@ def paired_difference(
     differences = np.asarray(b_samples, dtype=np.float64) - np.asarray(a_samples, dtype=np.float64)
     differences = differences[np.isfinite(differences)]
     observed = float(b) - float(a)
-    direction = higher_is_better(name)
+    direction = metric_info(name).higher_is_better
     if differences.size == 0 or not np.isfinite(observed):
         nan = float("nan")
         return MetricDifference(name, float(a), float(b), observed, nan, nan, nan, direction, "neither")

@@ -13,6 +13,7 @@ import numpy as np
 
 from seldkit.errors import InputError
 from seldkit.io.jsonfile import read_json_file
+from seldkit.metrics.metadata import metric_info
 from seldkit.report.html import FigureItem, Report, Section, Table
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ DCASE_CLASS_NAMES = (
     "femaleSpeech", "maleSpeech", "clapping", "telephone", "laughter", "domesticSounds", "footsteps",
     "doorCupboard", "music", "musicalInstrument", "waterTap", "bell", "knock",
 )
-CLIP_METRICS = (("mAP", 100.0, "%"), ("ER20", 100.0, "%"), ("MAE", 1.0, "°"), ("DER", 100.0, "%"))
+CLIP_METRICS = ("mAP", "ER20", "MAE", "DER")
 
 
 def build_report(
@@ -289,15 +290,16 @@ def _clip_scores_section(metrics: Mapping[str, Any], bounds: Mapping[str, tuple[
                          chance: Mapping[str, Any] | None, interval_label: str) -> Section:
     header = ["metric", "value"] + ([interval_label] if bounds else []) + (["chance"] if chance else [])
     rows = []
-    for name, scale, unit in CLIP_METRICS:
+    for name in CLIP_METRICS:
         if metrics.get(name) is None:
             continue
-        row = [name, _formatted(metrics[name], scale, unit)]
+        info = metric_info(name)
+        row = [info.label, info.display(metrics[name])]
         if bounds:
             low, high = bounds.get(name, (None, None))
-            row.append(f"{_formatted(low, scale, unit)} – {_formatted(high, scale, unit)}")
+            row.append(f"{info.display(low)} – {info.display(high)}")
         if chance:
-            row.append(_formatted(chance.get(name), scale, unit))
+            row.append(info.display(chance.get(name)))
         rows.append(tuple(row))
     return Section("Scores", [Table(tuple(header), tuple(rows))])
 
@@ -444,12 +446,6 @@ def _read_history(path: Path) -> list[dict[str, Any]]:
 
 def _number(value: Any) -> float:
     return float("nan") if value is None else float(value)
-
-
-def _formatted(value: float | None, scale: float, unit: str) -> str:
-    if value is None or value != value:
-        return "–"
-    return f"{value * scale:.2f} {unit}"
 
 
 def _plain(value: Any) -> str:

@@ -43,6 +43,7 @@ class YearRules:
     configs: tuple[MetricConfig, ...]  # the first is the challenge configuration
     empty_reference_ok: bool  # the official code evaluates zero frames instead of failing
     official_source: str
+    distance_unit: str = "m"  # of DistE_CD: the unit the year's metric measures distances in
 
     @property
     def challenge_config(self) -> MetricConfig:
@@ -90,5 +91,6 @@ YEAR_RULES: dict[int, YearRules] = {
         ),
         True,
         "partha2409/DCASE2025_seld_baseline",
+        distance_unit="cm",
     ),
 }
