@@ -191,6 +191,13 @@ def test_report_command_on_dcase_folders_and_results_json(tmp_path, capsys):
     assert code == 0, err
     assert (tmp_path / "qa_figures" / "qa_per_type.png").is_file()
 
+    clip_results = tmp_path / "clip.json"
+    a, reference = clip_fixture(tmp_path, 0.5, "a")
+    assert run_cli(capsys, "score", a, "--ref", reference, "--json", clip_results)[0] == 0
+    code, stdout, err = run_cli(capsys, "report", clip_results, "--out", tmp_path / "clip.html")
+    assert code == 0, err
+    assert "note: Per-clip figures (angular and distance errors) need the predictions" in stdout
+
 
 def test_report_bad_input_exits_2_without_output(tmp_path, capsys):
     out = tmp_path / "report.html"

@@ -46,8 +46,6 @@ def run(args: argparse.Namespace) -> int:
                           n_resamples=args.resamples, embedder=args.embedder)
     images = write_report(report, args.out)
     print(f"wrote {args.out} ({len(images)} figures, also as PNGs in {figures_folder(args.out)}/)")
-    for section in report.sections:
-        for item in section.items:
-            if isinstance(item, str) and item.startswith(("Feature attention not computed", "Per-clip figures")):
-                print(f"note: {item}")
+    for note in report.notes:
+        print(f"note: {note}")
     return 0

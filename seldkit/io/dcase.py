@@ -28,7 +28,7 @@ import numpy as np
 from seldkit.errors import InputError
 from seldkit.io.csvtable import number_problem
 from seldkit.io.inputs import read_input_bytes
-from seldkit.io.numeric_csv import NumericTable, read_numeric_csv
+from seldkit.io.numeric_csv import COLUMN_COUNT, NumericTable, read_numeric_csv
 
 N_CLASSES = 13
 YEARS = (2022, 2023, 2024, 2025)
@@ -117,7 +117,7 @@ def read_dcase_file(path: str | Path, *, year: int, role: str, compat: bool = Fa
     try:
         table = read_numeric_csv(path, layouts=layouts, header=header, integer_columns=_INTEGER_COLUMNS)
     except InputError as error:
-        if compat and year == 2022 and "fields; this format has" in error.problem:
+        if compat and year == 2022 and error.code == COLUMN_COUNT:
             return _empty(str(path), has_distance=False, stereo=False)  # the 2022 loader skips such lines
         raise
     return _events(table, year=year, role=role, compat=compat)

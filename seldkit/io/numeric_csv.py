@@ -25,6 +25,7 @@ from seldkit.io.csvtable import (
 )
 
 HeaderRule = Literal["none", "optional", "skip-first-line"]
+COLUMN_COUNT = "column_count"  # error code: the first row has a column count no layout of the format has
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ def read_numeric_csv(
     if names is None:
         accepted = ", ".join(str(count) for count in sorted(layouts))
         raise InputError(
-            f"row has {n_fields} fields; this format has {accepted}", file=source, row=1, line=first_line
+            f"row has {n_fields} fields; this format has {accepted}", file=source, row=1, line=first_line,
+            code=COLUMN_COUNT,
         )
     if header_names is not None and len(header_names) != n_fields:
         raise InputError(f"row has {n_fields} fields, the header has {len(header_names)}", file=source, row=1, line=first_line)

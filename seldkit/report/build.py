@@ -14,7 +14,7 @@ import numpy as np
 from seldkit.errors import InputError
 from seldkit.io.jsonfile import read_json_file
 from seldkit.metrics.metadata import metric_info
-from seldkit.report.html import FigureItem, Report, Section, Table
+from seldkit.report.html import FigureItem, Note, Report, Section, Table
 
 if TYPE_CHECKING:
     from seldkit.protocols import Protocol
@@ -152,7 +152,7 @@ def _recorded_stages(run: Mapping[str, Any], path: Path) -> list[dict[str, Any]]
     return checked
 
 
-def _attention_items(folder: RunFolder, run: Mapping[str, Any]) -> list[FigureItem | str]:
+def _attention_items(folder: RunFolder, run: Mapping[str, Any]) -> list[FigureItem | Note]:
     from seldkit.data.build import default_dataset_dir
     from seldkit.protocols import protocol_from_summary
     from seldkit.report.attention import average_feature_gates
@@ -162,12 +162,12 @@ def _attention_items(folder: RunFolder, run: Mapping[str, Any]) -> list[FigureIt
     try:  # a shipped protocol by name, a protocol file by its recorded path; its content as recorded
         training_protocol = protocol_from_summary(recorded, file=folder.description)
     except InputError as error:
-        return [f"Feature attention not computed: the training protocol {recorded['name']!r} is not available here "
-                f"as it was ({error.problem})."]
+        return [Note(f"Feature attention not computed: the training protocol {recorded['name']!r} is not available here "
+                     f"as it was ({error.problem}).")]
     data_dir = default_dataset_dir(training_protocol)
     if not (data_dir / "dataset.json").is_file() or not folder.checkpoint.is_file():
-        return [f"Feature attention not computed: the run's data set ({data_dir}) or checkpoint is not on this machine "
-                f"(seldkit make-dataset --protocol {training_protocol.name} builds it)."]
+        return [Note(f"Feature attention not computed: the run's data set ({data_dir}) or checkpoint is not on this "
+                     f"machine (seldkit make-dataset --protocol {training_protocol.name} builds it).")]
     gates, branches, features, count = average_feature_gates(folder.checkpoint, data_dir)
     caption = ("Average feature-attention weight of each DSpAST branch per input feature, over the first "
                f"{count} test clips (the analysis of the DSpAST paper's Figure 2).")
@@ -259,8 +259,8 @@ def _results_sections(document: dict[str, Any], path: Path, task: str, name: str
                     raise ValueError("per_class AP_interval must be [low, high]")
             names = [str(per_class[class_id].get("name", class_id)) for class_id in ids]
             sections.append(Section("Sound events", [_per_class_item(ap, names, intervals)]))
-        sections[0].items.append("Per-clip figures (angular and distance errors) need the predictions: run "
-                                 "seldkit report PREDS --ref REF --protocol NAME.")
+        sections[0].items.append(Note("Per-clip figures (angular and distance errors) need the predictions: run "
+                                      "seldkit report PREDS --ref REF --protocol NAME."))
     elif task == "dcase":
         sections = _dcase_sections(document)
     else:

@@ -39,9 +39,16 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Note:
+    """A paragraph the command also prints (something left out of the report, and why)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Section:
     title: str
-    items: list[FigureItem | Table | str] = field(default_factory=list)  # a str is a paragraph
+    items: list[FigureItem | Table | Note | str] = field(default_factory=list)  # a str is a paragraph
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,10 @@ class Report:
     @property
     def figures(self) -> list[FigureItem]:
         return [item for section in self.sections for item in section.items if isinstance(item, FigureItem)]
+
+    @property
+    def notes(self) -> list[str]:
+        return [item.text for section in self.sections for item in section.items if isinstance(item, Note)]
 
 
 def png_bytes(figure: Figure) -> bytes:
@@ -146,7 +157,7 @@ def render(report: Report, images: dict[str, bytes]) -> str:
                 rows = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in item.rows)
                 parts.append(f"<table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>")
             else:
-                parts.append(f"<p>{html.escape(item)}</p>")
+                parts.append(f"<p>{html.escape(item.text if isinstance(item, Note) else item)}</p>")
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -21,6 +21,7 @@ class DcaseReport:
     files: list[FilePair]
     intervals: JackknifeIntervals | None
     notes: list[str] = field(default_factory=list)
+    empty_references: tuple[str, ...] = ()  # recordings whose reference file has no events (empty window)
 
     def results_json(self) -> dict[str, Any]:
         score = self.score
@@ -107,4 +108,5 @@ def score_dcase_folders(
         if len(pairs) < 2:
             raise InputError("--ci jackknife needs at least two recordings")
         intervals = jackknife(score)
-    return DcaseReport(protocol=protocol, score=score, files=pairs, intervals=intervals, notes=notes)
+    return DcaseReport(protocol=protocol, score=score, files=pairs, intervals=intervals, notes=notes,
+                       empty_references=tuple(empty))
