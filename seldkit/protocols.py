@@ -186,7 +186,7 @@ def _description(raw: dict[str, Any]) -> str:
 
 
 def _resolve_dcase(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None]:
-    from seldkit.io.dcase import N_CLASSES
+    from seldkit.metrics.dcase.events import N_CLASSES
     from seldkit.metrics.dcase.years import YEAR_RULES
 
     fields = _top(raw, path)

@@ -144,12 +144,11 @@ def _score_dcase(args: argparse.Namespace, protocol) -> int:
             raise InputError(f"{rules.year} has no configuration {args.config!r} (known: {known})")
         settings["configuration"] = args.config
     if args.average:
-        current = rules.config(settings.get("configuration", protocol.content["configuration"]))
-        matching = [config for config in rules.configs if config.average == args.average and config.kind == current.kind
-                    and config.require_onscreen == current.require_onscreen]
-        if not matching:
-            raise InputError(f"{rules.year} has no {args.average}-averaged variant of configuration {current.name!r}")
-        settings["configuration"] = matching[0].name
+        current = settings.get("configuration", protocol.content["configuration"])
+        variant = rules.with_average(current, args.average)
+        if variant is None:
+            raise InputError(f"{rules.year} has no {args.average}-averaged variant of configuration {current!r}")
+        settings["configuration"] = variant.name
     if args.dcase_compat:
         settings["compat"] = True
     if settings:

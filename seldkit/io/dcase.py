@@ -26,75 +26,14 @@ from pathlib import Path
 import numpy as np
 
 from seldkit.errors import InputError
+from seldkit.metrics.dcase.events import N_CLASSES, DcaseEvents
+from seldkit.metrics.dcase.years import YEAR_RULES
 from seldkit.io.csvtable import number_problem
 from seldkit.io.inputs import read_input_bytes
 from seldkit.io.numeric_csv import COLUMN_COUNT, NumericTable, read_numeric_csv
 
-N_CLASSES = 13
-YEARS = (2022, 2023, 2024, 2025)
-
-_POLAR = ("frame", "class", "source", "azimuth", "elevation")
-_REFERENCE_LAYOUTS: dict[int, dict[int, tuple[str, ...]]] = {
-    2022: {5: _POLAR},
-    2023: {5: _POLAR, 6: (*_POLAR, "distance")},
-    2024: {6: (*_POLAR, "distance"), 5: _POLAR},
-    2025: {6: ("frame", "class", "source", "azimuth", "distance", "onscreen")},
-}
-_PREDICTION_LAYOUTS: dict[int, dict[int, tuple[str, ...]]] = {
-    2022: {6: ("frame", "class", "track", "x", "y", "z")},
-    2023: {7: ("frame", "class", "track", "x", "y", "z", "distance")},
-    2024: {
-        7: ("frame", "class", "track", "x", "y", "z", "distance"),
-        6: ("frame", "class", "track", "azimuth", "elevation", "distance"),
-        4: ("frame", "class", "azimuth", "elevation"),
-    },
-    2025: {6: ("frame", "class", "source", "azimuth", "distance", "onscreen")},
-}
-# Divide a file's distance column by this to get the unit the year's metric uses (cm -> m, as the official
-# loader does it: a division, which rounds differently from a multiplication by 0.01).
-_DISTANCE_DIVISOR = {("reference", 2024): 100.0}
-# Columns the metric of the year ignores (read and validated, then dropped).
-_IGNORED = {2022: {"distance"}, 2023: {"distance"}}
-_DEGREES_BY_CONSTANT = {2024}  # x * (180 / pi); earlier loaders compute (x * 180) / pi
 _INTEGER_COLUMNS = ("frame", "class", "source", "track", "onscreen")
 MAX_FRAME = 10**8  # 100 ms frames: 115 days, far beyond any recording
-
-
-@dataclass(frozen=True)
-class DcaseEvents:
-    """The events of one file, in file row order."""
-
-    source: str
-    frame: np.ndarray  # int64
-    class_index: np.ndarray  # int64
-    track: np.ndarray  # int64 (0 where the format has none)
-    azimuth: np.ndarray  # degrees
-    elevation: np.ndarray  # degrees (0 for the stereo format of 2025)
-    vector: np.ndarray | None  # [n, 3] Cartesian direction as written (Cartesian formats only)
-    distance: np.ndarray | None  # metres (2023-2024) or file unit (2025); None if the file has none
-    onscreen: np.ndarray | None  # 0/1 (2025)
-
-    @property
-    def n_events(self) -> int:
-        return int(self.frame.size)
-
-    def subset(self, keep: np.ndarray) -> DcaseEvents:
-        """The events where ``keep`` is true, order kept."""
-
-        def pick(values: np.ndarray | None) -> np.ndarray | None:
-            return None if values is None else values[keep]
-
-        return DcaseEvents(
-            source=self.source,
-            frame=self.frame[keep],
-            class_index=self.class_index[keep],
-            track=self.track[keep],
-            azimuth=self.azimuth[keep],
-            elevation=self.elevation[keep],
-            vector=pick(self.vector),
-            distance=pick(self.distance),
-            onscreen=pick(self.onscreen),
-        )
 
 
 def read_dcase_file(path: str | Path, *, year: int, role: str, compat: bool = False) -> DcaseEvents:
@@ -106,10 +45,11 @@ def read_dcase_file(path: str | Path, *, year: int, role: str, compat: bool = Fa
     loader's silent drop of lines with another column count, and the 2025 loader's unconditional skip of the
     first line.
     """
-    if year not in YEARS:
-        raise InputError(f"unknown DCASE year {year} (known: {', '.join(map(str, YEARS))})")
-    layouts = (_REFERENCE_LAYOUTS if role == "reference" else _PREDICTION_LAYOUTS)[year]
-    if year == 2025:
+    if year not in YEAR_RULES:
+        raise InputError(f"unknown DCASE year {year} (known: {', '.join(map(str, YEAR_RULES))})")
+    form = YEAR_RULES[year].file_format
+    layouts = form.reference_layouts if role == "reference" else form.prediction_layouts
+    if form.header:
         # The official loader drops line 1 unread; seldkit reads a headerless file's first row as data.
         header = "skip-first-line" if compat else "optional"
     else:
@@ -117,38 +57,24 @@ def read_dcase_file(path: str | Path, *, year: int, role: str, compat: bool = Fa
     try:
         table = read_numeric_csv(path, layouts=layouts, header=header, integer_columns=_INTEGER_COLUMNS)
     except InputError as error:
-        if compat and year == 2022 and error.code == COLUMN_COUNT:
-            return _empty(str(path), has_distance=False, stereo=False)  # the 2022 loader skips such lines
+        if compat and form.compat_skips_other_column_counts and error.code == COLUMN_COUNT:
+            return DcaseEvents.empty(str(path), has_distance=False, stereo=False)  # the official loader skips such lines
         raise
     return _events(table, year=year, role=role, compat=compat)
 
 
 def no_events(source: str, *, year: int) -> DcaseEvents:
     """An event list without events (a recording with nothing predicted), in the year's layout."""
-    return _empty(source, has_distance=year in (2024, 2025), stereo=year == 2025)
-
-
-def _empty(source: str, *, has_distance: bool, stereo: bool) -> DcaseEvents:
-    empty_int = np.zeros(0, dtype=np.int64)
-    empty = np.zeros(0)
-    return DcaseEvents(
-        source=source,
-        frame=empty_int,
-        class_index=empty_int,
-        track=empty_int,
-        azimuth=empty,
-        elevation=empty,
-        vector=None,
-        distance=empty if has_distance else None,
-        onscreen=empty_int if stereo else None,
-    )
+    form = YEAR_RULES[year].file_format
+    return DcaseEvents.empty(source, has_distance=form.has_distance, stereo=form.stereo)
 
 
 def _events(table: NumericTable, *, year: int, role: str, compat: bool) -> DcaseEvents:
     names = table.names
     n = table.n_rows
+    form = YEAR_RULES[year].file_format
     if not names:  # empty file, several possible layouts
-        return _empty(table.source, has_distance=year in (2024, 2025) and role == "reference", stereo=year == 2025)
+        return DcaseEvents.empty(table.source, has_distance=form.has_distance and role == "reference", stereo=form.stereo)
     # Checked as read (float64), before the casts: a huge value must be reported as written, not wrapped.
     _check_range(table, "frame", table.column("frame"), low=0, high=MAX_FRAME)
     for name in _INTEGER_COLUMNS[1:]:
@@ -167,7 +93,7 @@ def _events(table: NumericTable, *, year: int, role: str, compat: bool) -> Dcase
         x, y, z = vector.T
         azimuth, elevation = np.arctan2(y, x), np.arctan2(z, np.sqrt(x**2 + y**2))
         # Radians to degrees the way each year's loader does it; the last bits matter near 0 degrees error.
-        if year in _DEGREES_BY_CONSTANT:
+        if form.degrees_by_constant:
             azimuth, elevation = np.rad2deg(azimuth), np.rad2deg(elevation)
         else:
             azimuth, elevation = azimuth * 180 / np.pi, elevation * 180 / np.pi
@@ -178,8 +104,9 @@ def _events(table: NumericTable, *, year: int, role: str, compat: bool) -> Dcase
             _check_range(table, "elevation", elevation, low=-90, high=90)
 
     distance = None
-    if "distance" in names and "distance" not in _IGNORED.get(year, set()):
-        distance = table.column("distance") / _DISTANCE_DIVISOR.get((role, year), 1.0)
+    if "distance" in names and "distance" not in form.ignored_columns:
+        divisor = form.reference_distance_divisor if role == "reference" else 1.0
+        distance = table.column("distance") / divisor
         _check_range(table, "distance", distance, low=0)
     onscreen = None
     if "onscreen" in names:
@@ -253,7 +180,9 @@ def pair_folders(predictions: Path, references: Path) -> tuple[list[FilePair], l
     return pairs, notes
 
 
-HEADER_2025 = ("frame", "class", "source", "azimuth", "distance", "onscreen")
+# The years whose files start with a header line, by the header's column names.
+_HEADER_YEARS = {names: year for year, rules in YEAR_RULES.items() if rules.file_format.header
+                 for names in rules.file_format.reference_layouts.values()}
 
 
 def detect_year(predictions: Path, references: Path) -> int:
@@ -263,14 +192,14 @@ def detect_year(predictions: Path, references: Path) -> int:
     prediction_path = next(pair.prediction for pair in pairs if pair.prediction is not None)
     assert prediction_path is not None
     prediction_rows, prediction_header = _leading_rows(prediction_path)
-    reference_path, reference_rows, reference_header = pairs[0].reference, [], False
+    reference_path, reference_rows, reference_header = pairs[0].reference, [], None
     for pair in pairs:
         reference_rows, reference_header = _leading_rows(pair.reference)
         reference_path = pair.reference
-        if reference_rows or reference_header:
+        if reference_rows or reference_header is not None:
             break
-    if prediction_header or reference_header:
-        return 2025  # only the 2025 format has a header line
+    if prediction_header is not None or reference_header is not None:
+        return prediction_header if prediction_header is not None else reference_header  # type: ignore[return-value]  # only one year's format has a header line
     if not prediction_rows:
         raise InputError(
             "cannot tell the DCASE year from an empty prediction file; pass --protocol dcaseYYYY-task3",
@@ -308,8 +237,8 @@ def detect_year(predictions: Path, references: Path) -> int:
 _ROWS_FOR_DETECTION = 2000
 
 
-def _leading_rows(path: Path) -> tuple[list[list[float]], bool]:
-    """The first rows of a DCASE file as numbers, and whether it starts with the 2025 header line. A first
+def _leading_rows(path: Path) -> tuple[list[list[float]], int | None]:
+    """The first rows of a DCASE file as numbers, and the year whose header line it starts with. A first
     line that is neither numbers nor that header, or a later row that is not numbers, is an error naming the
     file and line (the format decides the year, so a malformed file must be named, not another one)."""
     data = read_input_bytes(path, what="DCASE file")
@@ -319,19 +248,20 @@ def _leading_rows(path: Path) -> tuple[list[list[float]], bool]:
         line = data.count(b"\n", 0, error.start) + 1
         raise InputError(f"byte 0x{data[error.start]:02x} is not valid UTF-8", file=str(path), line=line) from None
     rows: list[list[float]] = []
-    header = False
+    header: int | None = None
     for number, line in enumerate(text.splitlines(), start=1):
         fields = [field.strip() for field in line.split(",")]
         if fields == [""]:
             continue
         values = [_number(field) for field in fields]
         if any(value is None for value in values):
-            if number == 1 and tuple(fields) == HEADER_2025:
-                header = True
+            if number == 1 and tuple(fields) in _HEADER_YEARS:
+                header = _HEADER_YEARS[tuple(fields)]
                 continue
             if number == 1:
+                expected = "; ".join(f"{','.join(names)} ({year})" for names, year in _HEADER_YEARS.items())
                 raise InputError(f"line 1 is not numbers ({line[:60]!r}); only DCASE 2025 files start with a header line "
-                                 f"({','.join(HEADER_2025)})", file=str(path), line=1)
+                                 f"({expected})", file=str(path), line=1)
             bad = next(field for field, value in zip(fields, values) if value is None)
             raise InputError(f"{bad!r} is not a number", file=str(path), line=number)
         rows.append(values)  # type: ignore[arg-type]

@@ -8,7 +8,8 @@ from typing import Any
 
 
 from seldkit.errors import InputError
-from seldkit.io.dcase import N_CLASSES, FilePair, no_events, pair_folders, read_dcase_file
+from seldkit.io.dcase import FilePair, no_events, pair_folders, read_dcase_file
+from seldkit.metrics.dcase.events import N_CLASSES
 from seldkit.metrics.dcase.evaluate import DcaseScore, JackknifeIntervals, jackknife, score_recordings
 from seldkit.protocols import Protocol
 from seldkit.results import results_document

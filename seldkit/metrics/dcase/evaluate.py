@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seldkit.errors import InputError
-from seldkit.io.dcase import N_CLASSES, DcaseEvents
+from seldkit.metrics.dcase.events import N_CLASSES, DcaseEvents
 from seldkit.metrics.dcase.counters import (
     EPS,
     PairErrors,
@@ -112,7 +112,7 @@ def score_recordings(
             relative_distance_threshold=config.relative_distance_threshold if config.evaluate_distance else None,
             distance_threshold=config.distance_threshold if config.evaluate_distance else None,
             require_onscreen=config.require_onscreen,
-            count_id_switches=year == 2024,
+            count_id_switches=YEAR_RULES[year].counts_id_switches,
             count_error_rate=config.kind != "stereo",
         )
     counters.thresholds = config.thresholds()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seldkit.io.dcase import DcaseEvents
+from seldkit.metrics.dcase.events import DcaseEvents
 
 
 @dataclass(frozen=True)
