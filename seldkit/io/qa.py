@@ -13,35 +13,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from seldkit.errors import InputError
 from seldkit.io.inputs import check_input_file, read_input_text
-
-QUESTION_TYPES = (
-    "CLASSIFICATION",
-    "DOA",
-    "MIXUP_SINGLE_CLASSIFICATION",
-    "MIXUP_SINGLE_DOA",
-    "MIXUP_DIRECTION",
-    "MIXUP_DISTANCE_BOTH",
-    "MIXUP_NONBINARY_DIRECTION",
-    "MIXUP_NONBINARY_DISTANCE",
-    "MIXUP_NONBINARY_SOURCE",
-)
-
-
-@dataclass(frozen=True)
-class QaItem:
-    """One question's text (a reference or an answer) with where it came from."""
-
-    key: str  # "{question_type}-{question_id}"
-    question_type: str
-    text: str
-    source: str
-    line: int  # line (answer files) or record number (question files), from 1
-
+from seldkit.metrics.qa.items import QUESTION_TYPES, QaItem
 
 def read_question_file(path: str | Path) -> list[QaItem]:
     """The references of a SpatialSoundQA question file, in file order."""
