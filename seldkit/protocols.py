@@ -8,6 +8,7 @@ the hash: rewording the documentation does not change any number.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -111,6 +112,15 @@ def protocol_from_summary(summary: Any, *, file: str | Path | None = None) -> Pr
                          f"{recorded[:19]} is now sha256:{protocol.short_hash}); results are comparable only under "
                          "the same protocol", file=file)
     return protocol
+
+
+@functools.cache
+def audioset_classes() -> ClassSet:
+    """The 355 AudioSet classes of the binaural evaluation, in model output order, with display names: the class
+    list of the ``bat-encoder`` protocols, which the reference models predict and the data generator labels."""
+    classes = load_protocol("bat-encoder").classes
+    assert classes is not None
+    return classes
 
 
 def protocol_hash(content: Mapping[str, Any]) -> str:

@@ -99,7 +99,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
     from seldkit.cli.options import output_file, torch_device
     from seldkit.data.layout import BinauralDataset, read_dataset
-    from seldkit.protocols import load_protocol
+    from seldkit.protocols import audioset_classes
     from seldkit.train.checkpoint import load_trained_model
     from seldkit.train.loop import predict
     from seldkit.train.outputs import clip_ids, write_predictions
@@ -109,7 +109,7 @@ def run_predict(args: argparse.Namespace) -> int:
     model = load_trained_model(args.checkpoint)
     dataset = BinauralDataset.for_evaluation(read_dataset(args.data), args.split)
     outputs = predict(model.to(device), dataset, device=device)
-    classes = tuple(load_protocol("bat-encoder").classes.ids)  # type: ignore[union-attr]
+    classes = audioset_classes().ids
     write_predictions(clip_ids(dataset), outputs, classes, args.out)
     print(f"wrote {len(dataset)} predictions to {args.out}")
     return 0

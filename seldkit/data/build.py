@@ -7,7 +7,7 @@ from typing import Any
 
 from seldkit.cache import cache_dir
 from seldkit.errors import InputError
-from seldkit.protocols import Protocol
+from seldkit.protocols import Protocol, audioset_classes
 
 
 def default_dataset_dir(protocol: Protocol) -> Path:
@@ -34,7 +34,7 @@ def build_dataset(
     if existing is not None:
         return existing, True
     check_dataset_target(out)
-    config = config_from_protocol(data, protocol.path.parent)
+    config = config_from_protocol(data, protocol.path.parent, labels=audioset_classes())
     return make_dataset(config, out, fingerprint=fingerprint, progress=progress), False
 
 

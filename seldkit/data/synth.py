@@ -34,6 +34,7 @@ from seldkit.data.sofa import read_sofa
 from seldkit.data.sources import SourceClass, procedural_classes, real_classes
 from seldkit.errors import InputError
 from seldkit.io.atomic import make_staging_folder, replace_folder, write_new_file
+from seldkit.protocols import ClassSet
 
 FORMAT_VERSION = 1
 
@@ -62,6 +63,7 @@ class SynthConfig:
     sounds: Path
     procedural: bool
     splits: tuple[SplitConfig, ...]
+    labels: ClassSet  # the class ids (and names) the sounds' labels refer to: the models' output classes
 
     @property
     def clip_samples(self) -> int:
@@ -72,7 +74,7 @@ class SynthConfig:
         return int(round(self.rir_seconds * self.sample_rate))
 
 
-def config_from_protocol(data: dict[str, Any], protocol_dir: Path) -> SynthConfig:
+def config_from_protocol(data: dict[str, Any], protocol_dir: Path, *, labels: ClassSet) -> SynthConfig:
     splits = tuple(
         SplitConfig(
             name=name,
@@ -97,14 +99,12 @@ def config_from_protocol(data: dict[str, Any], protocol_dir: Path) -> SynthConfi
         sounds=protocol_dir / data["sounds"],
         procedural=bool(data.get("procedural", True)),
         splits=splits,
+        labels=labels,
     )
 
 
 def source_classes(config: SynthConfig) -> list[SourceClass]:
-    from seldkit.protocols import load_protocol
-
-    audioset = load_protocol("bat-encoder").classes
-    assert audioset is not None
+    audioset = config.labels
     classes = real_classes(config.sounds, list(audioset.ids))
     if config.procedural:
         classes += procedural_classes({name: mid for mid, name in audioset.names.items()})

@@ -339,10 +339,9 @@ def _clip_figures(score: ClipScore) -> list[Section]:
 def _audioset_names() -> dict[str, str]:
     """Display names of the AudioSet ids (the 355 classes of the encoder protocols), for protocols whose class set
     comes from the prediction file."""
-    from seldkit.protocols import load_protocol
+    from seldkit.protocols import audioset_classes
 
-    classes = load_protocol("bat-encoder").classes
-    return dict(classes.names) if classes is not None else {}
+    return dict(audioset_classes().names)
 
 
 def _per_class_item(ap: np.ndarray, names: list[str], intervals: np.ndarray | None) -> FigureItem:

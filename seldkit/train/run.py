@@ -11,7 +11,7 @@ import torch
 from seldkit.data.build import build_dataset, default_dataset_dir
 from seldkit.data.layout import BinauralDataset, read_dataset
 from seldkit.models import create_model, load_audiomae_encoder
-from seldkit.protocols import Protocol, load_protocol
+from seldkit.protocols import Protocol, audioset_classes, load_protocol
 from seldkit.train.config import train_config
 from seldkit.train.checkpoint import load_torch_file
 from seldkit.train.distributed import init_from_environment
@@ -84,7 +84,8 @@ def train_reference(
         model.encoder.bf16 = True  # type: ignore[union-attr]
     if initial is not None:
         load_audiomae_encoder(model, initial, file=init)
-    output_classes = load_protocol("bat-encoder").classes.ids  # type: ignore[union-attr]
+    evaluation = load_protocol(config.evaluation_protocol)
+    output_classes = audioset_classes().ids
     if world.main:
         write_json_atomic(run.description, {"model": model_name, "size": config.size, "protocol": training.summary(),
                                             "stages": [stage.__dict__ for stage in config.stages]})
@@ -101,7 +102,6 @@ def train_reference(
     write_references(test_set, run.references)
     chance = chance_outputs(train_set, len(ids), trainer.sed_map.numpy())
     write_predictions(ids, chance, tuple(output_classes), run.chance_predictions)
-    evaluation = load_protocol(config.evaluation_protocol)
     score = score_clip_files(run.predictions, run.references, evaluation)
     baseline = score_clip_files(run.chance_predictions, run.references, evaluation)
     extra = {"model": model_name, "size": config.size, "epochs": config.total_epochs, "seconds": round(seconds, 1),
