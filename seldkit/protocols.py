@@ -17,9 +17,17 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from seldkit.errors import InputError
+from seldkit.protocol_settings import (
+    BootstrapSettings,
+    ClipSettings,
+    DcaseSettings,
+    QaSettings,
+    TaskSettings,
+    TrainSettings,
+)
 from seldkit.resources import shipped_dir
 
 if TYPE_CHECKING:
@@ -27,6 +35,7 @@ if TYPE_CHECKING:
 
 PROTOCOL_SUFFIX = ".yaml"
 SHIPPED_PREFIX = "seldkit:protocols/"
+_Settings = TypeVar("_Settings", ClipSettings, DcaseSettings, QaSettings, TrainSettings)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _MAX_ASSET_BYTES = {"class list": 16 << 20, "class names": 16 << 20, "HRTF set": 512 << 20, "sound labels": 16 << 20}
 _NOT_HASHED = frozenset({"description"})
@@ -45,8 +54,9 @@ class Protocol:
     name: str
     task: str
     source: str
-    content: dict[str, Any]  # resolved content, as hashed (plus the description)
+    content: dict[str, Any]  # resolved content, as hashed (plus the description); only the parser reads it
     hash: str  # sha256 hex digest of the canonical JSON of the hashed content
+    settings: TaskSettings  # the typed settings of the task: what scoring and training read
     classes: ClassSet | None = None  # None: the class set comes from the prediction file
     raw: dict[str, Any] = field(default_factory=dict, repr=False)  # the YAML as written (re-resolved on changes)
     path: Path | None = field(default=None, repr=False)
@@ -54,6 +64,27 @@ class Protocol:
     @property
     def short_hash(self) -> str:
         return self.hash[:12]
+
+    @property
+    def clip(self) -> ClipSettings:
+        return self._settings(ClipSettings, "clip")
+
+    @property
+    def dcase(self) -> DcaseSettings:
+        return self._settings(DcaseSettings, "dcase")
+
+    @property
+    def qa(self) -> QaSettings:
+        return self._settings(QaSettings, "qa")
+
+    @property
+    def train(self) -> TrainSettings:
+        return self._settings(TrainSettings, "train")
+
+    def _settings(self, kind: type[_Settings], task: str) -> _Settings:
+        if not isinstance(self.settings, kind):
+            raise InputError(f"protocol {self.name!r} is a {self.task} protocol, not a {task} protocol")
+        return self.settings
 
     def summary(self) -> dict[str, str]:
         """What a results file records about the protocol."""
@@ -146,13 +177,14 @@ def _load_file(path: Path, *, source: str) -> Protocol:
     if resolver is None:
         known = ", ".join(sorted(_RESOLVERS))
         raise InputError(f"unsupported protocol task {task!r} (this version knows: {known})", file=str(path))
-    content, classes = resolver(raw, path)
+    content, classes, settings = resolver(raw, path)
     return Protocol(
         name=raw["name"],
         task=task,
         source=source,
         content=content,
         hash=protocol_hash(content),
+        settings=settings,
         classes=classes,
         raw=raw,
         path=path,
@@ -167,13 +199,14 @@ def with_settings(protocol: Protocol, **settings: Any) -> Protocol:
         raise ValueError(f"cannot override {sorted(unknown)} of a {protocol.task} protocol")
     raw = {**protocol.raw, **settings}
     path = protocol.path if protocol.path is not None else Path(protocol.source)
-    content, classes = _RESOLVERS[protocol.task](raw, path)
+    content, classes, task_settings = _RESOLVERS[protocol.task](raw, path)
     return Protocol(
         name=protocol.name,
         task=protocol.task,
         source=protocol.source,
         content=content,
         hash=protocol_hash(content),
+        settings=task_settings,
         classes=classes,
         raw=raw,
         path=path,
@@ -195,7 +228,7 @@ def _description(raw: dict[str, Any]) -> str:
     return str(raw.get("description") or "").strip()
 
 
-def _resolve_dcase(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None]:
+def _resolve_dcase(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None, TaskSettings]:
     from seldkit.metrics.dcase.events import N_CLASSES
     from seldkit.metrics.dcase.years import YEAR_RULES
 
@@ -232,10 +265,10 @@ def _resolve_dcase(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], Cla
         "frames_per_second": 10,
         "metric": metric,
     }
-    return content, None
+    return content, None, DcaseSettings(year=year, configuration=config.name, compat=compat)
 
 
-def _resolve_clip(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None]:
+def _resolve_clip(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None, TaskSettings]:
     fields = _top(raw, path)
     settings = fields.section("metrics")
     metrics = {
@@ -257,10 +290,12 @@ def _resolve_clip(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], Clas
         classes = _resolve_classes(fields.section("classes"), path, names_required=False)
         content["classes"] = list(classes.ids)
     fields.finish()
-    return content, classes
+    settings = ClipSettings(metrics["mode"], metrics["error_threshold_deg"], metrics["distance_tolerance_m"],
+                            BootstrapSettings(**bootstrap))
+    return content, classes, settings
 
 
-def _resolve_qa(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None]:
+def _resolve_qa(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None, TaskSettings]:
     fields = _top(raw, path)
     embedder = fields.string("embedder", "minilm", choices=("minilm", "trigram256"))
     bootstrap = _resolve_bootstrap(fields)
@@ -281,7 +316,7 @@ def _resolve_qa(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassS
         },
         "bootstrap": bootstrap,
     }
-    return content, classes
+    return content, classes, QaSettings(embedder=embedder, bootstrap=BootstrapSettings(**bootstrap))
 
 
 def _resolve_bootstrap(fields: Fields) -> dict[str, Any]:
@@ -322,7 +357,7 @@ def _asset(protocol_path: Path, reference: str, kind: str, fields: Fields) -> Pa
     return file
 
 
-def _resolve_train(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None]:
+def _resolve_train(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None, TaskSettings]:
     """Training protocols: a data section (generator and its parameters), the model size and the recipes.
 
     Files the data section names (HRIR sets, the sounds' label list) enter the hash by their sha256, so a
@@ -355,12 +390,14 @@ def _resolve_train(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], Cla
     for key in ("model", "training"):
         if key in raw:
             content[key] = raw[key]
-    check_training_section(content, file=path)
-    if "training" in content:
-        evaluation = content["training"].get("evaluation_protocol", "bat-encoder-continuous")
-        if evaluation not in available_protocols() or load_protocol(evaluation).task != "clip":
-            raise InputError(f"training.evaluation_protocol must name a shipped clip protocol, not {evaluation!r}", file=str(path))
-    return content, None
+    recipes = check_training_section(content, file=path)
+    for config in recipes.values():
+        evaluation = config.evaluation_protocol
+        if evaluation not in available_protocols() or load_protocol(evaluation).classes is None:
+            raise InputError(f"training.evaluation_protocol must name a shipped clip protocol with a class list "
+                             f"(bat-encoder, bat-encoder-continuous), not {evaluation!r}", file=str(path))
+    settings = TrainSettings(generator=generator, data=content["data"], assets=assets, recipes=recipes)
+    return content, None, settings
 
 
 def _check_synthetic_data(data: Fields) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,7 @@ from seldkit.metrics.clip import PerClipInputs
 from seldkit.metrics.dcase.evaluate import dcase_metric_samples
 from seldkit.metrics.paired import paired_difference
 from seldkit.metrics.stats import clip_metric_samples, resample_count_blocks
-from seldkit.protocols import load_protocol
+from seldkit.protocols import load_protocol, with_settings
 from seldkit.scoring.dcase import score_dcase_folders
 from tests import naive_dcase
 from tests.golden import REPO
@@ -219,7 +219,10 @@ def test_compare_dcase_folders_and_qa_answers(tmp_path, capsys):
     code, _, err = run_cli(capsys, "compare", answers, answers, "--ref", QA_CASE / "questions.json",
                            "--embedder", "trigram256", "--json", out, "--resamples", "100")
     assert code == 0, err
-    metrics = json.loads(out.read_text())["comparison"]["metrics"]
+    document = json.loads(out.read_text())
+    metrics = document["comparison"]["metrics"]
+    trigram = with_settings(load_protocol("spatialsoundqa"), embedder="trigram256")
+    assert document["protocol"]["hash"] == f"sha256:{trigram.hash}" != f"sha256:{load_protocol('spatialsoundqa').hash}"
     # identical systems: if both were not drawn from the very same resamples, the intervals would not collapse
     assert metrics and all(entry["interval"] == {"low": 0.0, "high": 0.0} and entry["p_value"] == 1.0
                            for entry in metrics.values())

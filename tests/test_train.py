@@ -211,11 +211,10 @@ def test_soft_direction_targets_follow_the_definition():
 
 def test_channel_swap_mirrors_ears_and_azimuth(protocol):
     from seldkit.protocols import load_protocol
-    from seldkit.train.config import train_config
     from seldkit.train.run import datasets
 
     loaded = load_protocol(protocol)
-    train_set, _ = datasets(loaded, train_config(loaded.content, "dspast"), progress=False)
+    train_set, _ = datasets(loaded, loaded.train.recipes["dspast"], progress=False)
     train_set.mixup_probability = 0.0
     plain = [train_set[i] for i in range(len(train_set))]
     train_set.channel_swap_probability = 1.0

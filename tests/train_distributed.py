@@ -10,7 +10,6 @@ from seldkit.data.build import build_dataset, default_dataset_dir
 from seldkit.models import create_model
 from seldkit.models.layers.adacos import AdaCos
 from seldkit.protocols import load_protocol
-from seldkit.train.config import train_config
 from seldkit.train.distributed import init_from_environment
 from seldkit.train.loop import Trainer, predict
 from seldkit.train.run import datasets
@@ -20,7 +19,7 @@ def run_worker(folder: Path, protocol_path: Path) -> None:
     """Evaluation of the test split, then one optimiser step on a fixed global batch of 8 clips."""
     world = init_from_environment(torch.device("cpu"))
     protocol = load_protocol(protocol_path)
-    config = train_config(protocol.content, "dspast")
+    config = protocol.train.recipes["dspast"]
     if world.main:
         build_dataset(protocol, default_dataset_dir(protocol), progress=False)
     if world.size > 1:

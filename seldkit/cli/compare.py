@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from seldkit.cli.score import write_results_json
     from seldkit.scoring.detect import infer_protocol_name
     from seldkit.errors import InputError
-    from seldkit.protocols import Protocol, load_protocol
+    from seldkit.protocols import Protocol, load_protocol, with_settings
     from seldkit.scoring.compare import compare_systems
 
     from seldkit.cli.options import output_file
@@ -64,9 +64,11 @@ def run(args: argparse.Namespace) -> int:
     if paths[0].is_dir() != paths[1].is_dir():
         raise InputError("A and B must have the same form (two files or two folders)", file=f"{paths[0]} / {paths[1]}")
     protocol = protocol_name if isinstance(protocol_name, Protocol) else load_protocol(protocol_name or infer_protocol_name(paths[0], paths[2]))
-    if args.embedder and protocol.task != "qa":
-        raise InputError(f"--embedder does not apply to protocol {protocol.name!r} (task {protocol.task})")
-    report = compare_systems(*paths, protocol, n_resamples=args.resamples, embedder=args.embedder)
+    if args.embedder:
+        if protocol.task != "qa":
+            raise InputError(f"--embedder does not apply to protocol {protocol.name!r} (task {protocol.task})")
+        protocol = with_settings(protocol, embedder=args.embedder)  # recorded with the embedder's protocol hash
+    report = compare_systems(*paths, protocol, n_resamples=args.resamples)
     write_results_json(args.json, report.results_json())
     print(format_comparison(report))
     return 0

@@ -23,7 +23,7 @@ def format_dcase_table(report: DcaseReport) -> str:
     score, intervals = report.score, report.intervals
     header = protocol_line(
         report.protocol,
-        f"configuration {score.config.name}" + (", official-compatible" if report.protocol.content["compat"] else ""),
+        f"configuration {score.config.name}" + (", official-compatible" if report.protocol.dcase.compat else ""),
         f"{score.n_files} recordings",
         f"{int(score.totals.counts['Nref'].sum())} reference events scored",
     )

@@ -137,14 +137,14 @@ def _score_dcase(args: argparse.Namespace, protocol) -> int:
     from seldkit.scoring.dcase import score_dcase_folders
 
     settings: dict[str, Any] = {}
-    rules = YEAR_RULES[protocol.content["year"]]
+    rules = YEAR_RULES[protocol.dcase.year]
     if args.config:
         if args.config not in {config.name for config in rules.configs}:
             known = ", ".join(config.name for config in rules.configs)
             raise InputError(f"{rules.year} has no configuration {args.config!r} (known: {known})")
         settings["configuration"] = args.config
     if args.average:
-        current = settings.get("configuration", protocol.content["configuration"])
+        current = settings.get("configuration", protocol.dcase.configuration)
         variant = rules.with_average(current, args.average)
         if variant is None:
             raise InputError(f"{rules.year} has no {args.average}-averaged variant of configuration {current!r}")

@@ -11,7 +11,8 @@ from seldkit.protocols import Protocol, audioset_classes
 
 
 def default_dataset_dir(protocol: Protocol) -> Path:
-    suffix = data_fingerprint(protocol)[:12] if protocol.task == "train" and protocol.content["data"]["generator"] != "published-layout" else protocol.short_hash
+    generated = protocol.task == "train" and protocol.train.generator != "published-layout"
+    suffix = data_fingerprint(protocol)[:12] if generated else protocol.short_hash
     return cache_dir("datasets", f"{protocol.name}-{suffix}")
 
 
@@ -19,10 +20,8 @@ def build_dataset(
     protocol: Protocol, out: Path, *, settings: dict[str, str] | None = None, progress: bool = True
 ) -> tuple[dict[str, Any], bool]:
     """Generate or verify the protocol's data set in ``out``; returns (dataset.json content, reused?)."""
-    if protocol.task != "train":
-        raise InputError(f"protocol {protocol.name!r} is a {protocol.task} protocol, not a training protocol")
-    data = protocol.content["data"]
-    if data["generator"] == "published-layout":
+    data = protocol.train.data  # an InputError for protocols of other tasks
+    if protocol.train.generator == "published-layout":
         return _check_published(data, settings or {}), True
     if settings:
         raise InputError(f"protocol {protocol.name!r} takes no --set parameters")
@@ -68,7 +67,7 @@ def data_fingerprint(protocol: Protocol) -> str:
     the curriculum must not regenerate the data."""
     from seldkit.protocols import protocol_hash
 
-    return protocol_hash({"data": protocol.content["data"], "assets": protocol.content.get("assets", {})})
+    return protocol_hash({"data": protocol.train.data, "assets": protocol.train.assets})
 
 
 def _check_published(data: dict[str, Any], settings: dict[str, str]) -> dict[str, Any]:

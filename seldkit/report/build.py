@@ -106,7 +106,7 @@ def _run_report(run_dir: Path, compare_with: Path | None, n_resamples: int) -> R
     sections.append(_training_section(folder, run))
     if compare_with is not None:
         other = compare_with / "predictions.csv" if (compare_with / "run.json").is_file() else compare_with
-        sections.append(_comparison_section(folder.predictions, other, folder.references, protocol, n_resamples, None))
+        sections.append(_comparison_section(folder.predictions, other, folder.references, protocol, n_resamples))
     return Report(f"seldkit report: {run['model']} run", lines, sections)
 
 
@@ -217,7 +217,7 @@ def _predictions_report(source: Path, references: Path, protocol_name: str | Non
     else:
         raise InputError(f"protocol {protocol.name!r} (task {protocol.task!r}) has no report in this version")
     if compare_with is not None:
-        sections.append(_comparison_section(source, compare_with, references, protocol, n_resamples, embedder))
+        sections.append(_comparison_section(source, compare_with, references, protocol, n_resamples))
     return Report(f"seldkit report: {source.name}", tuple(lines), sections)
 
 
@@ -316,9 +316,9 @@ def _clip_figures(score: ClipScore) -> list[Section]:
         # reference mode scores a class without positives as AP 0; the figure shows the classes that occur
         ap = np.where(score.n_positive() > 0, score.metrics.per_class_AP, np.nan)
         sections.append(Section("Sound events", [_per_class_item(ap, names, intervals)]))
-    settings = score.protocol.content["metrics"]
+    settings = score.protocol.clip
     if per_clip is not None and per_clip.angles is not None:
-        threshold = settings["error_threshold_deg"]
+        threshold = settings.error_threshold_deg
         sections.append(Section("Direction", [
             FigureItem("angular_error", f"Great-circle error between predicted and reference direction per clip; the "
                        f"dashed line is the {threshold:g}° threshold of ER{threshold:g}.",
@@ -327,7 +327,7 @@ def _clip_figures(score: ClipScore) -> list[Section]:
                        "left = +90°).", figures.error_by_azimuth(evaluation.reference["azimuth"], per_clip.angles)),
         ]))
     if per_clip is not None and per_clip.distance_wrong is not None:
-        tolerance = settings["distance_tolerance_m"]
+        tolerance = settings.distance_tolerance_m
         sections.append(Section("Distance", [FigureItem(
             "distance_errors", f"Distance confusion (0.5 m bins) and error by reference distance; DER counts errors "
             f"beyond {tolerance:g} m.",
@@ -398,11 +398,11 @@ def _qa_sections(document: Mapping[str, Any]) -> list[Section]:
     ]
 
 
-def _comparison_section(a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int, embedder: str | None) -> Section:
+def _comparison_section(a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int) -> Section:
     from seldkit.report.figures.comparison import paired_differences
     from seldkit.scoring.compare import compare_systems
 
-    comparison = compare_systems(a, b, references, protocol, n_resamples=n_resamples, embedder=embedder).comparison
+    comparison = compare_systems(a, b, references, protocol, n_resamples=n_resamples).comparison
     rows = tuple(
         (difference.name, _plain(difference.a), _plain(difference.b), f"{difference.difference:+.4g}",
          f"{difference.low:+.4g} – {difference.high:+.4g}", f"{difference.p_value:.3g}", difference.better)

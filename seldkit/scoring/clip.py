@@ -75,17 +75,15 @@ def score_clip_files(
 
     ``n_resamples`` adds percentile bootstrap intervals with the protocol's level and seed.
     """
-    if protocol.task != "clip":
-        raise ValueError(f"protocol {protocol.name!r} is for task {protocol.task!r}, not clip")
     predicted = read_clip_predictions(predictions)
     referenced = read_clip_references(references)
     class_ids = protocol.classes.ids if protocol.classes is not None else None
     evaluation = pair_clips(predicted, referenced, class_ids=class_ids, protocol_name=protocol.name)
-    settings = protocol.content["metrics"]
+    settings = protocol.clip
     accumulator = ClipMetricAccumulator(
-        mode=settings["mode"],
-        error_threshold_deg=settings["error_threshold_deg"],
-        distance_tolerance_m=settings["distance_tolerance_m"],
+        mode=settings.mode,
+        error_threshold_deg=settings.error_threshold_deg,
+        distance_tolerance_m=settings.distance_tolerance_m,
     )
     inputs = _accumulator_inputs(evaluation)
     if not inputs:
@@ -99,18 +97,17 @@ def score_clip_files(
     if per_clip.scores is not None and per_clip.scores.shape[1] > 0:
         ranked = RankedScores.from_scores(per_clip.scores, per_clip.targets, for_weights=bool(n_resamples))
     metrics = summarise(
-        per_clip, mode=settings["mode"], error_threshold_deg=settings["error_threshold_deg"], ranked=ranked
+        per_clip, mode=settings.mode, error_threshold_deg=settings.error_threshold_deg, ranked=ranked
     )
     intervals = None
     if n_resamples:
-        bootstrap = protocol.content["bootstrap"]
         intervals = bootstrap_clip_metrics(
             per_clip,
-            mode=settings["mode"],
+            mode=settings.mode,
             n_resamples=n_resamples,
-            seed=bootstrap["seed"],
-            level=bootstrap["level"],
-            error_threshold_deg=settings["error_threshold_deg"],
+            seed=settings.bootstrap.seed,
+            level=settings.bootstrap.level,
+            error_threshold_deg=settings.error_threshold_deg,
             ranked=ranked,
         )
     files = {

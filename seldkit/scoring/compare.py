@@ -9,6 +9,7 @@ from typing import Any
 
 from seldkit.errors import InputError
 from seldkit.metrics.paired import Comparison, compare_samples
+from seldkit.protocol_settings import TrainSettings
 from seldkit.protocols import Protocol
 from seldkit.results import environment, file_digest
 
@@ -40,18 +41,18 @@ def compare_systems(
     protocol: Protocol,
     *,
     n_resamples: int = DEFAULT_RESAMPLES,
-    embedder: str | None = None,
 ) -> ComparisonReport:
     """Paired comparison of ``system_b`` against ``system_a`` (differences are B - A) on every metric."""
     system_a, system_b, references = Path(system_a), Path(system_b), Path(references)
-    settings = protocol.content.get("bootstrap") or {}
-    level, seed = float(settings.get("level", 0.95)), int(settings.get("seed", 0))
+    if isinstance(protocol.settings, TrainSettings):
+        raise InputError(f"protocol {protocol.name!r} is a training protocol: compare scores under an evaluation protocol")
+    level, seed = protocol.settings.bootstrap.level, protocol.settings.bootstrap.seed
     if protocol.task == "clip":
         comparison = _compare_clip(system_a, system_b, references, protocol, n_resamples, seed, level)
     elif protocol.task == "dcase":
         comparison = _compare_dcase(system_a, system_b, references, protocol, n_resamples, seed, level)
     elif protocol.task == "qa":
-        comparison = _compare_qa(system_a, system_b, references, protocol, n_resamples, seed, level, embedder)
+        comparison = _compare_qa(system_a, system_b, references, protocol, n_resamples, seed, level)
     else:
         raise InputError(f"protocol {protocol.name!r} (task {protocol.task!r}) has no comparison in this version")
     inputs = {"a": _describe(system_a), "b": _describe(system_b), "references": _describe(references)}
@@ -69,8 +70,7 @@ def _compare_clip(a: Path, b: Path, references: Path, protocol: Protocol, n_resa
     from seldkit.scoring.clip import score_clip_files
 
     scores = [score_clip_files(path, references, protocol) for path in (a, b)]
-    mode = protocol.content["metrics"]["mode"]
-    threshold = protocol.content["metrics"]["error_threshold_deg"]
+    mode, threshold = protocol.clip.mode, protocol.clip.error_threshold_deg
     points, samples = [], []
     for score in scores:
         assert score.per_clip is not None
@@ -100,15 +100,14 @@ def _compare_dcase(a: Path, b: Path, references: Path, protocol: Protocol, n_res
                            n_resamples=n_resamples, seed=seed)
 
 
-def _compare_qa(a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int, seed: int, level: float,
-                embedder: str | None) -> Comparison:
+def _compare_qa(a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int, seed: int, level: float) -> Comparison:
     from seldkit.io.qa import pair_items
     from seldkit.metrics.qa.embedders import get_embedder
     from seldkit.metrics.qa.scoring import prepare, score_questions
     from seldkit.metrics.qa.stats import qa_metric_samples, qa_point_values
     from seldkit.scoring.qa import class_names, read_answer_files
 
-    backend = get_embedder(embedder or protocol.content.get("embedder"))
+    backend = get_embedder(protocol.qa.embedder)
     points, samples, keys = [], [], []
     for path in (a, b):
         reference_items, prediction_items, _ = read_answer_files(path, references)

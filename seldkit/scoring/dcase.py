@@ -71,8 +71,8 @@ def score_dcase_folders(
     with_jackknife: bool = False,
 ) -> DcaseReport:
     """Score a prediction folder against a reference folder under a ``dcase`` protocol."""
-    settings = protocol.content
-    year, compat = int(settings["year"]), bool(settings["compat"])
+    settings = protocol.dcase
+    year, compat = settings.year, settings.compat
     pairs, notes = pair_folders(Path(predictions), Path(references))
     missing = [pair for pair in pairs if pair.prediction is None]
     if missing:
@@ -103,7 +103,7 @@ def score_dcase_folders(
             f"{len(empty)} reference file(s) without events: their evaluation window is empty, nothing in them is "
             f"scored ({', '.join(empty[:5])}{' ...' if len(empty) > 5 else ''})"
         )
-    score = score_recordings(references_read, predictions_read, year=year, config=settings["configuration"])
+    score = score_recordings(references_read, predictions_read, year=year, config=settings.configuration)
     intervals = None
     if with_jackknife:
         if len(pairs) < 2:

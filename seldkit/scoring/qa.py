@@ -71,12 +71,12 @@ def score_qa_files(
     predictions, references = Path(predictions), Path(references)
     reference_items, prediction_items, form = read_answer_files(predictions, references)
     questions = prepare(pair_items(reference_items, prediction_items, prediction_file=predictions))
-    backend = get_embedder(protocol.content.get("embedder"))
+    backend = get_embedder(protocol.qa.embedder)
     scores = score_questions(questions, class_names(protocol), backend)
     intervals = None
     if n_resamples:
-        bootstrap = protocol.content["bootstrap"]
-        intervals = bootstrap_qa(scores, n_resamples=n_resamples, seed=bootstrap["seed"], level=bootstrap["level"])
+        bootstrap = protocol.qa.bootstrap
+        intervals = bootstrap_qa(scores, n_resamples=n_resamples, seed=bootstrap.seed, level=bootstrap.level)
     inputs = {
         "predictions": {"path": str(predictions), "digest": file_digest(predictions)},
         "references": {"path": str(references), "digest": file_digest(references)},

@@ -79,17 +79,18 @@ def train_config(protocol_content: dict[str, Any], model: str, *, file: str | Pa
     )
 
 
-def check_training_section(protocol_content: dict[str, Any], *, file: str | Path | None) -> None:
+def check_training_section(protocol_content: dict[str, Any], *, file: str | Path | None) -> dict[str, TrainConfig]:
     """Validate a training protocol's ``model:`` and ``training:`` sections (at protocol load, before any work):
-    every key known, every value of its type and range, the model settings valid for each recipe's model."""
+    every key known, every value of its type and range, the model settings valid for each recipe's model.
+    Returns the recipe of each model the protocol trains."""
     from seldkit.models.config import load_model_config
 
     model_section = Fields(protocol_content.get("model") or {}, file=file, where="model")
     model_section.string("size", "base")
+    recipes = {}
     if "training" in protocol_content:
-        recipes = _read_training(Fields(protocol_content["training"], file=file, where="training"))["recipes"]
-    else:
-        recipes = {}
+        recipes = {model: train_config(protocol_content, model, file=file)
+                   for model in _read_training(Fields(protocol_content["training"], file=file, where="training"))["recipes"]}
     overrides = {key: value for key, value in model_section.mapping.items() if key != "size"}
     for model in recipes or MODELS:
         size = model_section.mapping.get("size", "base")
@@ -97,6 +98,7 @@ def check_training_section(protocol_content: dict[str, Any], *, file: str | Path
             load_model_config(model, size, **overrides)
         except InputError as error:
             raise InputError(f"model: {error.problem}", file=file) from None
+    return recipes
 
 
 def _read_training(fields: Fields) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from seldkit.data.build import build_dataset, default_dataset_dir
 from seldkit.data.layout import BinauralDataset, read_dataset
 from seldkit.models import create_model, load_audiomae_encoder
 from seldkit.protocols import Protocol, audioset_classes, load_protocol
-from seldkit.train.config import train_config
 from seldkit.train.checkpoint import load_torch_file
 from seldkit.train.distributed import init_from_environment
 from seldkit.train.loop import Trainer
@@ -61,7 +60,7 @@ def train_reference(
     continued from its checkpoint (:class:`~seldkit.train.run_folder.RunFolder`); ``resume`` demands one.
     """
     training = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
-    config = train_config(training.content, model_name, file=training.path)
+    config = training.train.recipe(model_name, protocol_name=training.name, file=training.path)
     run = RunFolder(out)
     start = run.prepare(model=model_name, protocol_hash=f"sha256:{training.hash}", resume=resume)
     resume = start is RunStart.CONTINUE
