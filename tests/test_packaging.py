@@ -75,3 +75,35 @@ def test_wheel_installs_and_runs_in_a_fresh_environment(tmp_path):
     verified = run(str(bin_dir / "seldkit"), "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "36/36" in verified.stdout
+
+    # Without the extras: the wheel requires only the scoring stack, and score and verify run with the optional
+    # packages made unimportable; a command that needs one says which extra to install.
+    requirements = _requirements(wheel)
+    assert {name for name, extra in requirements if extra is None} == {"numpy", "scipy", "pandas", "pyyaml"}
+    assert ("torch", "train") in requirements and ("matplotlib", "report") in requirements
+    program = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import without_extras; without_extras.main()"
+    scored = run(str(bin_dir / "python"), "-c", program, "score", str(case / "preds.csv"), "--ref", str(case / "refs.csv"),
+                 "--protocol", "bat-encoder")
+    assert scored.returncode == 0 and "17.07 %" in scored.stdout, scored.stderr
+    verified = run(str(bin_dir / "python"), "-c", program, "verify", "--suite", "clip", "--suite", "dcase/2024")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    training = run(str(bin_dir / "python"), "-c", program, "train-reference", "dspast", "--out", str(tmp_path / "run"))
+    assert training.returncode == 2 and training.stderr.strip() == (
+        "seldkit train-reference: error: this needs the optional package 'torch': pip install 'seldkit[train]'")
+
+
+def _requirements(wheel: Path) -> set[tuple[str, str | None]]:
+    """(distribution, extra or None) of every Requires-Dist line of the wheel's metadata."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next(name for name in archive.namelist() if name.endswith(".dist-info/METADATA"))
+        lines = archive.read(metadata).decode("utf-8").splitlines()
+    requirements = set()
+    for line in lines:
+        if line.startswith("Requires-Dist:"):
+            name = re.match(r"[A-Za-z0-9_.-]+", line.split(":", 1)[1].strip()).group(0).lower()
+            extra = re.search(r"extra\s*==\s*['\"]([^'\"]+)['\"]", line)
+            requirements.add((name, extra.group(1) if extra else None))
+    return requirements

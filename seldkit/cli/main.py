@@ -29,6 +29,17 @@ EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_BAD_INPUT = 2
 
+# Optional packages and the extra that installs them: scoring and verifying need none of them.
+OPTIONAL_MODULES = {
+    "torch": "train",
+    "tqdm": "train",
+    "soundfile": "train",
+    "h5py": "train",
+    "pyroomacoustics": "train",
+    "matplotlib": "report",
+    "sentence_transformers": "qa",
+}
+
 
 class OneLineArgumentParser(argparse.ArgumentParser):
     """Usage errors as a single line (argparse prints the whole usage block by default)."""
@@ -63,7 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK  # output piped into e.g. `head`
-    except Exception:  # an internal error: the traceback helps us fix it
+    except Exception as error:  # an internal error: the traceback helps us fix it (unless an extra is missing)
+        module = (error.name or "").split(".")[0] if isinstance(error, ModuleNotFoundError) else ""
+        if module in OPTIONAL_MODULES:
+            print(f"seldkit {args.command}: error: this needs the optional package {module!r}: "
+                  f"pip install 'seldkit[{OPTIONAL_MODULES[module]}]'", file=sys.stderr)
+            return EXIT_BAD_INPUT
         import traceback
 
         traceback.print_exc()

@@ -68,11 +68,24 @@ def run_suite(name: str, folder: Path) -> SuiteOutcome:
     try:
         outcome = importlib.import_module(module_name).run_suite(folder)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
-        # The runners read expected.json by using it; whatever does not have the shape of the shipped suites
-        # is reported with the field that failed.
+        if not _raised_by_a_runner(error):
+            raise  # deeper down: a bug, not the suite description
+        # The runners read expected.json by using it; a field that does not have the shape of the shipped suites
+        # fails right there, and is reported with the field that failed.
         detail = f"no field {error.args[0]!r}" if isinstance(error, KeyError) else " ".join(str(error).split())[:160]
         raise InputError(f"not a {family} suite description ({detail})", file=str(folder / "expected.json")) from None
     return SuiteOutcome(name, outcome.cases, outcome.problem)
+
+
+def _raised_by_a_runner(error: BaseException) -> bool:
+    """Whether the innermost Python frame of ``error`` is a suite runner's own code (where it reads the
+    expected values), not a function it called."""
+    traceback = error.__traceback__
+    if traceback is None:
+        return False
+    while traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    return Path(traceback.tb_frame.f_code.co_filename).resolve().parent == Path(__file__).resolve().parent
 
 
 def read_expected(folder: Path) -> dict:
