@@ -270,13 +270,13 @@ def _resolve_dcase(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], Cla
 
 def _resolve_clip(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None, TaskSettings]:
     fields = _top(raw, path)
-    settings = fields.section("metrics")
+    metric_fields = fields.section("metrics")
     metrics = {
-        "mode": settings.string("mode", choices=("reference", "continuous")),
-        "error_threshold_deg": settings.number("error_threshold_deg", 20.0, minimum=0.0, maximum=180.0, exclusive_minimum=True),
-        "distance_tolerance_m": settings.number("distance_tolerance_m", 0.5, minimum=0.0, exclusive_minimum=True),
+        "mode": metric_fields.string("mode", choices=("reference", "continuous")),
+        "error_threshold_deg": metric_fields.number("error_threshold_deg", 20.0, minimum=0.0, maximum=180.0, exclusive_minimum=True),
+        "distance_tolerance_m": metric_fields.number("distance_tolerance_m", 0.5, minimum=0.0, exclusive_minimum=True),
     }
-    settings.finish()
+    metric_fields.finish()
     bootstrap = _resolve_bootstrap(fields)
     content: dict[str, Any] = {
         "name": raw["name"],

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         if protocol.task != "qa":
             raise InputError(f"--embedder does not apply to protocol {protocol.name!r} (task {protocol.task})")
         protocol = with_settings(protocol, embedder=args.embedder)  # recorded with the embedder's protocol hash
-    report = compare_systems(*paths, protocol, n_resamples=args.resamples)
+    report = compare_systems(paths[0], paths[1], paths[2], protocol, n_resamples=args.resamples)
     write_results_json(args.json, report.results_json())
     print(format_comparison(report))
     return 0

@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from seldkit.cli.format_common import number, protocol_line
-from seldkit.metrics.metadata import metric_info
+from seldkit.metrics.metadata import CLIP_METRICS, metric_info
 
 if TYPE_CHECKING:
     from seldkit.scoring.clip import ClipScore
-
-CLIP_METRICS = ("mAP", "ER20", "MAE", "DER")
-
 
 def format_clip_table(score: ClipScore) -> str:
     """The human table: percentages like the papers, MAE in degrees."""
@@ -43,11 +40,12 @@ def format_per_class_table(score: ClipScore) -> str:
     if metrics.per_class_AP is None:
         return "(no class-score columns: no per-class table)"
     positives = score.n_positive()
+    per_class_ap = metrics.per_class_AP
     per_class_ci = score.intervals.per_class_AP if score.intervals is not None else None
     width = max(8, *(len(class_id) for class_id in score.evaluation.class_ids))
     lines = [f"  {'class':<{width}}  {'AP %':>7}  {'pos':>5}" + ("  CI" if per_class_ci is not None else "")]
     for index, class_id in enumerate(score.evaluation.class_ids):
-        ap = metrics.per_class_AP[index]
+        ap = per_class_ap[index]
         row = f"  {class_id:<{width}}  {number(ap, 100.0):>7}  {int(positives[index]):>5}"
         if per_class_ci is not None:
             row += f"  [{number(per_class_ci[index][0], 100.0)}, {number(per_class_ci[index][1], 100.0)}]"

@@ -74,9 +74,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def format_run(document: dict[str, Any], out: Path) -> str:
-    from seldkit.cli.format_clip import CLIP_METRICS
     from seldkit.cli.format_common import number
-    from seldkit.metrics.metadata import metric_info
+    from seldkit.metrics.metadata import CLIP_METRICS, metric_info
 
     metrics, chance = document["metrics"], document["chance"]["metrics"]
     training = document["training"]

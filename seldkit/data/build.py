@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ def data_fingerprint(protocol: Protocol) -> str:
     return protocol_hash({"data": protocol.train.data, "assets": protocol.train.assets})
 
 
-def _check_published(data: dict[str, Any], settings: dict[str, str]) -> dict[str, Any]:
+def _check_published(data: Mapping[str, Any], settings: dict[str, str]) -> dict[str, Any]:
     """A user's copy of the published data: check the paths and the indexes, count the pairs."""
     from seldkit.data.layout import read_audio_index, read_reverb_index
 
@@ -79,6 +80,7 @@ def _check_published(data: dict[str, Any], settings: dict[str, str]) -> dict[str
     missing = [key for key in needed if not values[key]]
     if missing:
         raise InputError(f"give the paths of your copy of the published data: --set {missing[0]}=PATH (and {', '.join(missing[1:]) or 'no more'})")
-    audio = read_audio_index(Path(values["audio_index"]), audio_root=Path(values["audio_root"]))
-    reverbs = read_reverb_index(Path(values["reverb_index"]), reverb_root=Path(values["reverb_root"]))
+    paths = {key: Path(str(values[key])) for key in needed}
+    audio = read_audio_index(paths["audio_index"], audio_root=paths["audio_root"])
+    reverbs = read_reverb_index(paths["reverb_index"], reverb_root=paths["reverb_root"])
     return {"splits": {"audio": len(audio), "reverbs": len(reverbs)}, "classes": sorted({label for record in audio.values() for label in record.labels})}

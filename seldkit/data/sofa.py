@@ -41,7 +41,7 @@ class HrirSet:
         return HrirSet(self.name, rate, self.azimuth, self.elevation, ir.astype(np.float32))
 
 
-def unit_vectors(azimuth_deg: np.ndarray, elevation_deg: np.ndarray) -> np.ndarray:
+def unit_vectors(azimuth_deg: np.ndarray | float, elevation_deg: np.ndarray | float) -> np.ndarray:
     azimuth, elevation = np.radians(azimuth_deg), np.radians(elevation_deg)
     return np.stack([np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)], axis=-1)
 

@@ -113,7 +113,7 @@ def _crop_drawer(path: Path) -> Callable[[np.random.Generator, int], np.ndarray]
 def _active_span(signal: np.ndarray, threshold_db: float = -40.0) -> np.ndarray:
     """The signal without leading and trailing near-silence."""
     envelope = np.abs(signal)
-    loud = np.flatnonzero(envelope > envelope.max() * 10 ** (threshold_db / 20)) if envelope.max() > 0 else []
+    loud = np.flatnonzero(envelope > envelope.max() * 10 ** (threshold_db / 20)) if envelope.max() > 0 else np.zeros(0, dtype=np.int64)
     if len(loud) == 0:
         return signal
     return signal[loud[0] : loud[-1] + 1]

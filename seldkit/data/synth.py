@@ -20,6 +20,7 @@ import os
 import io
 import shutil
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +75,7 @@ class SynthConfig:
         return int(round(self.rir_seconds * self.sample_rate))
 
 
-def config_from_protocol(data: dict[str, Any], protocol_dir: Path, *, labels: ClassSet) -> SynthConfig:
+def config_from_protocol(data: Mapping[str, Any], protocol_dir: Path, *, labels: ClassSet) -> SynthConfig:
     splits = tuple(
         SplitConfig(
             name=name,
@@ -82,8 +83,8 @@ def config_from_protocol(data: dict[str, Any], protocol_dir: Path, *, labels: Cl
             rooms=int(spec["rooms"]),
             positions_per_room=int(spec["positions_per_room"]),
             hrtf=protocol_dir / spec["hrtf"],
-            rt60=tuple(spec["rt60"]),  # type: ignore[arg-type]
-            room_size=tuple(tuple(axis) for axis in spec["room_size"]),  # type: ignore[arg-type]
+            rt60=tuple(spec["rt60"]),
+            room_size=tuple(tuple(axis) for axis in spec["room_size"]),
             class_skew=float(spec.get("class_skew", 0.0)),
         )
         for name, spec in data["splits"].items()
@@ -93,8 +94,8 @@ def config_from_protocol(data: dict[str, Any], protocol_dir: Path, *, labels: Cl
         sample_rate=int(data.get("sample_rate", 32_000)),
         clip_seconds=float(data["clip_seconds"]),
         rir_seconds=float(data["rir_seconds"]),
-        distance_m=tuple(data["distance_m"]),  # type: ignore[arg-type]
-        elevation_deg=tuple(data["elevation_deg"]),  # type: ignore[arg-type]
+        distance_m=tuple(data["distance_m"]),
+        elevation_deg=tuple(data["elevation_deg"]),
         max_image_order=int(data.get("max_image_order", 20)),
         sounds=protocol_dir / data["sounds"],
         procedural=bool(data.get("procedural", True)),

@@ -18,14 +18,14 @@ _MIN_LOG_MEL = _MIN_LOG_HZ / _F_SP
 _LOG_STEP = np.log(6.4) / 27.0
 
 
-def hz_to_mel(frequency: np.ndarray) -> np.ndarray:
+def hz_to_mel(frequency: np.ndarray | float) -> np.ndarray:
     frequency = np.asarray(frequency, dtype=np.float64)
     linear = frequency / _F_SP
     logarithmic = _MIN_LOG_MEL + np.log(np.maximum(frequency, _MIN_LOG_HZ) / _MIN_LOG_HZ) / _LOG_STEP
     return np.where(frequency >= _MIN_LOG_HZ, logarithmic, linear)
 
 
-def mel_to_hz(mel: np.ndarray) -> np.ndarray:
+def mel_to_hz(mel: np.ndarray | float) -> np.ndarray:
     mel = np.asarray(mel, dtype=np.float64)
     linear = _F_SP * mel
     logarithmic = _MIN_LOG_HZ * np.exp(_LOG_STEP * (np.maximum(mel, _MIN_LOG_MEL) - _MIN_LOG_MEL))

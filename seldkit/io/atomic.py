@@ -52,7 +52,7 @@ def process_alive(pid: int) -> bool:
 def remove_stale_temporaries(target: Path) -> list[Path]:
     """Remove the temporaries of ``target`` (files or folders) whose writing process has died; returns them."""
     pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)-[0-9a-f]+{re.escape(TEMPORARY_SUFFIX)}")
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(target.parent.iterdir())
     except OSError:

@@ -30,7 +30,7 @@ from seldkit.metrics.dcase.events import N_CLASSES, DcaseEvents
 from seldkit.metrics.dcase.years import YEAR_RULES
 from seldkit.io.csvtable import number_problem
 from seldkit.io.inputs import read_input_bytes
-from seldkit.io.numeric_csv import COLUMN_COUNT, NumericTable, read_numeric_csv
+from seldkit.io.numeric_csv import COLUMN_COUNT, HeaderRule, NumericTable, read_numeric_csv
 
 _INTEGER_COLUMNS = ("frame", "class", "source", "track", "onscreen")
 MAX_FRAME = 10**8  # 100 ms frames: 115 days, far beyond any recording
@@ -49,11 +49,10 @@ def read_dcase_file(path: str | Path, *, year: int, role: str, compat: bool = Fa
         raise InputError(f"unknown DCASE year {year} (known: {', '.join(map(str, YEAR_RULES))})")
     form = YEAR_RULES[year].file_format
     layouts = form.reference_layouts if role == "reference" else form.prediction_layouts
+    header: HeaderRule = "none"
     if form.header:
         # The official loader drops line 1 unread; seldkit reads a headerless file's first row as data.
         header = "skip-first-line" if compat else "optional"
-    else:
-        header = "none"
     try:
         table = read_numeric_csv(path, layouts=layouts, header=header, integer_columns=_INTEGER_COLUMNS)
     except InputError as error:
@@ -192,7 +191,8 @@ def detect_year(predictions: Path, references: Path) -> int:
     prediction_path = next(pair.prediction for pair in pairs if pair.prediction is not None)
     assert prediction_path is not None
     prediction_rows, prediction_header = _leading_rows(prediction_path)
-    reference_path, reference_rows, reference_header = pairs[0].reference, [], None
+    reference_rows: list[list[float]] = []
+    reference_path, reference_header = pairs[0].reference, None
     for pair in pairs:
         reference_rows, reference_header = _leading_rows(pair.reference)
         reference_path = pair.reference
@@ -249,8 +249,8 @@ def _leading_rows(path: Path) -> tuple[list[list[float]], int | None]:
         raise InputError(f"byte 0x{data[error.start]:02x} is not valid UTF-8", file=str(path), line=line) from None
     rows: list[list[float]] = []
     header: int | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        fields = [field.strip() for field in line.split(",")]
+    for number, text_line in enumerate(text.splitlines(), start=1):
+        fields = [field.strip() for field in text_line.split(",")]
         if fields == [""]:
             continue
         values = [_number(field) for field in fields]
@@ -260,7 +260,7 @@ def _leading_rows(path: Path) -> tuple[list[list[float]], int | None]:
                 continue
             if number == 1:
                 expected = "; ".join(f"{','.join(names)} ({year})" for names, year in _HEADER_YEARS.items())
-                raise InputError(f"line 1 is not numbers ({line[:60]!r}); only DCASE 2025 files start with a header line "
+                raise InputError(f"line 1 is not numbers ({text_line[:60]!r}); only DCASE 2025 files start with a header line "
                                  f"({expected})", file=str(path), line=1)
             bad = next(field for field, value in zip(fields, values) if value is None)
             raise InputError(f"{bad!r} is not a number", file=str(path), line=number)

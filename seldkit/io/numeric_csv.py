@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 import numpy as np
 
@@ -111,6 +111,7 @@ def read_numeric_csv(
     table = NumericTable(source, names, np.zeros((0, n_fields)), first_line)
     if values is None or values.size != flat.count(b",") + 1 or not np.isfinite(values).all():
         _raise_first_bad_value(table, np.array(flat.split(b",")), n_fields)
+    assert values is not None  # _raise_first_bad_value always raises
     values = values.reshape(-1, n_fields)
     table = NumericTable(source, names, values, first_line)
     for name in integer_columns:
@@ -123,7 +124,7 @@ def read_numeric_csv(
     return table
 
 
-def _raise_first_bad_value(table: NumericTable, fields: np.ndarray, n_fields: int) -> None:
+def _raise_first_bad_value(table: NumericTable, fields: np.ndarray, n_fields: int) -> NoReturn:
     for index, raw in enumerate(fields):
         text = raw.decode("utf-8")
         problem = number_problem(text)

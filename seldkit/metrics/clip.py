@@ -195,7 +195,7 @@ class ClipMetricAccumulator:
         if any(value is not None for value in direction):
             if any(value is None for value in direction):
                 raise ValueError("a direction needs azimuth and elevation of both prediction and reference")
-            self._angles.append(angular_errors(*direction, mode=self.mode))  # type: ignore[misc]
+            self._angles.append(angular_errors(*direction, mode=self.mode))  # type: ignore[arg-type]
             parts.add("direction")
             lengths.append(len(self._angles[-1]))
         if distance_pred is not None or distance_ref is not None:

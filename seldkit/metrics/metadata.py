@@ -79,6 +79,9 @@ METRICS: dict[str, MetricInfo] = {
 }
 
 
+CLIP_METRICS = ("mAP", "ER20", "MAE", "DER")  # the clip-level metrics, in the order the papers report them
+
+
 def metric_info(name: str) -> MetricInfo:
     """The metric ``name`` (a prefix up to the last ``.`` is ignored); unknown names are a ``KeyError``."""
     return METRICS[name.rsplit(".", 1)[-1]]

@@ -48,6 +48,14 @@ _FRACTIONS = {"drop_path", "patch_mask_time", "patch_mask_freq"}
 _MAY_BE_ZERO = {"spec_time_mask", "spec_freq_mask"}
 
 
+def config_of(model: Any) -> ModelConfig:
+    """The :class:`ModelConfig` a reference model was built from."""
+    config = getattr(model, "config", None)
+    if not isinstance(config, ModelConfig):
+        raise TypeError(f"{type(model).__name__} is not a seldkit reference model (no ModelConfig)")
+    return config
+
+
 def load_model_config(model: str, size: str = "base", **overrides: Any) -> ModelConfig:
     """The configuration ``reference_models/<model>-<size>.yaml`` with ``overrides`` (e.g. from a protocol's
     ``model:`` section) applied; every value is checked."""

@@ -117,6 +117,7 @@ def deviation(got: float | None, expected: float | None, *, rel: float = 0.0, ab
     expected_missing = expected is None or (isinstance(expected, float) and math.isnan(expected))
     if got_missing or expected_missing:
         return 0.0 if got_missing and expected_missing else math.inf
+    assert got is not None and expected is not None
     difference = abs(float(got) - float(expected))
     allowed = max(abs_, rel * max(abs(float(got)), abs(float(expected))))
     if difference == 0.0:

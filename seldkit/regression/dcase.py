@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -147,7 +147,7 @@ def _compare(name: str, year: int, report: DcaseReport, result: dict[str, Any]) 
             if isinstance(expected_value, list):
                 deviations[f"counter {key}"] = max(
                     _deviation(g, e, *_tolerance(year, key, float(de_tp[index])))
-                    for index, (g, e) in enumerate(zip(got, expected_value, strict=True))
+                    for index, (g, e) in enumerate(zip(cast(list, got), expected_value, strict=True))
                 )
             else:
                 deviations[f"counter {key}"] = _deviation(got, expected_value, *_tolerance(year, key))

@@ -17,12 +17,13 @@ def average_feature_gates(checkpoint: Path, data_dir: Path, *, split: str = "tes
 
     from seldkit.data.layout import BinauralDataset, collate, read_dataset
     from seldkit.features.frontend import STACKS
-    from seldkit.models.dspast import BRANCHES
+    from seldkit.models.config import config_of
+    from seldkit.models.dspast import BRANCHES, DSpAST
     from seldkit.train.checkpoint import load_trained_model
 
     model = load_trained_model(checkpoint)
-    if model.config.model != "dspast":  # type: ignore[union-attr]
-        raise InputError(f"feature attention exists in DSpAST checkpoints only (this one is {model.config.model})",  # type: ignore[union-attr]
+    if not isinstance(model, DSpAST):
+        raise InputError(f"feature attention exists in DSpAST checkpoints only (this one is {config_of(model).model})",
                          file=str(checkpoint))
     dataset = BinauralDataset.for_evaluation(read_dataset(data_dir), split)
     count = min(len(dataset), max_clips)
@@ -33,5 +34,7 @@ def average_feature_gates(checkpoint: Path, data_dir: Path, *, split: str = "tes
             model(batch["waveform"], batch["reverb"])
             gates = model.feature_gates()
             for row, branch in enumerate(BRANCHES):
-                totals[row] += gates[branch].double().sum(dim=0).numpy()  # type: ignore[union-attr]
+                gate = gates[branch]
+                assert gate is not None  # set by the forward pass just run
+                totals[row] += gate.double().sum(dim=0).numpy()
     return totals / max(count, 1), BRANCHES, STACKS["dspast"], count

@@ -13,7 +13,7 @@ import numpy as np
 
 from seldkit.errors import InputError
 from seldkit.io.jsonfile import read_json_file
-from seldkit.metrics.metadata import metric_info
+from seldkit.metrics.metadata import CLIP_METRICS, metric_info
 from seldkit.report.html import FigureItem, Note, Report, Section, Table
 
 if TYPE_CHECKING:
@@ -28,7 +28,6 @@ DCASE_CLASS_NAMES = (
     "femaleSpeech", "maleSpeech", "clapping", "telephone", "laughter", "domesticSounds", "footsteps",
     "doorCupboard", "music", "musicalInstrument", "waterTap", "bell", "knock",
 )
-CLIP_METRICS = ("mAP", "ER20", "MAE", "DER")
 
 
 def build_report(
@@ -88,7 +87,7 @@ def _run_report(run_dir: Path, compare_with: Path | None, n_resamples: int) -> R
         raise InputError("not a seldkit results JSON (a mapping with protocol and metrics)", file=str(folder.results))
     protocol = protocol_from_summary(results.get("protocol"), file=folder.results)
     score = score_clip_files(folder.predictions, folder.references, protocol, n_resamples=n_resamples)
-    training = results.get("training") if isinstance(results.get("training"), dict) else {}
+    training: dict[str, Any] = results["training"] if isinstance(results.get("training"), dict) else {}
     seconds = training.get("seconds")
     lines = (
         f"run folder: {run_dir}",
@@ -211,9 +210,9 @@ def _predictions_report(source: Path, references: Path, protocol_name: str | Non
 
         if embedder:
             protocol = with_settings(protocol, embedder=embedder)
-        report = score_qa_files(source, references, protocol, n_resamples=n_resamples)
-        lines.append(f"scored under {protocol.name} (sha256:{protocol.short_hash}) on {report.scores.results['n']} questions")
-        sections = _qa_sections(report.results_json())
+        qa_report = score_qa_files(source, references, protocol, n_resamples=n_resamples)
+        lines.append(f"scored under {protocol.name} (sha256:{protocol.short_hash}) on {qa_report.scores.results['n']} questions")
+        sections = _qa_sections(qa_report.results_json())
     else:
         raise InputError(f"protocol {protocol.name!r} (task {protocol.task!r}) has no report in this version")
     if compare_with is not None:

@@ -36,9 +36,12 @@ class ClipScore:
         classes = self.protocol.classes
         return classes.names.get(class_id, "") if classes is not None else ""
 
-    def n_positive(self) -> np.ndarray | None:
+    def n_positive(self) -> np.ndarray:
+        """Positives per class (only scores with class columns have them)."""
         targets = self.evaluation.targets
-        return None if targets is None else targets.sum(axis=0)
+        if targets is None:
+            raise ValueError("no class columns were scored: there are no per-class positives")
+        return targets.sum(axis=0)
 
     def results_json(self) -> dict[str, Any]:
         per_class = None
@@ -95,6 +98,7 @@ def score_clip_files(
     per_clip = accumulator.per_clip()
     ranked = None
     if per_clip.scores is not None and per_clip.scores.shape[1] > 0:
+        assert per_clip.targets is not None  # class scores come with their targets
         ranked = RankedScores.from_scores(per_clip.scores, per_clip.targets, for_weights=bool(n_resamples))
     metrics = summarise(
         per_clip, mode=settings.mode, error_threshold_deg=settings.error_threshold_deg, ranked=ranked

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 from typing import Any
 
 from seldkit.errors import InputError
@@ -71,7 +73,8 @@ def _compare_clip(a: Path, b: Path, references: Path, protocol: Protocol, n_resa
 
     scores = [score_clip_files(path, references, protocol) for path in (a, b)]
     mode, threshold = protocol.clip.mode, protocol.clip.error_threshold_deg
-    points, samples = [], []
+    points: list[dict[str, float]] = []
+    samples: list[dict[str, np.ndarray]] = []
     for score in scores:
         assert score.per_clip is not None
         values, _ = clip_metric_samples(
@@ -80,7 +83,7 @@ def _compare_clip(a: Path, b: Path, references: Path, protocol: Protocol, n_resa
         samples.append(values)
         points.append({name: value for name, value in score.metrics.scalars().items() if name in values})
     _require_same_metrics(points, a, b)
-    return compare_samples(*points, *samples, unit="clips", n=scores[0].metrics.n_clips, level=level,
+    return compare_samples(points[0], points[1], samples[0], samples[1], unit="clips", n=scores[0].metrics.n_clips, level=level,
                            n_resamples=n_resamples, seed=seed)
 
 
@@ -96,7 +99,7 @@ def _compare_dcase(a: Path, b: Path, references: Path, protocol: Protocol, n_res
         raise InputError("a comparison over recordings needs at least two reference recordings", file=str(references))
     samples = [dcase_metric_samples(report.score, n_resamples=n_resamples, seed=seed) for report in reports]
     points = [dict(report.score.metrics) for report in reports]
-    return compare_samples(*points, *samples, unit="recordings", n=reports[0].score.n_files, level=level,
+    return compare_samples(points[0], points[1], samples[0], samples[1], unit="recordings", n=reports[0].score.n_files, level=level,
                            n_resamples=n_resamples, seed=seed)
 
 
@@ -108,7 +111,9 @@ def _compare_qa(a: Path, b: Path, references: Path, protocol: Protocol, n_resamp
     from seldkit.scoring.qa import class_names, read_answer_files
 
     backend = get_embedder(protocol.qa.embedder)
-    points, samples, keys = [], [], []
+    points: list[dict[str, float]] = []
+    samples: list[dict[str, np.ndarray]] = []
+    keys: list[list[str]] = []
     for path in (a, b):
         reference_items, prediction_items, _ = read_answer_files(path, references)
         questions = prepare(pair_items(reference_items, prediction_items, prediction_file=path))
@@ -118,7 +123,7 @@ def _compare_qa(a: Path, b: Path, references: Path, protocol: Protocol, n_resamp
         samples.append(qa_metric_samples(scores, n_resamples=n_resamples, seed=seed))
     if keys[0] != keys[1]:
         raise InputError("the two systems did not answer the same questions", file=str(references))
-    return compare_samples(*points, *samples, unit="questions", n=len(keys[0]), level=level,
+    return compare_samples(points[0], points[1], samples[0], samples[1], unit="questions", n=len(keys[0]), level=level,
                            n_resamples=n_resamples, seed=seed)
 
 

@@ -10,6 +10,7 @@ for files given as published checkpoints (``train-reference --init``).
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from seldkit.io.atomic import atomic_output
 
 
 def _numpy_globals() -> list[Any]:
-    multiarray = np._core.multiarray if hasattr(np, "_core") else np.core.multiarray  # NumPy 2 / NumPy 1
+    multiarray = importlib.import_module("numpy._core.multiarray" if hasattr(np, "_core") else "numpy.core.multiarray")
     classes = [np.dtype, np.ndarray]
     classes += [type(np.dtype(code)) for code in ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64")]
     functions = [multiarray.scalar, multiarray._reconstruct]

@@ -17,6 +17,7 @@ from seldkit.data.layout import BinauralDataset, collate
 from seldkit.errors import InputError
 from seldkit.io.atomic import write_text_atomic
 from seldkit.train.checkpoint import load_checkpoint, load_weights, save_checkpoint
+from seldkit.models.config import config_of
 from seldkit.train.config import Stage, TrainConfig
 from seldkit.train.distributed import World, average_buffers, average_gradients, gather_rows, shard
 from seldkit.train.optim import learning_rate, parameter_groups, set_learning_rate
@@ -129,7 +130,7 @@ class Trainer:
 
     def _new_optimizer(self, stage: Stage) -> torch.optim.Optimizer:
         groups = parameter_groups(self.model, weight_decay=self.config.weight_decay, layer_decay=self.config.layer_decay,
-                                  depth=self.model.config.depth)  # type: ignore[union-attr]
+                                  depth=config_of(self.model).depth)
         return torch.optim.AdamW(groups, lr=stage.lr, betas=(0.9, 0.95))
 
     def save(self, order: list[int] | None = None) -> None:
@@ -143,7 +144,7 @@ class Trainer:
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
             "data_rng": self.train_set.rng.bit_generator.state,
-            "model_config": self.model.config.__dict__,  # type: ignore[union-attr]
+            "model_config": config_of(self.model).__dict__,
             "classes": self.train_set.index.classes,
         })
 
@@ -152,7 +153,7 @@ class Trainer:
         that is damaged, is an :class:`InputError` naming it."""
         path = self.checkpoint_path
         state = load_checkpoint(path)
-        if dict(state["model_config"]) != self.model.config.__dict__:  # type: ignore[union-attr]
+        if dict(state["model_config"]) != config_of(self.model).__dict__:
             raise InputError("this checkpoint was written for another model configuration than the protocol's", file=str(path))
         if tuple(state.get("classes") or ()) != tuple(self.train_set.index.classes):
             raise InputError("this checkpoint was written for another data set (other classes)", file=str(path))
@@ -314,7 +315,7 @@ def predict(model: torch.nn.Module, dataset: BinauralDataset, *, device: torch.d
             torch.sigmoid(sed.double()).cpu(),
         ], dim=1))
     dataset.augment = augment
-    local = torch.cat(rows) if rows else torch.zeros((0, 4 + model.config.n_classes), dtype=torch.float64)  # type: ignore[union-attr]
+    local = torch.cat(rows) if rows else torch.zeros((0, 4 + config_of(model).n_classes), dtype=torch.float64)
     table = gather_rows(local, world)
     table = table[torch.argsort(table[:, 0])]
     if table.shape[0] != len(dataset) or not torch.equal(table[:, 0].long(), torch.arange(len(dataset))):

@@ -16,6 +16,8 @@ from seldkit.errors import InputError
 from seldkit.io.atomic import write_text_atomic
 from seldkit.protocols import Protocol
 from seldkit.results import jsonable
+from seldkit.metrics.clip import ClipMetrics
+from seldkit.metrics.metadata import CLIP_METRICS, metric_info
 from seldkit.scoring.clip import ClipScore
 
 
@@ -102,12 +104,11 @@ def append_results_row(out: Path, model: str, training: Protocol, score: ClipSco
         previous += "\n"
     if not previous.startswith("| model |"):
         previous += ("\n" if previous else "") + header
-    metrics, base = score.metrics, chance.metrics
-    row = (
-        f"| {model} | {training.name} (sha256:{training.short_hash}) | {score.protocol.name} | "
-        f"{metrics.mAP * 100:.2f} % | {metrics.ER20 * 100:.2f} % | {metrics.MAE:.2f}° | {metrics.DER * 100:.2f} % | "
-        f"{base.mAP * 100:.2f} % / {base.ER20 * 100:.2f} % / {base.MAE:.2f}° / {base.DER * 100:.2f} % |\n"
-    )
+    def cells(metrics: ClipMetrics) -> list[str]:
+        return [metric_info(name).display(getattr(metrics, name)).replace(" °", "°") for name in CLIP_METRICS]
+
+    row = (f"| {model} | {training.name} (sha256:{training.short_hash}) | {score.protocol.name} | "
+           + " | ".join(cells(score.metrics)) + " | " + " / ".join(cells(chance.metrics)) + " |\n")
     if previous.endswith(row):
         return  # a run continued after being stopped between writing this row and its results.json
     write_text_atomic(table, previous + row)

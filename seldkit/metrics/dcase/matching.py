@@ -45,7 +45,7 @@ class EventSet:
 
         def join(attribute: str, dtype: type = np.float64, width: int | None = None) -> np.ndarray | None:
             """Concatenate one attribute; None if a file with events lacks it (files without events never do)."""
-            empty = np.zeros((0, width) if width else 0, dtype=dtype)
+            empty: np.ndarray = np.zeros((0, width) if width else 0, dtype=dtype)
             values = [getattr(events, attribute) for _, events in parts]
             if all(value is None for value in values) or any(
                 value is None and events.n_events for value, (_, events) in zip(values, parts)

@@ -119,8 +119,8 @@ def e_summary(per_type: dict[str, Any]) -> dict[str, float | None]:
     summary: dict[str, float | None] = {}
     for question_type, column in E_COLUMNS.items():
         summary[column] = per_type[question_type]["accuracy"] if question_type in per_type else None
-    binary = [per_type.get(question_type) for question_type in BINARY_TYPES]
-    if all(binary):
+    binary = [per_type[question_type] for question_type in BINARY_TYPES if per_type.get(question_type)]
+    if len(binary) == len(BINARY_TYPES):
         summary["E_avg"] = (binary[0]["accuracy"] + binary[1]["accuracy"]) / 2
         summary["E_balanced_avg"] = (binary[0]["balanced_accuracy"] + binary[1]["balanced_accuracy"]) / 2
     else:

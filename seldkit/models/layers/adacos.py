@@ -17,6 +17,8 @@ from torch import nn
 
 
 class AdaCos(nn.Module):
+    s: torch.Tensor  # the scale (a buffer: saved in checkpoints, not trained)
+
     def __init__(self, features: int, classes: int) -> None:
         super().__init__()
         self.W = nn.Parameter(torch.empty(classes, features))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.projections.polar import PolarAxes
 
 from seldkit.report.figures.style import COLOURS, NEUTRAL, new_figure, tidy
 
@@ -81,7 +83,7 @@ def error_by_azimuth(azimuth_ref_deg: np.ndarray, angles_deg: np.ndarray, *, bin
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
     figure = new_figure(4.8, 4.8)
-    axes = figure.add_subplot(projection="polar")
+    axes = cast(PolarAxes, figure.add_subplot(projection="polar"))
     axes.set_theta_zero_location("N")
     axes.set_theta_direction(1)  # counter-clockwise: positive azimuth to the left
     width = 2 * np.pi / bins

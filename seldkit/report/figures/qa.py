@@ -27,7 +27,11 @@ def per_type_scores(per_type: Mapping[str, Mapping[str, float]],
                     intervals: Mapping[str, tuple[float, float]] | None = None) -> Figure:
     """Bars of each question type's scores (in %), labelled with Table 3's column, with bootstrap intervals
     (``intervals["<TYPE>.<metric>"]``) where given."""
-    labels, values, lows, highs, colours = [], [], [], [], []
+    labels: list[str] = []
+    colours: list[str] = []
+    values: list[float] = []
+    lows: list[float] = []
+    highs: list[float] = []
     for question_type, (column, metrics) in TYPE_COLUMNS.items():
         results = per_type.get(question_type)
         if not results:
@@ -46,10 +50,10 @@ def per_type_scores(per_type: Mapping[str, Mapping[str, float]],
     axes = figure.add_subplot()
     positions = np.arange(len(labels))
     axes.bar(positions, values, color=colours)
-    centre, low, high = np.array(values), np.array(lows), np.array(highs)
-    valid = np.isfinite(low) & np.isfinite(high)
+    centre, low_bound, high_bound = np.array(values), np.array(lows), np.array(highs)
+    valid = np.isfinite(low_bound) & np.isfinite(high_bound)
     if valid.any():
-        axes.errorbar(positions[valid], centre[valid], yerr=np.abs(np.stack([centre[valid] - low[valid], high[valid] - centre[valid]])),
+        axes.errorbar(positions[valid], centre[valid], yerr=np.abs(np.stack([centre[valid] - low_bound[valid], high_bound[valid] - centre[valid]])),
                       fmt="none", ecolor="black", elinewidth=0.8, capsize=3)
     for position, value in zip(positions, values):
         axes.annotate(f"{value:.1f}", (position, value), xytext=(0, 2), textcoords="offset points", ha="center", fontsize=7)
