@@ -62,17 +62,29 @@ def test_error_by_azimuth_sector_means():
     assert heights == [20.0, 40.0, 0.0, 7.0]  # sectors 0-90, 90-180, 180-270 (empty), 270-360
 
 
-def test_distance_confusion_rows_and_error_by_distance():
+@pytest.mark.parametrize("mode", ["continuous", "reference"])
+def test_distance_confusion_rows_and_error_by_distance(mode):
+    from seldkit.metrics.clip import distance_wrong
+
     reference = np.array([0.6, 0.7, 1.2, 2.9])
     predicted = np.array([0.6, 1.6, 1.3, 1.0])
-    figure = clip.distance_errors(reference, predicted, tolerance_m=0.5)
+    wrong = distance_wrong(predicted, reference, mode=mode, tolerance_m=0.5)
+    figure = clip.distance_errors(reference, predicted, wrong)
     confusion = figure.axes[0].images[0].get_array()
     assert confusion.shape == (6, 6)
     assert confusion[1, 1] == 0.5 and confusion[1, 3] == 0.5 and confusion[2, 2] == 1.0 and confusion[5, 2] == 1.0
     errors = next(axes for axes in figure.axes if axes.get_ylabel() == "mean absolute error (m)")
     assert np.allclose(bar_heights(errors), [0.45, 0.1, 1.9])
-    rate = next(axes for axes in figure.axes if axes.get_ylabel().startswith("fraction off"))
+    rate = next(axes for axes in figure.axes if axes.get_ylabel().startswith("share counted wrong"))
+    # per reference bin, the share the metric counts wrong: the figure and the DER of the table agree in both modes
+    # (reference mode compares rounded 0.5 m classes: 0.7 -> class 1, 1.6 -> class 3, more than one apart)
     assert np.allclose(rate.lines[0].get_ydata(), [0.5, 0.0, 1.0])
+    counts = np.array([2, 1, 1])
+    assert np.dot(rate.lines[0].get_ydata(), counts) / counts.sum() == pytest.approx(wrong.mean())
+    # 1.0 m against 1.6 m: 0.6 m off (wrong in continuous mode), neighbouring classes 2 and 3 (right in reference mode)
+    single = clip.distance_errors(np.array([1.0]), np.array([1.6]), distance_wrong(np.array([1.6]), np.array([1.0]), mode=mode))
+    rate = next(axes for axes in single.axes if axes.get_ylabel().startswith("share counted wrong"))
+    assert list(rate.lines[0].get_ydata()) == [1.0 if mode == "continuous" else 0.0]
 
 
 def test_dcase_classwise_panels():

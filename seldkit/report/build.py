@@ -326,11 +326,12 @@ def _clip_figures(score: ClipScore) -> list[Section]:
                        "left = +90°).", figures.error_by_azimuth(evaluation.reference["azimuth"], per_clip.angles)),
         ]))
     if per_clip is not None and per_clip.distance_wrong is not None:
-        tolerance = settings.distance_tolerance_m
+        rule = (f"errors beyond {settings.distance_tolerance_m:g} m" if settings.mode == "continuous" else
+                "distance classes (0.5 m, rounded) more than one class apart")
         sections.append(Section("Distance", [FigureItem(
-            "distance_errors", f"Distance confusion (0.5 m bins) and error by reference distance; DER counts errors "
-            f"beyond {tolerance:g} m.",
-            figures.distance_errors(evaluation.reference["distance"], evaluation.predicted["distance"], tolerance_m=tolerance),
+            "distance_errors", f"Distance confusion (0.5 m bins) and error by reference distance; DER counts {rule}.",
+            figures.distance_errors(evaluation.reference["distance"], evaluation.predicted["distance"],
+                                    per_clip.distance_wrong),
         )]))
     return sections
 
