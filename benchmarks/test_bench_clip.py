@@ -12,10 +12,13 @@ import sys
 import warnings
 
 import numpy as np
+import pytest
 from sklearn.metrics import average_precision_score
 
 from benchmarks.benchdata import best_time, record_ratio
 from seldkit.metrics.clip import clip_metrics
+
+pytestmark = pytest.mark.slow  # each benchmark runs once in the test suite, as a smoke test
 
 
 def baseline_metrics(data: dict[str, np.ndarray]) -> dict[str, float]:

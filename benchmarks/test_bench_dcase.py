@@ -14,6 +14,8 @@ from seldkit.scoring.dcase import score_dcase_folders
 from tests import naive_dcase
 from tests.dcase_scenes import write_scene
 
+pytestmark = pytest.mark.slow  # each benchmark runs once in the test suite, as a smoke test
+
 N_RECORDINGS, N_FRAMES = 80, 600
 
 

@@ -3,11 +3,14 @@ straightforward baseline of ``naive_frontend.py`` (conv-DFT, FFT at T + L - 1, a
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from benchmarks.benchdata import best_time, record_ratio
 from benchmarks.naive_frontend import naive_dspast
 from seldkit.features import Frontend
+
+pytestmark = pytest.mark.slow  # each benchmark runs once in the test suite, as a smoke test
 
 
 def test_dspast_frontend_cpu(benchmark):

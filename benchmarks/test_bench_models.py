@@ -3,11 +3,14 @@ branch-by-branch baseline with explicit attention of ``naive_model.py``; the two
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from benchmarks.benchdata import best_time, record_ratio
 from benchmarks.naive_model import naive_dspast_forward
 from seldkit.models import create_model
+
+pytestmark = pytest.mark.slow  # each benchmark runs once in the test suite, as a smoke test
 
 
 def _inputs(batch: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:

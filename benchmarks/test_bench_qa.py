@@ -22,7 +22,7 @@ from seldkit.metrics.qa.embedders import MiniLM, cosine_matrix
 from seldkit.protocols import load_protocol, with_settings
 from seldkit.scoring.qa import class_names, score_qa_files
 
-pytestmark = pytest.mark.skipif(not MiniLM.available(), reason="the qa extra (all-MiniLM-L6-v2) is not installed")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not MiniLM.available(), reason="the qa extra (all-MiniLM-L6-v2) is not installed")]
 
 DIRECTIONS = [f"{a}, {b}, {c}" for a in ("left", "right") for b in ("front", "behind") for c in ("above", "below")]
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from tests.golden import CLIP_SUITE
 from seldkit.cli.main import main
 
 
+@pytest.mark.slow
 def test_verify_passes_on_shipped_suites(capsys):
     assert main(["verify"]) == 0
     out = capsys.readouterr().out

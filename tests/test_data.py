@@ -162,6 +162,7 @@ def build(tmp_path: Path, seed: int, name: str, monkeypatch) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_generated_data_set_is_reproducible_and_consistent(tmp_path, monkeypatch, capsys):
     first = build(tmp_path, 7, "first", monkeypatch)
     second = build(tmp_path, 7, "second", monkeypatch)

@@ -37,11 +37,13 @@ def deviations(outputs: list[np.ndarray], name: str) -> dict[str, float]:
     return {key: float(np.abs(value - recorded[key]).max() / np.abs(recorded[key]).max()) for key, value in zip(OUTPUTS, outputs)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["spatialast", "dspast"])
 def test_parity_float32(name):
     assert max(deviations(run(name, torch.float32), name).values()) <= 2e-5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["spatialast", "dspast"])
 def test_parity_float64(name):
     # seldkit's FFT is exact; the published conv-DFT kernels are float32-rounded (even in its float64 run),
@@ -61,6 +63,7 @@ def rounded_kernel_stft(signal: torch.Tensor, n_fft: int = 1024, hop: int = 320)
     return spectrum.reshape(batch, channels, n_fft // 2 + 1, -1).transpose(-1, -2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["spatialast", "dspast"])
 def test_parity_is_exact_with_the_published_dft_kernels(monkeypatch, name):
     """With the published float32-rounded DFT kernels in place of the FFT, the whole model matches the
@@ -69,6 +72,7 @@ def test_parity_is_exact_with_the_published_dft_kernels(monkeypatch, name):
     assert max(deviations(run(name, torch.float64), name).values()) <= 1e-12
 
 
+@pytest.mark.slow
 def test_state_dict_keys_round_trip():
     for name in ("spatialast", "dspast"):
         reference = reference_state_dict(name)

@@ -108,6 +108,7 @@ def test_interrupted_run_resumes_to_the_same_weights(tmp_path, protocol):
         torch.testing.assert_close(resumed[key], straight[key], rtol=0, atol=0, msg=key)
 
 
+@pytest.mark.slow
 def test_killed_process_resumes_from_the_last_checkpoint(tmp_path, protocol):
     out = tmp_path / "killed"
     slow = tiny_training_protocol(tmp_path, epochs=(2, 4), clips=16)
@@ -157,6 +158,7 @@ def _distributed_worker(rank: int, world_size: int, folder: str, protocol: str) 
     dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_two_processes_equal_one(tmp_path, protocol):
     """One step on a global batch split over 2 processes averages to the gradient of one process on the whole
     batch and gives its parameters, leaves both ranks with identical weights, and distributed evaluation gathers every clip exactly

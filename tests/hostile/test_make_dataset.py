@@ -146,6 +146,7 @@ def slower_protocol(tmp_path_factory, tiny_protocol) -> Path:
     return path
 
 
+@pytest.mark.slow
 @needs_proc
 def test_kill_9_during_make_dataset_then_the_same_command(tmp_path, slower_protocol):
     cache = tmp_path / "cache"

@@ -408,6 +408,7 @@ def test_verify_bad_options(capsys, workspace, monkeypatch, argv, naming, says):
     assert_rejected(outcome, naming=naming, says=says)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["truncated", "wrong-shape", "pickled-object"])
 def test_corrupt_class_embedding_cache_is_recomputed(capsys, workspace, hostile_cache, damage):
     import numpy as np

@@ -225,6 +225,7 @@ def comparable(run: Path) -> dict[str, object]:
     }
 
 
+@pytest.mark.slow
 @needs_proc
 def test_kill_9_during_train_reference_then_the_same_command(tmp_path, tiny_dataset, hostile_cache):
     protocol = tiny_training_protocol(tmp_path, epochs=(2, 4), clips=16)
