@@ -35,7 +35,9 @@ def clip_set_17148() -> dict[str, np.ndarray]:
     prevalence = rng.beta(0.6, 40.0, size=n_classes)
     targets = rng.random((n_clips, n_classes)) < prevalence
     targets[np.arange(n_clips), rng.integers(0, n_classes, n_clips)] = True  # every clip has a label
-    logits = rng.normal(-4.0, 1.5, size=(n_clips, n_classes)) + targets * rng.normal(3.5, 1.5, size=(n_clips, n_classes))
+    logits = rng.normal(-4.0, 1.5, size=(n_clips, n_classes)) + targets * rng.normal(
+        3.5, 1.5, size=(n_clips, n_classes)
+    )
     scores = np.round(1.0 / (1.0 + np.exp(-logits)), 4)
     azimuth_ref = rng.uniform(0, 360, n_clips)
     elevation_ref = np.degrees(np.arcsin(rng.uniform(-1, 1, n_clips))) * 0.5

@@ -40,7 +40,9 @@ def main() -> None:
     print(f"device: {torch.cuda.get_device_name(device)}, torch {torch.__version__}")
     generator = torch.Generator().manual_seed(0)
     waveforms = torch.randn(4, 1, 320_000, generator=generator, dtype=torch.float64) * 0.1
-    reverbs = torch.randn(4, 2, 64_000, generator=generator, dtype=torch.float64) * torch.exp(-torch.arange(64_000) / 6000.0)
+    reverbs = torch.randn(4, 2, 64_000, generator=generator, dtype=torch.float64) * torch.exp(
+        -torch.arange(64_000) / 6000.0
+    )
     cpu = binaural_features(convolve_rir(waveforms, reverbs))
     gpu = binaural_features(convolve_rir(waveforms.to(device), reverbs.to(device)))
     print("GPU vs CPU float64, max |difference|:")
@@ -49,12 +51,16 @@ def main() -> None:
 
     batch = 32
     waveforms = (torch.randn(batch, 1, 320_000, generator=generator) * 0.1).to(device)
-    reverbs = (torch.randn(batch, 2, 64_000, generator=generator) * torch.exp(-torch.arange(64_000) / 6000.0)).to(device)
+    reverbs = (torch.randn(batch, 2, 64_000, generator=generator) * torch.exp(-torch.arange(64_000) / 6000.0)).to(
+        device
+    )
     frontend = Frontend("dspast")
     with torch.no_grad():
         ours = timed(lambda: frontend(waveforms, reverbs), device)
         baseline = timed(lambda: naive_dspast(waveforms, reverbs), device, rounds=2)
-    print(f"| DSpAST front-end, batch {batch} x 10 s, float32 | {batch / ours:,.0f} clips/s | {batch / baseline:,.0f} clips/s | {baseline / ours:.1f}x |")
+    print(
+        f"| DSpAST front-end, batch {batch} x 10 s, float32 | {batch / ours:,.0f} clips/s | {batch / baseline:,.0f} clips/s | {baseline / ours:.1f}x |"
+    )
 
 
 if __name__ == "__main__":

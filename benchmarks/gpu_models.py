@@ -29,7 +29,9 @@ def make_batch(batch: int, device: torch.device) -> dict[str, torch.Tensor]:
     generator = torch.Generator().manual_seed(0)
     return {
         "waveform": (torch.randn(batch, 1, 320_000, generator=generator) * 0.1).to(device),
-        "reverb": (torch.randn(batch, 2, 64_000, generator=generator) * torch.exp(-torch.arange(64_000) / 6_000.0)).to(device),
+        "reverb": (torch.randn(batch, 2, 64_000, generator=generator) * torch.exp(-torch.arange(64_000) / 6_000.0)).to(
+            device
+        ),
         "sed": (torch.rand(batch, 355, generator=generator) < 0.01).float().to(device),
         "distance": torch.randint(0, 21, (batch,), generator=generator).to(device),
         "azimuth": torch.randint(0, 360, (batch,), generator=generator).to(device),
@@ -39,8 +41,12 @@ def make_batch(batch: int, device: torch.device) -> dict[str, torch.Tensor]:
 
 def loss_of(outputs, batch) -> torch.Tensor:
     sed, distance, azimuth, elevation = (output.float() for output in outputs)
-    return (100 * F.binary_cross_entropy_with_logits(sed, batch["sed"]) + 2 * F.cross_entropy(distance, batch["distance"])
-            + F.cross_entropy(azimuth, batch["azimuth"]) + F.cross_entropy(elevation, batch["elevation"]))
+    return (
+        100 * F.binary_cross_entropy_with_logits(sed, batch["sed"])
+        + 2 * F.cross_entropy(distance, batch["distance"])
+        + F.cross_entropy(azimuth, batch["azimuth"])
+        + F.cross_entropy(elevation, batch["elevation"])
+    )
 
 
 def timed(function, rounds: int) -> float:
@@ -55,8 +61,15 @@ def timed(function, rounds: int) -> float:
     return best
 
 
-def measure(label: str, bf16: bool, forward, batch: dict[str, torch.Tensor], targets: dict[str, torch.Tensor],
-            device: torch.device, rounds: int) -> tuple[str, float, float, float]:
+def measure(
+    label: str,
+    bf16: bool,
+    forward,
+    batch: dict[str, torch.Tensor],
+    targets: dict[str, torch.Tensor],
+    device: torch.device,
+    rounds: int,
+) -> tuple[str, float, float, float]:
     """(label, train clips/s, peak GiB while training, inference clips/s) of one configuration; the model and
     optimiser are freed on return, before the next configuration is measured."""
     torch.manual_seed(0)
@@ -106,9 +119,13 @@ def main() -> None:
         for label, bf16 in (("float32", False), ("bf16 transformer", True)):
             model.encoder.bf16 = bf16
             outputs = model(small["waveform"].to(device), small["reverb"].to(device))
-            deviations = [float(((o.double().cpu() - r).abs().max() / r.abs().max())) for o, r in zip(outputs, reference)]
-            print(f"GPU {label} vs CPU float64, max relative deviation (sed, distance, azimuth, elevation): "
-                  + ", ".join(f"{d:.2e}" for d in deviations))
+            deviations = [
+                float(((o.double().cpu() - r).abs().max() / r.abs().max())) for o, r in zip(outputs, reference)
+            ]
+            print(
+                f"GPU {label} vs CPU float64, max relative deviation (sed, distance, azimuth, elevation): "
+                + ", ".join(f"{d:.2e}" for d in deviations)
+            )
 
     del model  # measured configurations build their own; this one would inflate their peak memory
     torch.cuda.empty_cache()
@@ -117,8 +134,10 @@ def main() -> None:
     targets = {name: batch[name] for name in ("distance", "azimuth", "elevation")}
     rows = [
         measure(label, bf16, forward, batch, targets, device, options.rounds)
-        for label, bf16, forward in (("seldkit (folded, SDPA, bf16)", True, None),
-                                     ("baseline (3 passes, explicit, fp32)", False, naive_dspast_forward))
+        for label, bf16, forward in (
+            ("seldkit (folded, SDPA, bf16)", True, None),
+            ("baseline (3 passes, explicit, fp32)", False, naive_dspast_forward),
+        )
     ]
     print(f"\n| DSpAST base, batch {options.batch} x 10 s | train clips/s | peak GiB (train) | inference clips/s |")
     print("|---|---|---|---|")

@@ -38,7 +38,9 @@ def naive_dspast_forward(model: DSpAST, waveforms: torch.Tensor, reverbs: torch.
     for index in (1, 2, 3):
         feature_map = getattr(model, f"conv_downsample{index}")(stack)
         if model.training:
-            feature_map = spec_augment(feature_map, time_width=encoder.config.spec_time_mask, freq_width=encoder.config.spec_freq_mask)
+            feature_map = spec_augment(
+                feature_map, time_width=encoder.config.spec_time_mask, freq_width=encoder.config.spec_freq_mask
+            )
         patches = encoder.patch_embed(feature_map) + encoder.pos_embed[:, 1:]
         tokens = getattr(encoder, encoder.token_names[index - 1]).expand(stack.shape[0], -1, -1)
         sequence = torch.cat([tokens, patches], dim=1)
@@ -51,8 +53,12 @@ def naive_dspast_forward(model: DSpAST, waveforms: torch.Tensor, reverbs: torch.
 def naive_train_step(model: DSpAST, optimizer: torch.optim.Optimizer, batch: dict[str, torch.Tensor]) -> float:
     targets = {name: batch[name] for name in ("distance", "azimuth", "elevation")}
     sed, distance, azimuth, elevation = naive_dspast_forward(model, batch["waveform"], batch["reverb"], targets)
-    loss = (100 * F.binary_cross_entropy_with_logits(sed, batch["sed"]) + 2 * F.cross_entropy(distance, batch["distance"])
-            + F.cross_entropy(azimuth, batch["azimuth"]) + F.cross_entropy(elevation, batch["elevation"]))
+    loss = (
+        100 * F.binary_cross_entropy_with_logits(sed, batch["sed"])
+        + 2 * F.cross_entropy(distance, batch["distance"])
+        + F.cross_entropy(azimuth, batch["azimuth"])
+        + F.cross_entropy(elevation, batch["elevation"])
+    )
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()

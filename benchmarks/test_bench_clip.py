@@ -34,12 +34,19 @@ def baseline_metrics(data: dict[str, np.ndarray]) -> dict[str, float]:
     az_p, az_r = np.round(data["azimuth_pred"]) % 360, np.round(data["azimuth_ref"]) % 360
     el_p = ((np.round(data["elevation_pred"]) + 90) % 180 - 90) * np.pi / 180
     el_r = ((np.round(data["elevation_ref"]) + 90) % 180 - 90) * np.pi / 180
-    az_p, az_r = np.where(az_p > 180, az_p - 360, az_p) * np.pi / 180, np.where(az_r > 180, az_r - 360, az_r) * np.pi / 180
+    az_p, az_r = (
+        np.where(az_p > 180, az_p - 360, az_p) * np.pi / 180,
+        np.where(az_r > 180, az_r - 360, az_r) * np.pi / 180,
+    )
     cosine = np.sin(el_p) * np.sin(el_r) + np.cos(el_p) * np.cos(el_r) * np.cos(np.abs(az_p - az_r))
     angles = np.degrees(np.arccos(np.clip(cosine, -1, 1)))
     wrong = np.abs(np.round(2 * data["distance_pred"]) - np.round(2 * data["distance_ref"])) > 1
-    return {"mAP": float(np.mean(per_class)), "ER20": float(np.mean(angles > 20)), "MAE": float(np.mean(angles)),
-            "DER": float(np.mean(wrong))}
+    return {
+        "mAP": float(np.mean(per_class)),
+        "ER20": float(np.mean(angles > 20)),
+        "MAE": float(np.mean(angles)),
+        "DER": float(np.mean(wrong)),
+    }
 
 
 def test_clip_metric_compute(benchmark, clip_set_17148):
@@ -71,16 +78,32 @@ def baseline_end_to_end(preds_path, refs_path) -> dict[str, float]:
         for label in filter(None, row[1].split(";")):
             targets[index, column[label]] = True
     spatial = np.array([[float(value) for value in row[2:5]] for row in references])
-    data = {"scores": predicted[:, 3:], "targets": targets, "azimuth_pred": predicted[:, 0], "elevation_pred": predicted[:, 1],
-            "distance_pred": predicted[:, 2], "azimuth_ref": spatial[:, 0], "elevation_ref": spatial[:, 1],
-            "distance_ref": spatial[:, 2]}
+    data = {
+        "scores": predicted[:, 3:],
+        "targets": targets,
+        "azimuth_pred": predicted[:, 0],
+        "elevation_pred": predicted[:, 1],
+        "distance_pred": predicted[:, 2],
+        "azimuth_ref": spatial[:, 0],
+        "elevation_ref": spatial[:, 1],
+        "distance_ref": spatial[:, 2],
+    }
     return baseline_metrics(data)
 
 
 def test_score_end_to_end(benchmark, clip_files_17148):
     preds_path, refs_path = clip_files_17148
-    command = [sys.executable, "-m", "seldkit.cli.main", "score", str(preds_path), "--ref", str(refs_path),
-               "--protocol", "bat-encoder"]
+    command = [
+        sys.executable,
+        "-m",
+        "seldkit.cli.main",
+        "score",
+        str(preds_path),
+        "--ref",
+        str(refs_path),
+        "--protocol",
+        "bat-encoder",
+    ]
 
     def score() -> str:
         return subprocess.run(command, check=True, capture_output=True, text=True).stdout

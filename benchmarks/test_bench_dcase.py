@@ -23,8 +23,15 @@ N_RECORDINGS, N_FRAMES = 80, 600
 def scene_2024(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dcase2024") / "scene"
     # ~1.5 reference events per frame, like STARSS recordings
-    write_scene(folder, np.random.default_rng(80), year=2024, n_files=N_RECORDINGS, n_frames=N_FRAMES,
-                n_events=(12, 20), max_length=120)
+    write_scene(
+        folder,
+        np.random.default_rng(80),
+        year=2024,
+        n_files=N_RECORDINGS,
+        n_frames=N_FRAMES,
+        n_events=(12, 20),
+        max_length=120,
+    )
     return folder
 
 
@@ -52,7 +59,10 @@ def test_dcase2024_scoring(benchmark, scene_2024):
     end_to_end = best_time(lambda: score_dcase_folders(scene_2024 / "pred", scene_2024 / "ref", protocol), rounds=3)
     naive_end_to_end = best_time(
         lambda: naive_dcase.score_2024(
-            [(naive_dcase.read_rows(scene_2024 / "ref" / n), naive_dcase.read_rows(scene_2024 / "pred" / n)) for n in names]
+            [
+                (naive_dcase.read_rows(scene_2024 / "ref" / n), naive_dcase.read_rows(scene_2024 / "pred" / n))
+                for n in names
+            ]
         ),
         rounds=1,
     )

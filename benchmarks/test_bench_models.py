@@ -16,7 +16,9 @@ pytestmark = pytest.mark.slow  # each benchmark runs once in the test suite, as 
 def _inputs(batch: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
     generator = torch.Generator().manual_seed(0)
     waveforms = torch.randn(batch, 1, 32_000, generator=generator, dtype=dtype) * 0.1
-    reverbs = torch.randn(batch, 2, 4_000, generator=generator, dtype=dtype) * torch.exp(-torch.arange(4_000, dtype=dtype) / 800.0)
+    reverbs = torch.randn(batch, 2, 4_000, generator=generator, dtype=dtype) * torch.exp(
+        -torch.arange(4_000, dtype=dtype) / 800.0
+    )
     return waveforms, reverbs
 
 
@@ -32,7 +34,9 @@ def test_folded_branches_equal_three_passes():
 def test_dspast_mini_train_step_cpu(benchmark):
     torch.manual_seed(0)
     # no random masking: both sides compute the same function
-    model = create_model("dspast", "mini", spec_time_mask=0, spec_freq_mask=0, patch_mask_time=0.0, patch_mask_freq=0.0).train()
+    model = create_model(
+        "dspast", "mini", spec_time_mask=0, spec_freq_mask=0, patch_mask_time=0.0, patch_mask_freq=0.0
+    ).train()
     waveforms, reverbs = _inputs(16, torch.float32)
 
     def ours() -> None:
@@ -44,7 +48,9 @@ def test_dspast_mini_train_step_cpu(benchmark):
     def gradients(step) -> dict[str, torch.Tensor]:
         model.zero_grad(set_to_none=True)
         step()
-        return {name: parameter.grad.clone() for name, parameter in model.named_parameters() if parameter.grad is not None}
+        return {
+            name: parameter.grad.clone() for name, parameter in model.named_parameters() if parameter.grad is not None
+        }
 
     # Both sides compute the same gradients (float32: up to summation order), so the ratio compares like with like.
     ours_gradients, baseline_gradients = gradients(ours), gradients(baseline)

@@ -22,7 +22,10 @@ from seldkit.metrics.qa.embedders import MiniLM, cosine_matrix
 from seldkit.protocols import load_protocol, with_settings
 from seldkit.scoring.qa import class_names, score_qa_files
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not MiniLM.available(), reason="the qa extra (all-MiniLM-L6-v2) is not installed")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not MiniLM.available(), reason="the qa extra (all-MiniLM-L6-v2) is not installed"),
+]
 
 DIRECTIONS = [f"{a}, {b}, {c}" for a in ("left", "right") for b in ("front", "behind") for c in ("above", "below")]
 
@@ -46,7 +49,11 @@ def write_questions(folder, n_questions: int, seed: int, types: tuple[str, ...] 
         elif kind in ("DOA", "MIXUP_SINGLE_DOA"):
             distance = rng.integers(1, 20) / 2
             reference = f"{DIRECTIONS[rng.integers(8)]}; {distance}m"
-            answer = reference if rng.random() < 0.6 else f"{DIRECTIONS[rng.integers(8)]}, {distance + 0.5 * rng.integers(-2, 3)} meters"
+            answer = (
+                reference
+                if rng.random() < 0.6
+                else f"{DIRECTIONS[rng.integers(8)]}, {distance + 0.5 * rng.integers(-2, 3)} meters"
+            )
         elif kind == "MIXUP_NONBINARY_DIRECTION":
             reference, answer = "left", ("to the left" if rng.random() < 0.8 else "right")
         elif kind == "MIXUP_NONBINARY_DISTANCE":
@@ -92,7 +99,9 @@ def test_qa_100k(benchmark, tmp_path):
     report = benchmark.pedantic(lambda: score_qa_files(answers, questions, protocol), rounds=1, iterations=1)
     elapsed = time.perf_counter() - start  # includes loading the model on first use in this process
     per_type = report.scores.results["per_type"]
-    distinct = sum(per_type[kind]["n_distinct_predictions"] for kind in ("CLASSIFICATION", "MIXUP_SINGLE_CLASSIFICATION"))
+    distinct = sum(
+        per_type[kind]["n_distinct_predictions"] for kind in ("CLASSIFICATION", "MIXUP_SINGLE_CLASSIFICATION")
+    )
     benchmark.extra_info.update(seconds=elapsed, distinct_detection_answers=distinct)
     record_timing(f"QA 100,000 answers, MiniLM ({distinct} distinct detection answers), incl. model load", elapsed)
 
@@ -121,5 +130,6 @@ def test_qa_100k(benchmark, tmp_path):
     assert np.array_equal(targets, baseline_targets)
     assert np.abs(scores - baseline_scores).max() < 1e-5
     assert subset_report.scores.results["per_type"]["CLASSIFICATION"]["mAP_all"] == pytest.approx(
-        per_class_map(scores, targets), rel=1e-9, abs=1e-12)
+        per_class_map(scores, targets), rel=1e-9, abs=1e-12
+    )
     record_ratio("QA 4,000 detection answers (type A), MiniLM", ours, baseline)

@@ -52,7 +52,8 @@ class QaSettings:
 @dataclass(frozen=True)
 class TrainSettings:
     """A training protocol: its data section (checked, as written; the generator reads it) and the recipe of
-    each model it trains, with the model size (:class:`seldkit.train.config.TrainConfig`)."""
+    each model it trains, with the model size (:class:`seldkit.train.config.TrainConfig`).
+    """
 
     generator: str
     data: Mapping[str, Any]
@@ -64,9 +65,13 @@ class TrainSettings:
         from seldkit.errors import InputError
 
         if model not in self.recipes:
-            detail = "no training: section" if not self.recipes else f"recipes for {', '.join(sorted(self.recipes))} only"
-            raise InputError(f"protocol {protocol_name!r} has no training recipe for {model} ({detail})",
-                             file=None if file is None else str(file))
+            detail = (
+                "no training: section" if not self.recipes else f"recipes for {', '.join(sorted(self.recipes))} only"
+            )
+            raise InputError(
+                f"protocol {protocol_name!r} has no training recipe for {model} ({detail})",
+                file=None if file is None else str(file),
+            )
         return self.recipes[model]
 
 

@@ -111,9 +111,13 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or not is_protocol_name(text):
         candidate = Path(text)
-        if not text or not (candidate.suffix in (".yaml", ".yml") or "/" in text or os.sep in text or (os.altsep and os.altsep in text)):
-            raise InputError(f"unknown protocol {text!r}: a shipped protocol is named by letters, digits, '.', '_' "
-                             f"and '-' (known: {', '.join(available_protocols())}); a protocol file by a path ending in .yaml")
+        if not text or not (
+            candidate.suffix in (".yaml", ".yml") or "/" in text or os.sep in text or (os.altsep and os.altsep in text)
+        ):
+            raise InputError(
+                f"unknown protocol {text!r}: a shipped protocol is named by letters, digits, '.', '_' "
+                f"and '-' (known: {', '.join(available_protocols())}); a protocol file by a path ending in .yaml"
+            )
         return _load_file(candidate, source=text)
     shipped = shipped_dir("protocols") / f"{text}{PROTOCOL_SUFFIX}"
     if not shipped.is_file():
@@ -124,13 +128,14 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
 
 def protocol_from_summary(summary: Any, *, file: str | Path | None = None) -> Protocol:
     """The protocol a results file or run description recorded (:meth:`Protocol.summary`): shipped by name, or
-    the recorded file; its content must still hash as recorded."""
+    the recorded file; its content must still hash as recorded.
+    """
     from seldkit.io.fields import Fields
 
     fields = Fields(summary, file=file, where="protocol")
     name, source, recorded = fields.string("name"), fields.string("source", ""), fields.string("hash")
     if source.startswith(SHIPPED_PREFIX):
-        shipped_name = source[len(SHIPPED_PREFIX):].removesuffix(PROTOCOL_SUFFIX)
+        shipped_name = source[len(SHIPPED_PREFIX) :].removesuffix(PROTOCOL_SUFFIX)
         if not is_protocol_name(shipped_name):
             raise fields.error("source", f"is not a shipped protocol: {source!r}")
         protocol = load_protocol(shipped_name)
@@ -139,16 +144,20 @@ def protocol_from_summary(summary: Any, *, file: str | Path | None = None) -> Pr
     else:
         protocol = load_protocol(name)
     if f"sha256:{protocol.hash}" != recorded:
-        raise InputError(f"the protocol {name!r} here ({protocol.source}) differs from the one recorded (its hash "
-                         f"{recorded[:19]} is now sha256:{protocol.short_hash}); results are comparable only under "
-                         "the same protocol", file=file)
+        raise InputError(
+            f"the protocol {name!r} here ({protocol.source}) differs from the one recorded (its hash "
+            f"{recorded[:19]} is now sha256:{protocol.short_hash}); results are comparable only under "
+            "the same protocol",
+            file=file,
+        )
     return protocol
 
 
 @functools.cache
 def audioset_classes() -> ClassSet:
     """The 355 AudioSet classes of the binaural evaluation, in model output order, with display names: the class
-    list of the ``bat-encoder`` protocols, which the reference models predict and the data generator labels."""
+    list of the ``bat-encoder`` protocols, which the reference models predict and the data generator labels.
+    """
     classes = load_protocol("bat-encoder").classes
     assert classes is not None
     return classes
@@ -193,7 +202,8 @@ def _load_file(path: Path, *, source: str) -> Protocol:
 
 def with_settings(protocol: Protocol, **settings: Any) -> Protocol:
     """The protocol with some top-level settings changed (e.g. another DCASE configuration, another embedder);
-    the content is resolved again and the hash follows."""
+    the content is resolved again and the hash follows.
+    """
     unknown = set(settings) - _OVERRIDABLE[protocol.task]
     if unknown:
         raise ValueError(f"cannot override {sorted(unknown)} of a {protocol.task} protocol")
@@ -273,7 +283,9 @@ def _resolve_clip(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], Clas
     metric_fields = fields.section("metrics")
     metrics = {
         "mode": metric_fields.string("mode", choices=("reference", "continuous")),
-        "error_threshold_deg": metric_fields.number("error_threshold_deg", 20.0, minimum=0.0, maximum=180.0, exclusive_minimum=True),
+        "error_threshold_deg": metric_fields.number(
+            "error_threshold_deg", 20.0, minimum=0.0, maximum=180.0, exclusive_minimum=True
+        ),
         "distance_tolerance_m": metric_fields.number("distance_tolerance_m", 0.5, minimum=0.0, exclusive_minimum=True),
     }
     metric_fields.finish()
@@ -290,8 +302,9 @@ def _resolve_clip(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], Clas
         classes = _resolve_classes(fields.section("classes"), path, names_required=False)
         content["classes"] = list(classes.ids)
     fields.finish()
-    settings = ClipSettings(metrics["mode"], metrics["error_threshold_deg"], metrics["distance_tolerance_m"],
-                            BootstrapSettings(**bootstrap))
+    settings = ClipSettings(
+        metrics["mode"], metrics["error_threshold_deg"], metrics["distance_tolerance_m"], BootstrapSettings(**bootstrap)
+    )
     return content, classes, settings
 
 
@@ -322,7 +335,9 @@ def _resolve_qa(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassS
 def _resolve_bootstrap(fields: Fields) -> dict[str, Any]:
     section = fields.section("bootstrap", optional=True)
     bootstrap = {
-        "level": section.number("level", 0.95, minimum=0.0, maximum=1.0, exclusive_minimum=True, exclusive_maximum=True),
+        "level": section.number(
+            "level", 0.95, minimum=0.0, maximum=1.0, exclusive_minimum=True, exclusive_maximum=True
+        ),
         "seed": section.integer("seed", 0, minimum=0, maximum=2**32 - 1),
     }
     section.finish()
@@ -337,8 +352,10 @@ def _resolve_classes(spec: Fields, path: Path, *, names_required: bool) -> Class
         names = _read_class_names(names_file, path)
         missing = [class_id for class_id in ids if class_id not in names]
         if names_required and missing:
-            raise InputError(f"no display name for class {missing[0]!r} of the class list ({len(missing)} missing)",
-                             file=str(names_file))
+            raise InputError(
+                f"no display name for class {missing[0]!r} of the class list ({len(missing)} missing)",
+                file=str(names_file),
+            )
     spec.finish()
     return ClassSet(ids=ids, names={class_id: names[class_id] for class_id in ids if class_id in names})
 
@@ -349,11 +366,15 @@ def _asset(protocol_path: Path, reference: str, kind: str, fields: Fields) -> Pa
     try:
         info = file.stat()
     except OSError:
-        raise InputError(f"{kind} {reference!r} not found (paths are relative to the protocol file)", file=str(protocol_path)) from None
+        raise InputError(
+            f"{kind} {reference!r} not found (paths are relative to the protocol file)", file=str(protocol_path)
+        ) from None
     if not stat.S_ISREG(info.st_mode):
         raise InputError(f"{kind} {reference!r} is not a regular file", file=str(protocol_path))
     if info.st_size > _MAX_ASSET_BYTES[kind]:
-        raise InputError(f"{kind} {reference!r} is larger than {_MAX_ASSET_BYTES[kind] >> 20} MiB", file=str(protocol_path))
+        raise InputError(
+            f"{kind} {reference!r} is larger than {_MAX_ASSET_BYTES[kind] >> 20} MiB", file=str(protocol_path)
+        )
     return file
 
 
@@ -394,8 +415,11 @@ def _resolve_train(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], Cla
     for config in recipes.values():
         evaluation = config.evaluation_protocol
         if evaluation not in available_protocols() or load_protocol(evaluation).classes is None:
-            raise InputError(f"training.evaluation_protocol must name a shipped clip protocol with a class list "
-                             f"(bat-encoder, bat-encoder-continuous), not {evaluation!r}", file=str(path))
+            raise InputError(
+                f"training.evaluation_protocol must name a shipped clip protocol with a class list "
+                f"(bat-encoder, bat-encoder-continuous), not {evaluation!r}",
+                file=str(path),
+            )
     settings = TrainSettings(generator=generator, data=content["data"], assets=assets, recipes=recipes)
     return content, None, settings
 
@@ -422,7 +446,9 @@ def _check_synthetic_data(data: Fields) -> dict[str, dict[str, Any]]:
         split.interval("rt60", positive=True, maximum=20.0)
         for axis, (low, _) in enumerate(split.intervals("room_size", count=3, maximum=1000.0)):
             if low < 1.0:
-                raise split.error(f"room_size[{axis}]", f"must start at 1 m or more (a listener needs room), not {low:g}")
+                raise split.error(
+                    f"room_size[{axis}]", f"must start at 1 m or more (a listener needs room), not {low:g}"
+                )
         split.number("class_skew", 0.0, minimum=0.0, maximum=10.0)
         split.finish()
     return {name: dict(split.mapping) for name, split in splits.items()}
@@ -445,7 +471,9 @@ def _digest(file: Path, protocol_path: Path) -> str:
                 digest.update(block)
         return digest.hexdigest()
     except OSError as error:
-        raise InputError(f"cannot read the asset {file.name}: {error.strerror or error}", file=str(protocol_path)) from None
+        raise InputError(
+            f"cannot read the asset {file.name}: {error.strerror or error}", file=str(protocol_path)
+        ) from None
 
 
 _RESOLVERS = {"clip": _resolve_clip, "dcase": _resolve_dcase, "qa": _resolve_qa, "train": _resolve_train}
@@ -461,7 +489,9 @@ def _read_class_ids(path: Path, protocol_path: Path) -> tuple[str, ...]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as error:
-        raise InputError(f"cannot read the class list {path.name}: {error.strerror or error}", file=str(protocol_path)) from None
+        raise InputError(
+            f"cannot read the class list {path.name}: {error.strerror or error}", file=str(protocol_path)
+        ) from None
     except UnicodeDecodeError:
         raise InputError("the class list is not UTF-8 text", file=str(path)) from None
     ids = tuple(line.strip() for line in lines if line.strip())
@@ -491,6 +521,8 @@ def _read_class_names(path: Path, protocol_path: Path) -> dict[str, str]:
                 names[row["mid"]] = row["display_name"]
             return names
     except OSError as error:
-        raise InputError(f"cannot read the class names {path.name}: {error.strerror or error}", file=str(protocol_path)) from None
+        raise InputError(
+            f"cannot read the class names {path.name}: {error.strerror or error}", file=str(protocol_path)
+        ) from None
     except (UnicodeDecodeError, csv.Error) as error:
         raise InputError(f"not a readable CSV file: {error}", file=str(path)) from None

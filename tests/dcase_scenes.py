@@ -43,7 +43,9 @@ def write_scene(
         for _ in range(rng.integers(0, 40)):  # false alarms
             az, el = rng.uniform(-np.pi, np.pi), rng.uniform(-0.6, 0.6)
             vector = np.array([np.cos(az) * np.cos(el), np.sin(az) * np.cos(el), np.sin(el)])
-            pred_rows.append((int(rng.integers(0, n_frames)), int(rng.integers(0, 13)), 1, *vector, rng.uniform(0.5, 5)))
+            pred_rows.append(
+                (int(rng.integers(0, n_frames)), int(rng.integers(0, 13)), 1, *vector, rng.uniform(0.5, 5))
+            )
         ref_rows.sort(key=lambda row: row[0])
         pred_rows.sort(key=lambda row: row[0])
         with open(folder / "ref" / f"rec_{index:03d}.csv", "w") as handle:
@@ -51,4 +53,6 @@ def write_scene(
                 handle.write(f"{frame},{cls},{track},{az},{el}" + (f",{dist}" if year == 2024 else "") + "\n")
         with open(folder / "pred" / f"rec_{index:03d}.csv", "w") as handle:
             for frame, cls, track, x, y, z, dist in pred_rows:
-                handle.write(f"{frame},{cls},{track},{x:.6f},{y:.6f},{z:.6f}" + (f",{dist:.4f}" if year == 2024 else "") + "\n")
+                handle.write(
+                    f"{frame},{cls},{track},{x:.6f},{y:.6f},{z:.6f}" + (f",{dist:.4f}" if year == 2024 else "") + "\n"
+                )

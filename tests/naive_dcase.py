@@ -32,7 +32,9 @@ def _by_frame(rows, to_direction, limit):
 
 def _vector(azimuth_deg, elevation_deg):
     azimuth, elevation = azimuth_deg * math.pi / 180, elevation_deg * math.pi / 180
-    return np.array([math.cos(azimuth) * math.cos(elevation), math.sin(azimuth) * math.cos(elevation), math.sin(elevation)])
+    return np.array(
+        [math.cos(azimuth) * math.cos(elevation), math.sin(azimuth) * math.cos(elevation), math.sin(elevation)]
+    )
 
 
 def _angle_2024(a, b):
@@ -49,9 +51,9 @@ def _angle_2022(a, b):
 
 
 def _new_counters():
-    return {name: np.zeros(N_CLASSES) for name in ("TP", "FP", "FP_spatial", "FN", "Nref", "DE_TP", "DE_FN", "total")} | {
-        "S": 0.0, "D": 0.0, "I": 0.0
-    }
+    return {
+        name: np.zeros(N_CLASSES) for name in ("TP", "FP", "FP_spatial", "FN", "Nref", "DE_TP", "DE_FN", "total")
+    } | {"S": 0.0, "D": 0.0, "I": 0.0}
 
 
 def score_2024(pairs):

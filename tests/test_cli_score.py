@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from tests.golden import CLIP_SUITE, clip_cases
 from seldkit.cli.main import main
 from tests.cli import run_cli
+from tests.golden import CLIP_SUITE, clip_cases
 
 PREDS = """clip_id,azimuth,elevation,distance,dog,cat
 a,10,5,1.0,0.9,0.1
@@ -22,7 +22,6 @@ a,dog,12,4,1.2
 b,cat,190,-12,2.0
 c,dog;cat,80,1,3.4
 """
-
 
 
 def test_score_prints_table_and_writes_json(tmp_path, write_file, capsys):
@@ -62,7 +61,9 @@ def test_json_values_equal_golden(tmp_path, capsys, protocol, mode):
 def test_ci_adds_intervals(tmp_path, capsys):
     case = CLIP_SUITE / "cases" / "random_50x10"
     out_json = tmp_path / "r.json"
-    code, out, _ = run_cli(capsys, "score", case / "preds.csv", "--ref", case / "refs.csv", "--ci", "200", "--json", out_json)
+    code, out, _ = run_cli(
+        capsys, "score", case / "preds.csv", "--ref", case / "refs.csv", "--ci", "200", "--json", out_json
+    )
     assert code == 0 and "95% CI (200 bootstrap resamples)" in out
     document = json.loads(out_json.read_text())
     intervals = document["intervals"]
@@ -92,7 +93,13 @@ BAD_INPUTS = {
     "id only in preds": ("preds", PREDS + "d,1,1,1,0.1,0.1\n", 4, "clip_id", "no row in"),
     "id only in refs": ("refs", REFS + "d,dog,1,1,1\n", 4, "clip_id", "no row in"),
     "unknown class id": ("refs", _replace_line(REFS, 2, "b,cow,190,-12,2.0\n"), 2, "labels", "unknown class id 'cow'"),
-    "elevation out of range": ("preds", _replace_line(PREDS, 2, "b,200,-95,2.5,0.2,0.8\n"), 2, "elevation", "out of range"),
+    "elevation out of range": (
+        "preds",
+        _replace_line(PREDS, 2, "b,200,-95,2.5,0.2,0.8\n"),
+        2,
+        "elevation",
+        "out of range",
+    ),
     "negative distance": ("refs", _replace_line(REFS, 1, "a,dog,12,4,-1.2\n"), 1, "distance", "out of range"),
     "azimuth missing on a row": ("preds", _replace_line(PREDS, 3, "c,,0,3,0.5,0.5\n"), 3, "azimuth", "missing value"),
     "distance missing on a row": ("refs", _replace_line(REFS, 2, "b,cat,190,-12,\n"), 2, "distance", "missing value"),

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from tests.golden import CLIP_SUITE
 from seldkit.cli.main import main
+from tests.golden import CLIP_SUITE
 
 
 @pytest.mark.slow

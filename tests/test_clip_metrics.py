@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.golden import CLIP_SUITE, clip_cases
 from seldkit.io.clip import pair_clips, read_clip_predictions, read_clip_references
 from seldkit.metrics.clip import ClipMetricAccumulator, clip_metrics, distance_wrong, mean_average_precision
+from tests.golden import CLIP_SUITE, clip_cases
 
 CASES = clip_cases()
 

@@ -17,8 +17,8 @@ from seldkit.metrics.stats import clip_metric_samples, resample_count_blocks
 from seldkit.protocols import load_protocol, with_settings
 from seldkit.scoring.dcase import score_dcase_folders
 from tests import naive_dcase
-from tests.golden import REPO
 from tests.cli import run_cli
+from tests.golden import REPO
 
 STARSS22 = REPO / "tests" / "data" / "starss22"
 QA_CASE = REPO / "metrics" / "regression" / "qa" / "cases" / "random_medium"
@@ -61,8 +61,10 @@ def population_differences() -> dict[str, float]:
     """The true B - A of each metric: means in closed form, mAP from a sample of a million clips."""
     mean_er20 = lambda scale: _p_sum_of_exponentials_above(20.0, 15.0, scale)  # noqa: E731
     large_a, large_b = simulated_pair(np.random.default_rng(12345), 1_000_000, 3)
-    maps = [np.mean([average_precision_score(system.targets[:, column], system.scores[:, column]) for column in range(3)])
-            for system in (large_a, large_b)]
+    maps = [
+        np.mean([average_precision_score(system.targets[:, column], system.scores[:, column]) for column in range(3)])
+        for system in (large_a, large_b)
+    ]
     return {
         "MAE": 5.0 - 8.0,
         "ER20": mean_er20(5.0) - mean_er20(8.0),
@@ -152,15 +154,29 @@ def test_compare_clip_files_writes_one_entry_per_metric(tmp_path, capsys):
         rows = ["clip_id,azimuth,elevation,distance," + ",".join(classes)]
         for i in range(n):
             scores = ",".join(f"{v:.4f}" for v in targets[i] * 1.0 + rng.normal(0, noise, 3))
-            rows.append(f"clip{i},{(azimuth[i] + rng.normal(0, noise * 40)) % 360:.2f},{elevation[i]:.2f},"
-                        f"{abs(distance[i] + rng.normal(0, noise)):.2f},{scores}")
+            rows.append(
+                f"clip{i},{(azimuth[i] + rng.normal(0, noise * 40)) % 360:.2f},{elevation[i]:.2f},"
+                f"{abs(distance[i] + rng.normal(0, noise)):.2f},{scores}"
+            )
         path.write_text("\n".join(rows) + "\n")
 
     system(tmp_path / "a.csv", 1.0)
     system(tmp_path / "b.csv", 0.2)
     out = tmp_path / "cmp" / "comparison.json"
-    code, stdout, err = run_cli(capsys, "compare", tmp_path / "a.csv", tmp_path / "b.csv", "--ref", tmp_path / "ref.csv",
-                                "--protocol", "clip-continuous", "--json", out, "--resamples", "300")
+    code, stdout, err = run_cli(
+        capsys,
+        "compare",
+        tmp_path / "a.csv",
+        tmp_path / "b.csv",
+        "--ref",
+        tmp_path / "ref.csv",
+        "--protocol",
+        "clip-continuous",
+        "--json",
+        out,
+        "--resamples",
+        "300",
+    )
     assert code == 0, err
     document = json.loads(out.read_text())
     metrics = document["comparison"]["metrics"]
@@ -179,7 +195,9 @@ def test_compare_clip_files_writes_one_entry_per_metric(tmp_path, capsys):
         shutil.copy(tmp_path / f"{name}.csv", run / "predictions.csv")
         shutil.copy(tmp_path / "ref.csv", run / "references.csv")
     out_runs = tmp_path / "runs.json"
-    code, _, err = run_cli(capsys, "compare", tmp_path / "run_a", tmp_path / "run_b", "--json", out_runs, "--resamples", "300")
+    code, _, err = run_cli(
+        capsys, "compare", tmp_path / "run_a", tmp_path / "run_b", "--json", out_runs, "--resamples", "300"
+    )
     assert code == 0, err
     assert json.loads(out_runs.read_text())["comparison"] == document["comparison"]
     (tmp_path / "run_b" / "references.csv").write_text((tmp_path / "ref.csv").read_text().replace("clip0,", "clipX,"))
@@ -200,12 +218,24 @@ def test_compare_dcase_folders_and_qa_answers(tmp_path, capsys):
         for line in reference.read_text().splitlines():
             frame, event, track, azimuth, elevation = line.split(",")[:5]
             azimuth, elevation = np.radians(float(azimuth) + 5.0), np.radians(float(elevation))
-            rows.append(f"{frame},{event},{track},{np.cos(elevation) * np.cos(azimuth)},"
-                        f"{np.cos(elevation) * np.sin(azimuth)},{np.sin(elevation)}")
+            rows.append(
+                f"{frame},{event},{track},{np.cos(elevation) * np.cos(azimuth)},"
+                f"{np.cos(elevation) * np.sin(azimuth)},{np.sin(elevation)}"
+            )
         (better / reference.name).write_text("\n".join(rows) + "\n")
     out = tmp_path / "dcase.json"
-    code, _, err = run_cli(capsys, "compare", STARSS22 / "predictions", better, "--ref", STARSS22 / "metadata_dev",
-                           "--json", out, "--resamples", "200")
+    code, _, err = run_cli(
+        capsys,
+        "compare",
+        STARSS22 / "predictions",
+        better,
+        "--ref",
+        STARSS22 / "metadata_dev",
+        "--json",
+        out,
+        "--resamples",
+        "200",
+    )
     assert code == 0, err
     metrics = json.loads(out.read_text())["comparison"]["metrics"]
     score = score_dcase_folders(STARSS22 / "predictions", STARSS22 / "metadata_dev", load_protocol("dcase2022-task3"))
@@ -216,21 +246,35 @@ def test_compare_dcase_folders_and_qa_answers(tmp_path, capsys):
 
     out = tmp_path / "qa.json"
     answers = QA_CASE / "answers.jsonl"
-    code, _, err = run_cli(capsys, "compare", answers, answers, "--ref", QA_CASE / "questions.json",
-                           "--embedder", "trigram256", "--json", out, "--resamples", "100")
+    code, _, err = run_cli(
+        capsys,
+        "compare",
+        answers,
+        answers,
+        "--ref",
+        QA_CASE / "questions.json",
+        "--embedder",
+        "trigram256",
+        "--json",
+        out,
+        "--resamples",
+        "100",
+    )
     assert code == 0, err
     document = json.loads(out.read_text())
     metrics = document["comparison"]["metrics"]
     trigram = with_settings(load_protocol("spatialsoundqa"), embedder="trigram256")
     assert document["protocol"]["hash"] == f"sha256:{trigram.hash}" != f"sha256:{load_protocol('spatialsoundqa').hash}"
     # identical systems: if both were not drawn from the very same resamples, the intervals would not collapse
-    assert metrics and all(entry["interval"] == {"low": 0.0, "high": 0.0} and entry["p_value"] == 1.0
-                           for entry in metrics.values())
+    assert metrics and all(
+        entry["interval"] == {"low": 0.0, "high": 0.0} and entry["p_value"] == 1.0 for entry in metrics.values()
+    )
 
 
 def test_compare_bad_input_exits_2(tmp_path, capsys):
     code, _, err = run_cli(capsys, "compare", tmp_path / "nope.csv", tmp_path / "b.csv", "--ref", tmp_path / "r.csv")
     assert code == 2 and "nope.csv" in err and err.count("\n") == 1
-    code, _, err = run_cli(capsys, "compare", STARSS22 / "predictions", QA_CASE / "answers.jsonl",
-                           "--ref", STARSS22 / "metadata_dev")
+    code, _, err = run_cli(
+        capsys, "compare", STARSS22 / "predictions", QA_CASE / "answers.jsonl", "--ref", STARSS22 / "metadata_dev"
+    )
     assert code == 2 and "same form" in err

@@ -52,7 +52,12 @@ def write_published_fixture(root: Path) -> None:
     soundfile.write(root / "audio" / "eval" / "Ybbb.wav", (rng.normal(size=40000) * 0.01).astype(np.float32), 32000)
     np.save(root / "binaural" / "roomA" / "0.npy", rng.normal(size=(2, 300)).astype(np.float32))
     np.save(root / "binaural" / "roomA" / "1.npy", rng.normal(size=(2, 90000)).astype(np.float32))
-    audio = {"data": [{"id": "Yaaa", "folder": "eval", "label": ["/m/09x0r"]}, {"id": "Ybbb", "folder": "eval", "label": ["/m/0bt9lr", "/m/05tny_"]}]}
+    audio = {
+        "data": [
+            {"id": "Yaaa", "folder": "eval", "label": ["/m/09x0r"]},
+            {"id": "Ybbb", "folder": "eval", "label": ["/m/0bt9lr", "/m/05tny_"]},
+        ]
+    }
     reverb = {
         "data": [
             {"fname": "roomA/0.npy", "sensor_position": "0,1.5,0", "source_position": "1.5,1.5,-2"},
@@ -61,11 +66,19 @@ def write_published_fixture(root: Path) -> None:
     }
     (root / "audio.json").write_text(json.dumps(audio))
     (root / "reverb.json").write_text(json.dumps(reverb))
-    pairs = [{"audio": "Yaaa", "reverb": "roomA/0.npy", "split": "test", "weight": 1.0},
-             {"audio": "Ybbb", "reverb": "roomA/1.npy", "split": "test", "weight": 3.0}]
+    pairs = [
+        {"audio": "Yaaa", "reverb": "roomA/0.npy", "split": "test", "weight": 1.0},
+        {"audio": "Ybbb", "reverb": "roomA/1.npy", "split": "test", "weight": 3.0},
+    ]
     (root / "manifest.json").write_text(json.dumps({"pairs": pairs}))
-    info = {"audio_index": "audio.json", "reverb_index": "reverb.json", "manifest": "manifest.json", "audio_root": "audio",
-            "reverb_root": ".", "classes": ["/m/09x0r", "/m/0bt9lr", "/m/05tny_"]}
+    info = {
+        "audio_index": "audio.json",
+        "reverb_index": "reverb.json",
+        "manifest": "manifest.json",
+        "audio_root": "audio",
+        "reverb_root": ".",
+        "classes": ["/m/09x0r", "/m/0bt9lr", "/m/05tny_"],
+    }
     (root / "dataset.json").write_text(json.dumps(info))
 
 
@@ -180,8 +193,12 @@ def test_generated_data_set_is_reproducible_and_consistent(tmp_path, monkeypatch
     intended_azimuth = np.round(np.array([record["azimuth_deg"] for record in reverbs])) % 360
     np.testing.assert_array_equal(targets.azimuth, intended_azimuth)
     np.testing.assert_array_equal(targets.elevation, np.round([record["elevation_deg"] for record in reverbs]) + 90)
-    np.testing.assert_array_equal(targets.distance, np.round(2 * np.array([record["distance_m"] for record in reverbs])))
-    dataset = BinauralDataset(index, "test", clip_samples=index.info["clip_samples"], rir_samples=index.info["rir_samples"])
+    np.testing.assert_array_equal(
+        targets.distance, np.round(2 * np.array([record["distance_m"] for record in reverbs]))
+    )
+    dataset = BinauralDataset(
+        index, "test", clip_samples=index.info["clip_samples"], rir_samples=index.info["rir_samples"]
+    )
     assert dataset[0]["waveform"].shape == (1, 32000)
 
     # idempotent: a second run verifies and reuses; a damaged file is noticed and the set rebuilt

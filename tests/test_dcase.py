@@ -14,9 +14,9 @@ from seldkit.io.dcase import detect_year
 from seldkit.protocols import load_protocol, with_settings
 from seldkit.scoring.dcase import score_dcase_folders
 from tests import naive_dcase
+from tests.cli import run_cli
 from tests.dcase_scenes import write_scene
 from tests.golden import REPO
-from tests.cli import run_cli
 
 DCASE = REPO / "metrics" / "regression" / "dcase"
 
@@ -27,7 +27,11 @@ def golden_case(year: int, case_id: str) -> dict:
 
 
 def score(folder: Path, year: int, **settings) -> dict:
-    protocol = with_settings(load_protocol(f"dcase{year}-task3"), **settings) if settings else load_protocol(f"dcase{year}-task3")
+    protocol = (
+        with_settings(load_protocol(f"dcase{year}-task3"), **settings)
+        if settings
+        else load_protocol(f"dcase{year}-task3")
+    )
     return score_dcase_folders(folder / "pred", folder / "ref", protocol).score.metrics
 
 
@@ -63,7 +67,6 @@ def test_vectorised_equals_per_frame_loops(tmp_path, seed):
         assert_metrics_close(score(folder, year), scorer(naive_pairs(folder)))
 
 
-
 def copy_case(tmp_path: Path, year: int, case_id: str) -> Path:
     target = tmp_path / case_id
     shutil.copytree(DCASE / str(year) / "cases" / case_id, target)
@@ -75,7 +78,9 @@ def test_reference_without_prediction_counts_as_misses_by_default(tmp_path, caps
     default_json, compat_json = tmp_path / "default.json", tmp_path / "compat.json"
     code, out, _ = run_cli(capsys, "score", folder / "pred", "--ref", folder / "ref", "--json", default_json)
     assert code == 0 and "scored as all misses" in out
-    code, out, _ = run_cli(capsys, "score", folder / "pred", "--ref", folder / "ref", "--dcase-compat", "--json", compat_json)
+    code, out, _ = run_cli(
+        capsys, "score", folder / "pred", "--ref", folder / "ref", "--dcase-compat", "--json", compat_json
+    )
     assert code == 0 and "skipped, as the official code does" in out
     default, compat = json.loads(default_json.read_text()), json.loads(compat_json.read_text())
     expected = golden_case(2024, "missing_prediction_file")["results"]["macro"]["metrics"]
@@ -97,7 +102,9 @@ def test_2022_prediction_in_another_format(tmp_path, capsys):
     folder = copy_case(tmp_path, 2022, "pred_in_2023_format")
     code, _, err = run_cli(capsys, "score", folder / "pred", "--ref", folder / "ref", "--protocol", "dcase2022-task3")
     assert code == 2 and "7 fields; this format has 6" in err
-    code, out, _ = run_cli(capsys, "score", folder / "pred", "--ref", folder / "ref", "--protocol", "dcase2022-task3", "--dcase-compat")
+    code, out, _ = run_cli(
+        capsys, "score", folder / "pred", "--ref", folder / "ref", "--protocol", "dcase2022-task3", "--dcase-compat"
+    )
     assert code == 0
 
 
@@ -120,7 +127,15 @@ def test_distance_needed_by_the_2024_challenge_metric(tmp_path, capsys):
     code, _, err = run_cli(capsys, "score", folder / "pred", "--ref", folder / "ref", "--protocol", "dcase2024-task3")
     assert code == 2 and "no distance column" in err
     code, out, _ = run_cli(
-        capsys, "score", folder / "pred", "--ref", folder / "ref", "--protocol", "dcase2024-task3", "--config", "macro_nodist"
+        capsys,
+        "score",
+        folder / "pred",
+        "--ref",
+        folder / "ref",
+        "--protocol",
+        "dcase2024-task3",
+        "--config",
+        "macro_nodist",
     )
     assert code == 0 and "configuration macro_nodist" in out
 
@@ -169,7 +184,9 @@ def test_bad_reference_rows(tmp_path, capsys, kind):
     lines[2] = line
     reference.write_text("\n".join(lines) + "\n")
     out_json = tmp_path / "out.json"
-    code, out, err = run_cli(capsys, "score", folder / "pred", "--ref", folder / "ref", "--protocol", "dcase2024-task3", "--json", out_json)
+    code, out, err = run_cli(
+        capsys, "score", folder / "pred", "--ref", folder / "ref", "--protocol", "dcase2024-task3", "--json", out_json
+    )
     assert code == 2 and out == "" and not out_json.exists()
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "file_00.csv" in err and "row 3 (line 3)" in err and fragment in err
@@ -186,7 +203,9 @@ def test_year_is_recognised_from_the_files(year):
 def test_micro_average_and_jackknife_json(tmp_path, capsys):
     folder = DCASE / "2022" / "cases" / "random_003"
     out_json = tmp_path / "r.json"
-    code, out, _ = run_cli(capsys, "score", folder / "pred", "--ref", folder / "ref", "--ci", "jackknife", "--json", out_json)
+    code, out, _ = run_cli(
+        capsys, "score", folder / "pred", "--ref", folder / "ref", "--ci", "jackknife", "--json", out_json
+    )
     assert code == 0 and "jackknife, 3 recordings" in out
     document = json.loads(out_json.read_text())
     case = golden_case(2022, "random_003")
@@ -195,7 +214,9 @@ def test_micro_average_and_jackknife_json(tmp_path, capsys):
     for name, (low, high) in case["jackknife"]["ci"].items():
         assert document["intervals"]["metrics"][name]["low"] == pytest.approx(low, rel=1e-8, abs=1e-9)
         assert document["intervals"]["metrics"][name]["high"] == pytest.approx(high, rel=1e-8, abs=1e-9)
-    code, out, _ = run_cli(capsys, "score", folder / "pred", "--ref", folder / "ref", "--average", "micro", "--json", out_json)
+    code, out, _ = run_cli(
+        capsys, "score", folder / "pred", "--ref", folder / "ref", "--average", "micro", "--json", out_json
+    )
     micro = json.loads(out_json.read_text())
     assert micro["configuration"] == "micro"
     assert micro["metrics"]["F_20"] == pytest.approx(case["results"]["micro"]["metrics"]["F_20"], rel=1e-9)

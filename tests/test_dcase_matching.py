@@ -29,8 +29,12 @@ def test_pairs_equal_per_group_solver_with_many_ties(seed):
     rng = np.random.default_rng(seed)
     n_ref, n_pred = rng.integers(1, 300, size=2)
     # few frames and classes -> many multi-event groups; values on a coarse grid -> many tied costs
-    ref = event_set(rng.integers(0, 2, n_ref), rng.integers(0, 15, n_ref), rng.integers(0, 3, n_ref), rng.integers(0, 4, n_ref))
-    pred = event_set(rng.integers(0, 2, n_pred), rng.integers(0, 15, n_pred), rng.integers(0, 3, n_pred), rng.integers(0, 4, n_pred))
+    ref = event_set(
+        rng.integers(0, 2, n_ref), rng.integers(0, 15, n_ref), rng.integers(0, 3, n_ref), rng.integers(0, 4, n_ref)
+    )
+    pred = event_set(
+        rng.integers(0, 2, n_pred), rng.integers(0, 15, n_pred), rng.integers(0, 3, n_pred), rng.integers(0, 4, n_pred)
+    )
 
     def cost(r, p):
         return np.abs(ref.azimuth[r] - pred.azimuth[p])

@@ -98,7 +98,9 @@ def test_ten_second_clips_through_the_whole_frontend(dtype):
     waveforms = torch.from_numpy(CLIP["waveforms"]).to(dtype)
     reverbs = torch.from_numpy(CLIP["reverbs"]).to(dtype)
     binaural = convolve_rir(waveforms, reverbs)
-    np.testing.assert_allclose(binaural.double().numpy(), CLIP["binaural"], atol=2e-6 if dtype == torch.float32 else 1e-7)
+    np.testing.assert_allclose(
+        binaural.double().numpy(), CLIP["binaural"], atol=2e-6 if dtype == torch.float32 else 1e-7
+    )
     precision = "f64" if dtype == torch.float64 else "f32"
     features = binaural_features(binaural)
     compare(features, CLIP, precision=precision)

@@ -34,7 +34,10 @@ def run(name: str, dtype: torch.dtype) -> list[np.ndarray]:
 
 def deviations(outputs: list[np.ndarray], name: str) -> dict[str, float]:
     recorded = np.load(MODELS / f"{name}_outputs.npz")
-    return {key: float(np.abs(value - recorded[key]).max() / np.abs(recorded[key]).max()) for key, value in zip(OUTPUTS, outputs)}
+    return {
+        key: float(np.abs(value - recorded[key]).max() / np.abs(recorded[key]).max())
+        for key, value in zip(OUTPUTS, outputs)
+    }
 
 
 @pytest.mark.slow
@@ -77,7 +80,11 @@ def test_state_dict_keys_round_trip():
     for name in ("spatialast", "dspast"):
         reference = reference_state_dict(name)
         model = from_reference_state_dict(name, reference)
-        published = {key for key in reference if not key.startswith(("spectrogram_extractor", "logmel_extractor")) and not key.endswith(".pi")}
+        published = {
+            key
+            for key in reference
+            if not key.startswith(("spectrogram_extractor", "logmel_extractor")) and not key.endswith(".pi")
+        }
         ours = {key.removeprefix("encoder.") for key in model.state_dict()}
         assert ours == published
     with pytest.raises(RuntimeError):
@@ -86,9 +93,7 @@ def test_state_dict_keys_round_trip():
 
 def test_audiomae_initialisation_loads_the_encoder_only():
     description = json.loads((MODELS / "audiomae_vitb_keys.json").read_text())["pretrained_mae"]
-    checkpoint = {
-        entry["key"]: torch.full(entry["shape"], 0.5) for entry in description["keys"]
-    }
+    checkpoint = {entry["key"]: torch.full(entry["shape"], 0.5) for entry in description["keys"]}
     for name in ("spatialast", "dspast"):
         model = create_model(name)
         before = {key: value.clone() for key, value in model.state_dict().items()}
@@ -96,8 +101,10 @@ def test_audiomae_initialisation_loads_the_encoder_only():
         assert len(loaded) == 147  # pos_embed, patch_embed.proj.*, blocks.*
         after = model.state_dict()
         assert float(after["encoder.blocks.3.attn.qkv.weight"].mean()) == 0.5
-        assert torch.equal(after["encoder.cls_tokens" if name == "spatialast" else "encoder.cls_tokens1"],
-                           before["encoder.cls_tokens" if name == "spatialast" else "encoder.cls_tokens1"])
+        assert torch.equal(
+            after["encoder.cls_tokens" if name == "spatialast" else "encoder.cls_tokens1"],
+            before["encoder.cls_tokens" if name == "spatialast" else "encoder.cls_tokens1"],
+        )
         assert torch.equal(after["head.weight"], before["head.weight"])
 
 
@@ -124,7 +131,11 @@ def test_mini_models_train_and_eval_shapes(name):
     torch.manual_seed(1)
     model = create_model(name, "mini")
     waveforms, reverbs = torch.randn(3, 1, 32000) * 0.1, torch.randn(3, 2, 4000) * 0.01
-    targets = {"distance": torch.tensor([1, 2, 3]), "azimuth": torch.tensor([0, 90, 180]), "elevation": torch.tensor([90, 90, 100])}
+    targets = {
+        "distance": torch.tensor([1, 2, 3]),
+        "azimuth": torch.tensor([0, 90, 180]),
+        "elevation": torch.tensor([90, 90, 100]),
+    }
     model.train()
     outputs = model(waveforms, reverbs, targets)
     assert [tuple(output.shape) for output in outputs] == [(3, 355), (3, 21), (3, 360), (3, 180)]

@@ -33,7 +33,18 @@ def test_every_python_package_is_declared():
 def test_wheel_installs_and_runs_in_a_fresh_environment(tmp_path):
     wheel_dir = tmp_path / "wheel"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation", "-q", "-w", str(wheel_dir)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(REPO),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheel_dir),
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -45,8 +56,12 @@ def test_wheel_installs_and_runs_in_a_fresh_environment(tmp_path):
     # seldkit itself comes from the wheel only.
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
-    venv_site = subprocess.run([str(bin_dir / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               check=True, capture_output=True, text=True).stdout.strip()
+    venv_site = subprocess.run(
+        [str(bin_dir / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     here = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (Path(venv_site) / "outer_environment.pth").write_text("\n".join(sorted(here)) + "\n")
     subprocess.run(
@@ -67,8 +82,15 @@ def test_wheel_installs_and_runs_in_a_fresh_environment(tmp_path):
     assert Path(located.stdout.strip()).is_relative_to(venv), located.stdout
 
     case = CLIP_SUITE / "cases" / "audioset355_60clips"
-    scored = run(str(bin_dir / "seldkit"), "score", str(case / "preds.csv"), "--ref", str(case / "refs.csv"),
-                 "--protocol", "bat-encoder")
+    scored = run(
+        str(bin_dir / "seldkit"),
+        "score",
+        str(case / "preds.csv"),
+        "--ref",
+        str(case / "refs.csv"),
+        "--protocol",
+        "bat-encoder",
+    )
     assert scored.returncode == 0, scored.stderr
     assert "protocol bat-encoder" in scored.stdout and "17.07 %" in scored.stdout
 
@@ -81,15 +103,27 @@ def test_wheel_installs_and_runs_in_a_fresh_environment(tmp_path):
     requirements = _requirements(wheel)
     assert {name for name, extra in requirements if extra is None} == {"numpy", "scipy", "pandas", "pyyaml"}
     assert ("torch", "train") in requirements and ("matplotlib", "report") in requirements
-    program = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import without_extras; without_extras.main()"
-    scored = run(str(bin_dir / "python"), "-c", program, "score", str(case / "preds.csv"), "--ref", str(case / "refs.csv"),
-                 "--protocol", "bat-encoder")
+    program = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import without_extras; without_extras.main()"
+    )
+    scored = run(
+        str(bin_dir / "python"),
+        "-c",
+        program,
+        "score",
+        str(case / "preds.csv"),
+        "--ref",
+        str(case / "refs.csv"),
+        "--protocol",
+        "bat-encoder",
+    )
     assert scored.returncode == 0 and "17.07 %" in scored.stdout, scored.stderr
     verified = run(str(bin_dir / "python"), "-c", program, "verify", "--suite", "clip", "--suite", "dcase/2024")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     training = run(str(bin_dir / "python"), "-c", program, "train-reference", "dspast", "--out", str(tmp_path / "run"))
     assert training.returncode == 2 and training.stderr.strip() == (
-        "seldkit train-reference: error: this needs the optional package 'torch': pip install 'seldkit[train]'")
+        "seldkit train-reference: error: this needs the optional package 'torch': pip install 'seldkit[train]'"
+    )
 
 
 def _requirements(wheel: Path) -> set[tuple[str, str | None]]:

@@ -13,8 +13,12 @@ from seldkit.protocols import available_protocols, load_protocol, protocol_hash
 
 def test_shipped_clip_protocols():
     assert {"clip", "clip-continuous", "bat-encoder", "bat-encoder-continuous"} <= set(available_protocols())
-    for name, mode in [("clip", "reference"), ("clip-continuous", "continuous"),
-                       ("bat-encoder", "reference"), ("bat-encoder-continuous", "continuous")]:
+    for name, mode in [
+        ("clip", "reference"),
+        ("clip-continuous", "continuous"),
+        ("bat-encoder", "reference"),
+        ("bat-encoder-continuous", "continuous"),
+    ]:
         protocol = load_protocol(name)
         assert protocol.name == name and protocol.task == "clip"
         assert protocol.content["metrics"]["mode"] == mode

@@ -24,8 +24,8 @@ from seldkit.metrics.qa.text import (
 )
 from seldkit.protocols import load_protocol, with_settings
 from seldkit.scoring.qa import class_names, score_qa_files
-from tests.golden import REPO
 from tests.cli import run_cli
+from tests.golden import REPO
 
 QA = REPO / "metrics" / "regression" / "qa"
 EXPECTED = json.loads((QA / "expected.json").read_text())
@@ -82,8 +82,18 @@ def test_distance_boundary_is_exact_decimal():
 
 @pytest.mark.parametrize(
     ("answer", "expected"),
-    [("Yes", "yes"), ("No.", "no"), ("Yes, yes.", "yes"), ("yes and no", None), ("yeah", None), ("nope", None),
-     ("None", None), ("not sure", None), ("", None), ("  YES  ", "yes")],
+    [
+        ("Yes", "yes"),
+        ("No.", "no"),
+        ("Yes, yes.", "yes"),
+        ("yes and no", None),
+        ("yeah", None),
+        ("nope", None),
+        ("None", None),
+        ("not sure", None),
+        ("", None),
+        ("  YES  ", "yes"),
+    ],
 )
 def test_yes_no_rule(answer, expected):
     assert parse_yes_no(normalise(answer)) == expected
@@ -126,7 +136,9 @@ def test_trigram256_check_values():
 
 @needs_minilm
 def test_minilm_reproduces_the_reference_values():
-    reference = json.loads((REPO / "tests" / "data" / "embedding_reference" / "all_minilm_l6_v2_reference.json").read_text())
+    reference = json.loads(
+        (REPO / "tests" / "data" / "embedding_reference" / "all_minilm_l6_v2_reference.json").read_text()
+    )
     embedder = MiniLM()
     measured = reference["measured_here"]
     vectors = embedder.embed(reference["docs_reference"]["sentences"])
@@ -142,7 +154,6 @@ def test_minilm_reproduces_the_reference_values():
     np.testing.assert_allclose(matrix[0, :8], golden["class0_first8"], atol=5e-6)
 
 
-
 @pytest.mark.parametrize("case_id", ["mixed_all_types", "pair_order_and_shared_ids"])
 def test_both_answer_forms_give_identical_results(tmp_path, capsys, case_id):
     folder = QA / "cases" / case_id
@@ -152,7 +163,15 @@ def test_both_answer_forms_give_identical_results(tmp_path, capsys, case_id):
     ):
         out_json = tmp_path / f"{index}.json"
         code, out, err = run_cli(
-            capsys, "score", folder / predictions, "--ref", folder / references, "--embedder", "trigram256", "--json", out_json
+            capsys,
+            "score",
+            folder / predictions,
+            "--ref",
+            folder / references,
+            "--embedder",
+            "trigram256",
+            "--json",
+            out_json,
         )
         assert code == 0, err
         documents.append(json.loads(out_json.read_text())["metrics"])
@@ -169,7 +188,15 @@ def test_error_cases_exit_2_with_one_line(tmp_path, capsys, case_id):
     folder = QA / "cases" / case_id
     out_json = tmp_path / "r.json"
     code, out, err = run_cli(
-        capsys, "score", folder / "answers.jsonl", "--ref", folder / "questions.json", "--embedder", "trigram256", "--json", out_json
+        capsys,
+        "score",
+        folder / "answers.jsonl",
+        "--ref",
+        folder / "questions.json",
+        "--embedder",
+        "trigram256",
+        "--json",
+        out_json,
     )
     assert code == 2 and out == "" and not out_json.exists()
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
@@ -188,8 +215,17 @@ def test_malformed_answer_lines(tmp_path, capsys):
     assert code == 2 and "line 4" in err and "question_id" in err
     decode = tmp_path / "run_pred"
     decode.write_text((folder / "decode_pred").read_text().replace("\t", " ", 1))
-    code, _, err = run_cli(capsys, "score", decode, "--ref", folder / "decode_gt", "--protocol", "spatialsoundqa",
-                           "--embedder", "trigram256")
+    code, _, err = run_cli(
+        capsys,
+        "score",
+        decode,
+        "--ref",
+        folder / "decode_gt",
+        "--protocol",
+        "spatialsoundqa",
+        "--embedder",
+        "trigram256",
+    )
     assert code == 2 and "line 1" in err and "<TAB>" in err
 
 

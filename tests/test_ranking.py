@@ -59,7 +59,11 @@ def test_special_classes():
 
 @settings(max_examples=150, deadline=None)
 @given(
-    arrays(np.float64, st.tuples(st.integers(1, 30), st.integers(1, 4)), elements=st.sampled_from([0.0, 0.25, 0.5, 1.0, -3.0, 1e-300, 7.5])),
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 30), st.integers(1, 4)),
+        elements=st.sampled_from([0.0, 0.25, 0.5, 1.0, -3.0, 1e-300, 7.5]),
+    ),
     st.integers(0, 2**32 - 1),
 )
 def test_property_matches_sklearn(scores, seed):

@@ -14,8 +14,8 @@ import pytest
 from seldkit.metrics.paired import compare_samples
 from seldkit.report.figures import clip, comparison, dcase, qa, training
 from seldkit.report.html import FigureItem, Report, Section, Table, png_bytes, write_report
-from tests.golden import REPO
 from tests.cli import run_cli
+from tests.golden import REPO
 
 STARSS22 = REPO / "tests" / "data" / "starss22"
 QA_CASE = REPO / "metrics" / "regression" / "qa" / "cases" / "random_medium"
@@ -28,7 +28,9 @@ def bar_heights(axes) -> list[float]:
 
 def test_per_class_ap_is_sorted_and_skips_classes_without_positives():
     ap = np.array([0.2, np.nan, 0.9, 0.5])
-    figure = clip.per_class_ap(ap, ["a", "b", "c", "d"], intervals=np.array([[0.1, 0.3], [np.nan] * 2, [0.8, 1.0], [0.4, 0.6]]))
+    figure = clip.per_class_ap(
+        ap, ["a", "b", "c", "d"], intervals=np.array([[0.1, 0.3], [np.nan] * 2, [0.8, 1.0], [0.4, 0.6]])
+    )
     axes = figure.axes[0]
     widths = [patch.get_width() for patch in axes.patches]
     assert widths == [0.9, 0.5, 0.2]
@@ -82,7 +84,9 @@ def test_distance_confusion_rows_and_error_by_distance(mode):
     counts = np.array([2, 1, 1])
     assert np.dot(rate.lines[0].get_ydata(), counts) / counts.sum() == pytest.approx(wrong.mean())
     # 1.0 m against 1.6 m: 0.6 m off (wrong in continuous mode), neighbouring classes 2 and 3 (right in reference mode)
-    single = clip.distance_errors(np.array([1.0]), np.array([1.6]), distance_wrong(np.array([1.6]), np.array([1.0]), mode=mode))
+    single = clip.distance_errors(
+        np.array([1.0]), np.array([1.6]), distance_wrong(np.array([1.6]), np.array([1.0]), mode=mode)
+    )
     rate = next(axes for axes in single.axes if axes.get_ylabel().startswith("share counted wrong"))
     assert list(rate.lines[0].get_ydata()) == [1.0 if mode == "continuous" else 0.0]
 
@@ -96,8 +100,11 @@ def test_dcase_classwise_panels():
 
 
 def test_qa_per_type_bars_follow_table_columns():
-    per_type = {"CLASSIFICATION": {"mAP_all": 0.4}, "DOA": {"direction_acc": 0.7, "DER": 0.3},
-                "MIXUP_DIRECTION": {"accuracy": 0.55}}
+    per_type = {
+        "CLASSIFICATION": {"mAP_all": 0.4},
+        "DOA": {"direction_acc": 0.7, "DER": 0.3},
+        "MIXUP_DIRECTION": {"accuracy": 0.55},
+    }
     figure = qa.per_type_scores(per_type, {"DOA.direction_acc": (0.6, 0.8)})
     axes = figure.axes[0]
     assert np.allclose(bar_heights(axes), [40.0, 70.0, 30.0, 55.0])
@@ -105,9 +112,11 @@ def test_qa_per_type_bars_follow_table_columns():
 
 
 def test_training_curves_mark_stages():
-    history = [{"stage": "s1", "loss_sed": 1.0, "loss_distance": 2.0, "train_distance_acc": 0.1},
-               {"stage": "s1", "loss_sed": 0.5, "loss_distance": 1.5, "train_distance_acc": 0.3},
-               {"stage": "s2", "loss_sed": 0.2, "loss_distance": 1.0, "train_distance_acc": 0.6}]
+    history = [
+        {"stage": "s1", "loss_sed": 1.0, "loss_distance": 2.0, "train_distance_acc": 0.1},
+        {"stage": "s1", "loss_sed": 0.5, "loss_distance": 1.5, "train_distance_acc": 0.3},
+        {"stage": "s2", "loss_sed": 0.2, "loss_distance": 1.0, "train_distance_acc": 0.6},
+    ]
     figure = training.training_curves(history)
     losses, accuracies = figure.axes
     assert [line.get_label() for line in losses.lines if not line.get_label().startswith("_")] == ["distance", "sed"]
@@ -124,18 +133,31 @@ def test_feature_attention_bars_per_branch():
 def test_comparison_rows_per_metric():
     rng = np.random.default_rng(0)
     base = rng.normal(0, 1, 500)
-    result = compare_samples({"mAP": 0.5, "MAE": 30.0}, {"mAP": 0.6, "MAE": 29.0},
-                             {"mAP": base, "MAE": base + 30}, {"mAP": base + 0.1, "MAE": base + 29 + rng.normal(0, 3, 500)},
-                             unit="clips", n=100, level=0.95, n_resamples=500, seed=0)
+    result = compare_samples(
+        {"mAP": 0.5, "MAE": 30.0},
+        {"mAP": 0.6, "MAE": 29.0},
+        {"mAP": base, "MAE": base + 30},
+        {"mAP": base + 0.1, "MAE": base + 29 + rng.normal(0, 3, 500)},
+        unit="clips",
+        n=100,
+        level=0.95,
+        n_resamples=500,
+        seed=0,
+    )
     figure = comparison.paired_differences(result)
     titles = [axes.get_title(loc="left") for axes in figure.axes]
-    assert len(titles) == 2 and titles[0].startswith("mAP") and "better: B" in titles[0] and "better: neither" in titles[1]
+    assert (
+        len(titles) == 2 and titles[0].startswith("mAP") and "better: B" in titles[0] and "better: neither" in titles[1]
+    )
 
 
 def test_write_report_embeds_every_figure_and_writes_pngs(tmp_path):
     figure = clip.angular_errors(np.array([1.0, 50.0]))
-    report = Report("t", ("line <1>",), [Section("S", ["a <note>", Table(("x", "y"), (("1", "2"),)),
-                                                       FigureItem("angles", "caption", figure)])])
+    report = Report(
+        "t",
+        ("line <1>",),
+        [Section("S", ["a <note>", Table(("x", "y"), (("1", "2"),)), FigureItem("angles", "caption", figure)])],
+    )
     out = tmp_path / "r" / "report.html"
     images = write_report(report, out)
     text = out.read_text()
@@ -162,8 +184,10 @@ def clip_fixture(tmp_path, noise: float, name: str):
     rows = ["clip_id,azimuth,elevation,distance," + ",".join(classes)]
     for i in range(n):
         scores = ",".join(f"{v:.4f}" for v in np.clip(targets[i] * 0.6 + rng.uniform(0, noise, 3), 0, 1))
-        rows.append(f"c{i},{(azimuth[i] + rng.normal(0, 60 * noise)) % 360:.2f},{elevation[i]:.2f},"
-                    f"{max(0.0, distance[i] + rng.normal(0, noise)):.2f},{scores}")
+        rows.append(
+            f"c{i},{(azimuth[i] + rng.normal(0, 60 * noise)) % 360:.2f},{elevation[i]:.2f},"
+            f"{max(0.0, distance[i] + rng.normal(0, noise)):.2f},{scores}"
+        )
     path = tmp_path / f"{name}.csv"
     path.write_text("\n".join(rows) + "\n")
     return path, reference
@@ -173,8 +197,21 @@ def test_report_command_on_predictions_with_comparison(tmp_path, capsys):
     a, reference = clip_fixture(tmp_path, 1.0, "a")
     b, _ = clip_fixture(tmp_path, 0.3, "b")
     out = tmp_path / "out" / "report.html"
-    code, stdout, err = run_cli(capsys, "report", a, "--ref", reference, "--protocol", "clip-continuous",
-                                "--compare", b, "--out", out, "--resamples", "200")
+    code, stdout, err = run_cli(
+        capsys,
+        "report",
+        a,
+        "--ref",
+        reference,
+        "--protocol",
+        "clip-continuous",
+        "--compare",
+        b,
+        "--out",
+        out,
+        "--resamples",
+        "200",
+    )
     assert code == 0, err
     names = sorted(path.stem for path in (tmp_path / "out" / "report_figures").glob("*.png"))
     assert names == ["angular_error", "comparison", "distance_errors", "error_by_azimuth", "per_class_ap"]
@@ -189,15 +226,28 @@ def test_report_command_on_dcase_folders_and_results_json(tmp_path, capsys):
     assert "femaleSpeech" not in out.read_text()  # class names are in the figure, not the text
     assert "interval (jackknife)" in out.read_text()
     scored = tmp_path / "dcase.json"
-    code, _, err = run_cli(capsys, "score", STARSS22 / "predictions", "--ref", STARSS22 / "metadata_dev", "--json", scored)
+    code, _, err = run_cli(
+        capsys, "score", STARSS22 / "predictions", "--ref", STARSS22 / "metadata_dev", "--json", scored
+    )
     assert code == 0, err
     code, _, err = run_cli(capsys, "report", scored, "--out", tmp_path / "dcase-json.html")
     assert code == 0, err
     assert (tmp_path / "dcase-json_figures" / "dcase_classwise.png").is_file()
 
     results = tmp_path / "qa.json"
-    code, _, err = run_cli(capsys, "score", QA_CASE / "answers.jsonl", "--ref", QA_CASE / "questions.json",
-                           "--embedder", "trigram256", "--json", results, "--ci", "100")
+    code, _, err = run_cli(
+        capsys,
+        "score",
+        QA_CASE / "answers.jsonl",
+        "--ref",
+        QA_CASE / "questions.json",
+        "--embedder",
+        "trigram256",
+        "--json",
+        results,
+        "--ci",
+        "100",
+    )
     assert code == 0, err
     code, _, err = run_cli(capsys, "report", results, "--out", tmp_path / "qa.html")
     assert code == 0, err
@@ -239,21 +289,45 @@ def test_headless_chromium_loads_every_image(tmp_path, capsys):
     a, reference = clip_fixture(tmp_path, 1.0, "a")
     b, _ = clip_fixture(tmp_path, 0.3, "b")
     out = tmp_path / "report.html"
-    code, _, err = run_cli(capsys, "report", a, "--ref", reference, "--protocol", "clip-continuous",
-                           "--compare", b, "--out", out, "--resamples", "100")
+    code, _, err = run_cli(
+        capsys,
+        "report",
+        a,
+        "--ref",
+        reference,
+        "--protocol",
+        "clip-continuous",
+        "--compare",
+        b,
+        "--out",
+        out,
+        "--resamples",
+        "100",
+    )
     assert code == 0, err
     # A copy of the report with a script that records, after loading, how many images decoded.
     probe = tmp_path / "probe.html"
-    probe.write_text(out.read_text().replace(
-        "</body>",
-        "<script>window.addEventListener('load', () => { const images = [...document.images]; "
-        "document.body.dataset.loaded = images.filter(i => i.complete && i.naturalWidth > 0).length + '/' + images.length; "
-        "});</script></body>",
-    ))
+    probe.write_text(
+        out.read_text().replace(
+            "</body>",
+            "<script>window.addEventListener('load', () => { const images = [...document.images]; "
+            "document.body.dataset.loaded = images.filter(i => i.complete && i.naturalWidth > 0).length + '/' + images.length; "
+            "});</script></body>",
+        )
+    )
     completed = subprocess.run(
-        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000", "--dump-dom",
-         probe.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            probe.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     match = re.search(r'data-loaded="(\d+)/(\d+)"', completed.stdout)
     assert match, completed.stderr[-2000:]
@@ -267,13 +341,31 @@ def test_report_shows_what_the_inputs_allow(tmp_path, capsys):
     (tmp_path / "classes.csv").write_text("\n".join(",".join([row[0], *row[4:]]) for row in rows) + "\n")
     (tmp_path / "spatial.csv").write_text("\n".join(",".join(row[:4]) for row in rows) + "\n")
     unlabelled = tmp_path / "ref-spatial.csv"  # references with labels need class scores
-    unlabelled.write_text("\n".join(",".join([row[0], "" if index else row[1], *row[2:]]) for index, row in
-                                    enumerate(line.split(",") for line in reference.read_text().splitlines())) + "\n")
-    cases = (("classes", reference, ["per_class_ap"]),
-             ("spatial", unlabelled, ["angular_error", "distance_errors", "error_by_azimuth"]))
+    unlabelled.write_text(
+        "\n".join(
+            ",".join([row[0], "" if index else row[1], *row[2:]])
+            for index, row in enumerate(line.split(",") for line in reference.read_text().splitlines())
+        )
+        + "\n"
+    )
+    cases = (
+        ("classes", reference, ["per_class_ap"]),
+        ("spatial", unlabelled, ["angular_error", "distance_errors", "error_by_azimuth"]),
+    )
     for name, references, expected in cases:
-        code, _, err = run_cli(capsys, "report", tmp_path / f"{name}.csv", "--ref", references, "--protocol", "clip-continuous",
-                               "--out", tmp_path / f"{name}.html", "--resamples", "50")
+        code, _, err = run_cli(
+            capsys,
+            "report",
+            tmp_path / f"{name}.csv",
+            "--ref",
+            references,
+            "--protocol",
+            "clip-continuous",
+            "--out",
+            tmp_path / f"{name}.html",
+            "--resamples",
+            "50",
+        )
         assert code == 0, err
         assert sorted(path.stem for path in (tmp_path / f"{name}_figures").glob("*.png")) == expected
 

@@ -26,7 +26,9 @@ def test_great_circle_matches_vector_form():
     rng = np.random.default_rng(5)
     az_a, az_b = rng.uniform(-720, 720, 5000), rng.uniform(-720, 720, 5000)
     el_a, el_b = rng.uniform(-90, 90, 5000), rng.uniform(-90, 90, 5000)
-    np.testing.assert_allclose(great_circle_deg(az_a, el_a, az_b, el_b), vector_angle_deg(az_a, el_a, az_b, el_b), atol=1e-9)
+    np.testing.assert_allclose(
+        great_circle_deg(az_a, el_a, az_b, el_b), vector_angle_deg(az_a, el_a, az_b, el_b), atol=1e-9
+    )
 
 
 def test_great_circle_special_values():
@@ -36,9 +38,7 @@ def test_great_circle_special_values():
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    st.floats(-1e4, 1e4), st.floats(-90, 90), st.floats(-1e4, 1e4), st.floats(-90, 90), st.integers(-5, 5)
-)
+@given(st.floats(-1e4, 1e4), st.floats(-90, 90), st.floats(-1e4, 1e4), st.floats(-90, 90), st.integers(-5, 5))
 def test_azimuth_wrap_symmetry(az_a, el_a, az_b, el_b, turns):
     base = great_circle_deg(np.array(az_a), np.array(el_a), np.array(az_b), np.array(el_b))
     shifted = great_circle_deg(np.array(az_a + 360.0 * turns), np.array(el_a), np.array(az_b), np.array(el_b))

@@ -41,8 +41,14 @@ def test_intervals_equal_naive_loop(mode):
     d_p, d_r = rng.uniform(0, 5, n), rng.uniform(0, 5, n)
     accumulator = ClipMetricAccumulator(mode="continuous")
     accumulator.update(
-        scores=scores, targets=targets, azimuth_pred=az_p, elevation_pred=el_p, azimuth_ref=az_r,
-        elevation_ref=el_r, distance_pred=d_p, distance_ref=d_r,
+        scores=scores,
+        targets=targets,
+        azimuth_pred=az_p,
+        elevation_pred=el_p,
+        azimuth_ref=az_r,
+        elevation_ref=el_r,
+        distance_pred=d_p,
+        distance_ref=d_r,
     )
     inputs = accumulator.per_clip()
     n_resamples, seed = 75, 4
@@ -90,6 +96,8 @@ def test_coverage_of_a_known_mean():
         accumulator.update(
             azimuth_pred=angles, elevation_pred=np.zeros(200), azimuth_ref=np.zeros(200), elevation_ref=np.zeros(200)
         )
-        low, high = bootstrap_clip_metrics(accumulator.per_clip(), mode="continuous", n_resamples=400, seed=trial).bounds["MAE"]
+        low, high = bootstrap_clip_metrics(
+            accumulator.per_clip(), mode="continuous", n_resamples=400, seed=trial
+        ).bounds["MAE"]
         covered += low <= 10.0 <= high
     assert 0.89 <= covered / trials <= 0.99

@@ -47,7 +47,15 @@ def test_a_run_writes_scored_results(tmp_path, protocol, capsys, model):
     assert main(["train-reference", model, "--protocol", str(protocol), "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "chance" in printed and "mAP" in printed
-    for name in ("predictions.csv", "references.csv", "chance_predictions.csv", "results.json", "results.md", "log.jsonl", "checkpoint.pt"):
+    for name in (
+        "predictions.csv",
+        "references.csv",
+        "chance_predictions.csv",
+        "results.json",
+        "results.md",
+        "log.jsonl",
+        "checkpoint.pt",
+    ):
         assert (out / name).is_file(), name
     document = json.loads((out / "results.json").read_text())
     assert document["protocol"]["name"] == "bat-encoder-continuous" and document["n"] == 16
@@ -55,11 +63,26 @@ def test_a_run_writes_scored_results(tmp_path, protocol, capsys, model):
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [record["stage"] for record in log] == ["first", "second", "second"]
     # the predictions read back through seldkit score
-    assert main(["score", str(out / "predictions.csv"), "--ref", str(out / "references.csv"), "--protocol", "bat-encoder-continuous"]) == 0
+    assert (
+        main(
+            [
+                "score",
+                str(out / "predictions.csv"),
+                "--ref",
+                str(out / "references.csv"),
+                "--protocol",
+                "bat-encoder-continuous",
+            ]
+        )
+        == 0
+    )
     assert main(["train-reference", model, "--protocol", str(protocol), "--out", str(out)]) == 2  # would overwrite
     predictions = tmp_path / "again.csv"
     data = next((Path(os.environ["SELDKIT_CACHE"]) / "datasets").glob("tiny-training-*"))
-    assert main(["predict", "--checkpoint", str(out / "checkpoint.pt"), "--data", str(data), "--out", str(predictions)]) == 0
+    assert (
+        main(["predict", "--checkpoint", str(out / "checkpoint.pt"), "--data", str(data), "--out", str(predictions)])
+        == 0
+    )
     assert predictions.read_text() == (out / "predictions.csv").read_text()
     # the run folder makes a report: scores, per-clip figures, training curves and, for DSpAST, feature attention
     assert main(["report", str(out), "--out", str(tmp_path / "report.html"), "--resamples", "50"]) == 0
@@ -112,7 +135,18 @@ def test_interrupted_run_resumes_to_the_same_weights(tmp_path, protocol):
 def test_killed_process_resumes_from_the_last_checkpoint(tmp_path, protocol):
     out = tmp_path / "killed"
     slow = tiny_training_protocol(tmp_path, epochs=(2, 4), clips=16)
-    command = [sys.executable, "-m", "seldkit", "train-reference", "spatialast", "--protocol", str(slow), "--out", str(out), "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "seldkit",
+        "train-reference",
+        "spatialast",
+        "--protocol",
+        str(slow),
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
     deadline = time.time() + 300
     while not (out / "log.jsonl").exists() and time.time() < deadline:
@@ -179,7 +213,9 @@ def test_two_processes_equal_one(tmp_path, protocol):
     for key, gradient in one["gradients"].items():
         informative = gradient.abs() > 1e-6
         assert informative.float().mean() > 0.5 or gradient.numel() < 1000, key
-        torch.testing.assert_close(rank0["parameters"][key][informative], one["parameters"][key][informative], rtol=1e-5, atol=1e-6, msg=key)
+        torch.testing.assert_close(
+            rank0["parameters"][key][informative], one["parameters"][key][informative], rtol=1e-5, atol=1e-6, msg=key
+        )
     for key in one["parameters"].keys() - one["gradients"].keys():
         torch.testing.assert_close(rank0["parameters"][key], one["parameters"][key], rtol=1e-5, atol=1e-6, msg=key)
     for state in ("parameters", "after_live_step"):
@@ -187,7 +223,9 @@ def test_two_processes_equal_one(tmp_path, protocol):
             torch.testing.assert_close(rank1[state][key], value, rtol=0, atol=0, msg=f"{state}: {key}")
     assert len(one["predictions"]["azimuth"]) == 16
     for key in one["predictions"]:
-        torch.testing.assert_close(torch.as_tensor(rank0["predictions"][key]), torch.as_tensor(one["predictions"][key]), rtol=0, atol=0)
+        torch.testing.assert_close(
+            torch.as_tensor(rank0["predictions"][key]), torch.as_tensor(one["predictions"][key]), rtol=0, atol=0
+        )
 
 
 def test_soft_direction_targets_follow_the_definition():

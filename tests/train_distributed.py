@@ -28,11 +28,26 @@ def run_worker(folder: Path, protocol_path: Path) -> None:
     train_set.augment = False  # identical inputs in both set-ups
     torch.manual_seed(0)
     # no random masking, so both set-ups see the same inputs
-    overrides = {**dict(config.model_overrides), "spec_time_mask": 0, "spec_freq_mask": 0, "patch_mask_time": 0.0, "patch_mask_freq": 0.0}
+    overrides = {
+        **dict(config.model_overrides),
+        "spec_time_mask": 0,
+        "spec_freq_mask": 0,
+        "patch_mask_time": 0.0,
+        "patch_mask_freq": 0.0,
+    }
     model = create_model("dspast", config.size, **overrides)
     classes = tuple(load_protocol("bat-encoder").classes.ids)  # type: ignore[union-attr]
-    trainer = Trainer(model, train_set, test_set, config, output_classes=classes, out=folder, device=torch.device("cpu"),
-                      world=world, progress_bars=False)
+    trainer = Trainer(
+        model,
+        train_set,
+        test_set,
+        config,
+        output_classes=classes,
+        out=folder,
+        device=torch.device("cpu"),
+        world=world,
+        progress_bars=False,
+    )
     # evaluation first, while every set-up holds the same initial weights
     predictions = predict(model, test_set, device=torch.device("cpu"), world=world, batch_size=1)
     stage = config.stages[1]
@@ -45,11 +60,22 @@ def run_worker(folder: Path, protocol_path: Path) -> None:
         if isinstance(module, (torch.nn.modules.batchnorm._BatchNorm, AdaCos)):
             module.eval()
     trainer.step(global_batch[world.rank :: world.size], stage, steps_per_epoch=10)
-    gradients = {name: parameter.grad.detach().clone() for name, parameter in model.named_parameters() if parameter.grad is not None}
+    gradients = {
+        name: parameter.grad.detach().clone()
+        for name, parameter in model.named_parameters()
+        if parameter.grad is not None
+    }
     parameters = {name: value.detach().clone() for name, value in model.state_dict().items()}
     # a second step with live batch statistics: the ranks must still hold one model afterwards
     model.train()
     trainer.step(list(range(8, 16))[world.rank :: world.size], stage, steps_per_epoch=10)
     after_live_step = {name: value.detach().clone() for name, value in model.state_dict().items()}
-    torch.save({"gradients": gradients, "parameters": parameters, "predictions": predictions, "after_live_step": after_live_step},
-               folder / f"result{world.rank}.pt")
+    torch.save(
+        {
+            "gradients": gradients,
+            "parameters": parameters,
+            "predictions": predictions,
+            "after_live_step": after_live_step,
+        },
+        folder / f"result{world.rank}.pt",
+    )

@@ -25,24 +25,30 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("system_a", metavar="A", help="first system's predictions (file, DCASE folder or run folder)")
     parser.add_argument("system_b", metavar="B", help="second system's predictions, same form as A")
-    parser.add_argument("--ref", metavar="REF", help="the references both systems are scored against (not for run folders)")
+    parser.add_argument(
+        "--ref", metavar="REF", help="the references both systems are scored against (not for run folders)"
+    )
     parser.add_argument("--protocol", metavar="NAME|FILE", help="protocol (default: recognised from the inputs)")
     parser.add_argument("--json", metavar="OUT", type=Path, help="write the comparison JSON here")
-    parser.add_argument("--resamples", type=resample_count, default=1000, metavar="N",
-                        help=f"paired resamples (default 1000, at most {MAX_RESAMPLES:,})")
+    parser.add_argument(
+        "--resamples",
+        type=resample_count,
+        default=1000,
+        metavar="N",
+        help=f"paired resamples (default 1000, at most {MAX_RESAMPLES:,})",
+    )
     parser.add_argument("--embedder", choices=("minilm", "trigram256"), help="SpatialSoundQA: sentence embedder")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from seldkit.cli.format_compare import format_comparison
+    from seldkit.cli.options import output_file
     from seldkit.cli.score import write_results_json
-    from seldkit.scoring.detect import infer_protocol_name
     from seldkit.errors import InputError
     from seldkit.protocols import Protocol, load_protocol, with_settings
     from seldkit.scoring.compare import compare_systems
-
-    from seldkit.cli.options import output_file
+    from seldkit.scoring.detect import infer_protocol_name
 
     output_file(args.json, what="comparison file")
     systems = [Path(args.system_a), Path(args.system_b)]
@@ -52,8 +58,11 @@ def run(args: argparse.Namespace) -> int:
     runs = [(path / "run.json").is_file() for path in systems]
     if any(runs):
         if not all(runs) or args.ref or args.protocol:
-            raise InputError("run folders are compared with each other, on their own references and protocol: "
-                             "give two run folders and no --ref/--protocol", file=f"{systems[0]} / {systems[1]}")
+            raise InputError(
+                "run folders are compared with each other, on their own references and protocol: "
+                "give two run folders and no --ref/--protocol",
+                file=f"{systems[0]} / {systems[1]}",
+            )
         paths, protocol_name = _run_inputs(systems)
     else:
         if args.ref is None:
@@ -63,7 +72,11 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("not found", file=str(paths[2]))
     if paths[0].is_dir() != paths[1].is_dir():
         raise InputError("A and B must have the same form (two files or two folders)", file=f"{paths[0]} / {paths[1]}")
-    protocol = protocol_name if isinstance(protocol_name, Protocol) else load_protocol(protocol_name or infer_protocol_name(paths[0], paths[2]))
+    protocol = (
+        protocol_name
+        if isinstance(protocol_name, Protocol)
+        else load_protocol(protocol_name or infer_protocol_name(paths[0], paths[2]))
+    )
     if args.embedder:
         if protocol.task != "qa":
             raise InputError(f"--embedder does not apply to protocol {protocol.name!r} (task {protocol.task})")
@@ -87,11 +100,15 @@ def _run_inputs(runs: list[Path]) -> tuple[list[Path], Any]:
         folder.read_description()
         for path in (folder.predictions, folder.references, folder.results):
             if not path.is_file():
-                raise InputError(f"this run has no {path.name} (not finished? run the same train-reference command "
-                                 "again to continue it)", file=str(folder.path))
+                raise InputError(
+                    f"this run has no {path.name} (not finished? run the same train-reference command "
+                    "again to continue it)",
+                    file=str(folder.path),
+                )
         results = read_json_file(folder.results)
-        protocols.append(protocol_from_summary(results.get("protocol") if isinstance(results, dict) else None,
-                                               file=folder.results))
+        protocols.append(
+            protocol_from_summary(results.get("protocol") if isinstance(results, dict) else None, file=folder.results)
+        )
     if folders[0].references.read_bytes() != folders[1].references.read_bytes():
         raise InputError("the two runs were tested on different references", file=f"{runs[0]} / {runs[1]}")
     if protocols[0].hash != protocols[1].hash:

@@ -10,6 +10,7 @@ from seldkit.metrics.metadata import CLIP_METRICS, metric_info
 if TYPE_CHECKING:
     from seldkit.scoring.clip import ClipScore
 
+
 def format_clip_table(score: ClipScore) -> str:
     """The human table: percentages like the papers, MAE in degrees."""
     metrics = score.metrics

@@ -10,9 +10,11 @@ from seldkit.metrics.metadata import metric_info
 if TYPE_CHECKING:
     from seldkit.scoring.dcase import DcaseReport
 
+
 def _display(name: str, year: int) -> tuple[float, str]:
     """(scale, unit) of a metric in the tables: fractions in %, angles in degrees, distances in the year's unit,
-    ratios (ER, RDE, SELD) as they are."""
+    ratios (ER, RDE, SELD) as they are.
+    """
     from seldkit.metrics.dcase.years import YEAR_RULES
 
     info = metric_info(name)

@@ -38,10 +38,22 @@ def format_qa_table(report: QaReport) -> str:
         label = f"{_LETTERS.get(question_type, 'E')}  {question_type}"
         if "mAP_all" in values:
             add(label, values["n"], "mAP (all 355)", values["mAP_all"], f"{question_type}.mAP_all")
-            add("", "", f"mAP ({values['n_classes_present']} present)", values["mAP_present"], f"{question_type}.mAP_present")
+            add(
+                "",
+                "",
+                f"mAP ({values['n_classes_present']} present)",
+                values["mAP_present"],
+                f"{question_type}.mAP_present",
+            )
         elif "direction_acc" in values:
-            add(label, values["n"], "direction acc.", values["direction_acc"], f"{question_type}.direction_acc",
-                values["direction_unparseable"])
+            add(
+                label,
+                values["n"],
+                "direction acc.",
+                values["direction_acc"],
+                f"{question_type}.direction_acc",
+                values["direction_unparseable"],
+            )
             add("", "", "DER", values["DER"], f"{question_type}.DER", values["distance_unparseable"])
         else:
             add(label, values["n"], "accuracy", values["accuracy"], f"{question_type}.accuracy", values["unparseable"])

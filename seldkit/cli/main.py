@@ -77,8 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # an internal error: the traceback helps us fix it (unless an extra is missing)
         module = (error.name or "").split(".")[0] if isinstance(error, ModuleNotFoundError) else ""
         if module in OPTIONAL_MODULES:
-            print(f"seldkit {args.command}: error: this needs the optional package {module!r}: "
-                  f"pip install 'seldkit[{OPTIONAL_MODULES[module]}]'", file=sys.stderr)
+            print(
+                f"seldkit {args.command}: error: this needs the optional package {module!r}: "
+                f"pip install 'seldkit[{OPTIONAL_MODULES[module]}]'",
+                file=sys.stderr,
+            )
             return EXIT_BAD_INPUT
         import traceback
 

@@ -14,7 +14,9 @@ def register(commands: Any) -> None:
         description="Generate the data set of a training protocol in the published layout. Re-running reuses "
         "an existing copy after verifying its checksums.",
     )
-    parser.add_argument("--protocol", default="synth-binaural-mini", metavar="NAME|FILE", help="default: synth-binaural-mini")
+    parser.add_argument(
+        "--protocol", default="synth-binaural-mini", metavar="NAME|FILE", help="default: synth-binaural-mini"
+    )
     parser.add_argument("--out", type=Path, metavar="DIR", help="default: $SELDKIT_CACHE/datasets/<protocol>")
     parser.add_argument(
         "--set",
@@ -40,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     splits = ", ".join(f"{name} {count}" for name, count in info["splits"].items())
     verb = "verified existing" if reused else "built"
-    print(f"{verb} {protocol.name} (sha256:{protocol.short_hash}) in {out}: {splits} clips, {len(info['classes'])} classes, {seconds:.1f} s")
+    print(
+        f"{verb} {protocol.name} (sha256:{protocol.short_hash}) in {out}: {splits} clips, {len(info['classes'])} classes, {seconds:.1f} s"
+    )
     return 0
 
 

@@ -23,11 +23,18 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("source", metavar="INPUT", type=Path, help="run folder, results JSON, or predictions")
     parser.add_argument("--ref", type=Path, metavar="REF", help="references, when INPUT is predictions")
-    parser.add_argument("--protocol", metavar="NAME|FILE", help="protocol for predictions (default: recognised from the inputs)")
+    parser.add_argument(
+        "--protocol", metavar="NAME|FILE", help="protocol for predictions (default: recognised from the inputs)"
+    )
     parser.add_argument("--compare", type=Path, metavar="OTHER", help="add a paired comparison with another system (B)")
     parser.add_argument("--out", type=Path, required=True, metavar="HTML", help="the report file to write")
-    parser.add_argument("--resamples", type=resample_count, default=1000, metavar="N",
-                        help=f"bootstrap resamples for intervals (default 1000, at most {MAX_RESAMPLES:,})")
+    parser.add_argument(
+        "--resamples",
+        type=resample_count,
+        default=1000,
+        metavar="N",
+        help=f"bootstrap resamples for intervals (default 1000, at most {MAX_RESAMPLES:,})",
+    )
     parser.add_argument("--embedder", choices=("minilm", "trigram256"), help="SpatialSoundQA: sentence embedder")
     parser.set_defaults(run=run)
 
@@ -42,8 +49,14 @@ def run(args: argparse.Namespace) -> int:
     if args.compare is not None and not args.compare.exists():
         raise InputError("not found", file=str(args.compare))
     check_report_paths(args.out)
-    report = build_report(args.source, references=args.ref, protocol=args.protocol, compare_with=args.compare,
-                          n_resamples=args.resamples, embedder=args.embedder)
+    report = build_report(
+        args.source,
+        references=args.ref,
+        protocol=args.protocol,
+        compare_with=args.compare,
+        n_resamples=args.resamples,
+        embedder=args.embedder,
+    )
     images = write_report(report, args.out)
     print(f"wrote {args.out} ({len(images)} figures, also as PNGs in {figures_folder(args.out)}/)")
     for note in report.notes:

@@ -62,11 +62,10 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from seldkit.cli.options import output_file
     from seldkit.errors import InputError
     from seldkit.protocols import load_protocol
     from seldkit.scoring.detect import infer_protocol_name
-
-    from seldkit.cli.options import output_file
 
     predictions, references = Path(args.predictions), Path(args.ref)
     for path in (predictions, references):
@@ -76,24 +75,30 @@ def run(args: argparse.Namespace) -> int:
     protocol = load_protocol(args.protocol or infer_protocol_name(predictions, references))
     if protocol.task == "clip":
         if predictions.is_dir() or references.is_dir():
-            raise InputError(f"is a folder; protocol {protocol.name!r} scores clip-level CSV files",
-                             file=str(predictions if predictions.is_dir() else references))
+            raise InputError(
+                f"is a folder; protocol {protocol.name!r} scores clip-level CSV files",
+                file=str(predictions if predictions.is_dir() else references),
+            )
         if args.ci == "jackknife":
             raise InputError("--ci jackknife is for DCASE folders; clip metrics take --ci N (bootstrap resamples)")
         _reject_options(args, protocol, "average", "config", "dcase_compat", "embedder")
         return _score_clip(args, protocol)
     if protocol.task == "dcase":
         if not (predictions.is_dir() and references.is_dir()):
-            raise InputError(f"is not a folder; protocol {protocol.name!r} scores a prediction folder against a reference "
-                             "folder", file=str(references if predictions.is_dir() else predictions))
+            raise InputError(
+                f"is not a folder; protocol {protocol.name!r} scores a prediction folder against a reference folder",
+                file=str(references if predictions.is_dir() else predictions),
+            )
         if isinstance(args.ci, int):
             raise InputError("DCASE intervals are jackknife intervals over recordings: use --ci jackknife")
         _reject_options(args, protocol, "embedder")
         return _score_dcase(args, protocol)
     if protocol.task == "qa":
         if predictions.is_dir() or references.is_dir():
-            raise InputError(f"is a folder; protocol {protocol.name!r} scores answer files",
-                             file=str(predictions if predictions.is_dir() else references))
+            raise InputError(
+                f"is a folder; protocol {protocol.name!r} scores answer files",
+                file=str(predictions if predictions.is_dir() else references),
+            )
         if args.ci == "jackknife":
             raise InputError("--ci jackknife is for DCASE folders; QA scores take --ci N (bootstrap resamples)")
         _reject_options(args, protocol, "average", "config", "dcase_compat")

@@ -1,5 +1,6 @@
 """``seldkit train-reference {dspast,spatialast} [--protocol NAME] [--out DIR] [--resume] [--device ...]``
-and ``seldkit predict --checkpoint CKPT --data DIR --out preds.csv``."""
+and ``seldkit predict --checkpoint CKPT --data DIR --out preds.csv``.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ def register(commands: Any) -> None:
         "baseline scored the same way. Multi-GPU / multi-node: run it under torchrun.",
     )
     train.add_argument("model", choices=("dspast", "spatialast"))
-    train.add_argument("--protocol", default="synth-binaural-mini", metavar="NAME|FILE", help="default: synth-binaural-mini")
+    train.add_argument(
+        "--protocol", default="synth-binaural-mini", metavar="NAME|FILE", help="default: synth-binaural-mini"
+    )
     train.add_argument("--out", type=Path, metavar="DIR", help="run folder (default: runs/<model>-<protocol>)")
     train.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
     train.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
@@ -33,7 +36,9 @@ def register(commands: Any) -> None:
         "the predictions in the clip CSV format (seldkit score reads it).",
     )
     predict.add_argument("--checkpoint", type=Path, required=True, metavar="CKPT")
-    predict.add_argument("--data", type=Path, required=True, metavar="DIR", help="a data set folder (make-dataset output)")
+    predict.add_argument(
+        "--data", type=Path, required=True, metavar="DIR", help="a data set folder (make-dataset output)"
+    )
     predict.add_argument("--out", type=Path, required=True, metavar="CSV")
     predict.add_argument("--split", default="test")
     predict.add_argument("--device", default=None)
@@ -54,19 +59,30 @@ def run_train(args: argparse.Namespace) -> int:
     device = torch_device(args.device)
     out = args.out or Path("runs") / f"{args.model}-{protocol.name}"
     if args.init is not None and not args.init.is_file():
-        raise InputError("checkpoint not found" if not args.init.exists() else "a checkpoint is a file", file=str(args.init))
+        raise InputError(
+            "checkpoint not found" if not args.init.exists() else "a checkpoint is a file", file=str(args.init)
+        )
     start = RunFolder(out).prepare(model=args.model, protocol_hash=f"sha256:{protocol.hash}", resume=args.resume)
     if start is RunStart.CONTINUE and not args.resume:
         print(f"continuing the unfinished run in {out} from its checkpoint")
     try:
-        document = train_reference(args.model, protocol=protocol,
-                                   out=out, resume=args.resume, device=device, init=args.init, progress=not args.quiet)
+        document = train_reference(
+            args.model,
+            protocol=protocol,
+            out=out,
+            resume=args.resume,
+            device=device,
+            init=args.init,
+            progress=not args.quiet,
+        )
     except TrainingError as error:
         print(f"seldkit train-reference: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"\ninterrupted; the checkpoint in {out} holds the progress: run the same command again to continue",
-              file=sys.stderr)
+        print(
+            f"\ninterrupted; the checkpoint in {out} holds the progress: run the same command again to continue",
+            file=sys.stderr,
+        )
         return 130
     if document is not None:
         print(format_run(document, out))

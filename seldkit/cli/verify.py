@@ -16,7 +16,10 @@ def register(commands: Any) -> None:
         "implementations) and print one row per suite; exit 0 only if every case passes.",
     )
     parser.add_argument(
-        "--suite", metavar="NAME", action="append", help="run only this suite or family, e.g. clip, dcase, dcase/2024 (repeatable)"
+        "--suite",
+        metavar="NAME",
+        action="append",
+        help="run only this suite or family, e.g. clip, dcase, dcase/2024 (repeatable)",
     )
     parser.add_argument(
         "--regression-dir",
@@ -39,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
     if args.suite:
         selected: dict[str, Path] = {}
         for wanted in args.suite:
-            matches = {name: folder for name, folder in suites.items() if name == wanted or name.startswith(wanted + "/")}
+            matches = {
+                name: folder for name, folder in suites.items() if name == wanted or name.startswith(wanted + "/")
+            }
             if not matches:
                 raise InputError(f"unknown suite {wanted!r} (known: {', '.join(suites) or 'none'})")
             selected.update(matches)

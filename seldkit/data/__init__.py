@@ -1,2 +1,3 @@
 """Data: the published layout loader (:mod:`.layout`), spatial targets (:mod:`.targets`), audio conditioning
-(:mod:`.audio`), measured HRIRs (:mod:`.sofa`), and the synthetic binaural scene generator (:mod:`.synth`)."""
+(:mod:`.audio`), measured HRIRs (:mod:`.sofa`), and the synthetic binaural scene generator (:mod:`.synth`).
+"""

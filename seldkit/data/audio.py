@@ -70,7 +70,8 @@ def fit_length(signal: np.ndarray, length: int) -> np.ndarray:
 
 def load_source(path: str | Path, *, length: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """A mono source as the published loader prepares it: first channel, resampled, -14 dBFS RMS (over the
-    whole file, before cutting), float32, padded/cut to ``length`` samples."""
+    whole file, before cutting), float32, padded/cut to ``length`` samples.
+    """
     signal, rate = read_audio(path)
     if not np.isfinite(signal).all():
         raise ValueError("the audio holds NaN or infinite samples")
@@ -81,7 +82,9 @@ def load_rir(path: str | Path, *, length: int) -> np.ndarray:
     """A (2, L) impulse response from ``.npy``, float32, padded/cut to ``length`` taps."""
     rir = np.load(str(path), allow_pickle=False)
     if not isinstance(rir, np.ndarray) or rir.ndim != 2 or rir.shape[0] != 2 or rir.dtype.kind not in "fiu":
-        raise ValueError(f"a binaural impulse response is a (2, L) array of numbers, not {getattr(rir, 'shape', type(rir).__name__)}")
+        raise ValueError(
+            f"a binaural impulse response is a (2, L) array of numbers, not {getattr(rir, 'shape', type(rir).__name__)}"
+        )
     rir = rir.astype(np.float32)
     if not np.isfinite(rir).all():
         raise ValueError("the impulse response holds NaN or infinite values")

@@ -38,12 +38,15 @@ def build_dataset(
     return make_dataset(config, out, fingerprint=fingerprint, progress=progress), False
 
 
-DATASET_ENTRIES = frozenset({"audio", "binaural", "audio.json", "reverb.json", "manifest.json", "checksums.json", "dataset.json"})
+DATASET_ENTRIES = frozenset(
+    {"audio", "binaural", "audio.json", "reverb.json", "manifest.json", "checksums.json", "dataset.json"}
+)
 
 
 def check_dataset_target(out: Path) -> None:
     """``out`` may receive a (re)built data set: it is absent, empty, or a seldkit data set (which is replaced);
-    a folder holding anything else is the user's and is refused before any work starts."""
+    a folder holding anything else is the user's and is refused before any work starts.
+    """
     from seldkit.io.atomic import TEMPORARY_SUFFIX, check_output_folder
 
     if out.exists() and not out.is_dir():
@@ -59,13 +62,17 @@ def check_dataset_target(out: Path) -> None:
         return
     if "dataset.json" not in entries or not entries <= DATASET_ENTRIES:
         foreign = sorted(entries - DATASET_ENTRIES) or sorted(entries)
-        raise InputError(f"exists and is not a seldkit data set (it holds {foreign[0]!r}); seldkit replaces only its own "
-                         "data sets: choose another --out or empty this folder", file=str(out))
+        raise InputError(
+            f"exists and is not a seldkit data set (it holds {foreign[0]!r}); seldkit replaces only its own "
+            "data sets: choose another --out or empty this folder",
+            file=str(out),
+        )
 
 
 def data_fingerprint(protocol: Protocol) -> str:
     """Hash of what decides the data (the data section and its assets), not of the training recipe: changing
-    the curriculum must not regenerate the data."""
+    the curriculum must not regenerate the data.
+    """
     from seldkit.protocols import protocol_hash
 
     return protocol_hash({"data": protocol.train.data, "assets": protocol.train.assets})
@@ -79,8 +86,13 @@ def _check_published(data: Mapping[str, Any], settings: dict[str, str]) -> dict[
     values = {key: settings.get(key) or data.get(key) for key in (*needed, "manifest")}
     missing = [key for key in needed if not values[key]]
     if missing:
-        raise InputError(f"give the paths of your copy of the published data: --set {missing[0]}=PATH (and {', '.join(missing[1:]) or 'no more'})")
+        raise InputError(
+            f"give the paths of your copy of the published data: --set {missing[0]}=PATH (and {', '.join(missing[1:]) or 'no more'})"
+        )
     paths = {key: Path(str(values[key])) for key in needed}
     audio = read_audio_index(paths["audio_index"], audio_root=paths["audio_root"])
     reverbs = read_reverb_index(paths["reverb_index"], reverb_root=paths["reverb_root"])
-    return {"splits": {"audio": len(audio), "reverbs": len(reverbs)}, "classes": sorted({label for record in audio.values() for label in record.labels})}
+    return {
+        "splits": {"audio": len(audio), "reverbs": len(reverbs)},
+        "classes": sorted({label for record in audio.values() for label in record.labels}),
+    }

@@ -80,7 +80,9 @@ def read_audio_index(path: Path, *, audio_root: Path) -> dict[str, AudioRecord]:
         if isinstance(labels, str):
             labels = labels.split(",")
         if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
-            raise InputError(f"record {number}: 'label' must be a list of class ids (or one comma-separated text)", file=str(path))
+            raise InputError(
+                f"record {number}: 'label' must be a list of class ids (or one comma-separated text)", file=str(path)
+            )
         for key, value in (("folder", folder), ("file", file)):
             if value is not None and not isinstance(value, str):
                 raise InputError(f"record {number}: {key!r} must be text", file=str(path))
@@ -105,7 +107,9 @@ def read_reverb_index(path: Path, *, reverb_root: Path) -> dict[str, ReverbRecor
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise InputError(f"record {number}: needs fname and 'x,y,z' positions ({error})", file=str(path)) from None
         if np.array_equal(sensor, source):
-            raise InputError(f"record {number}: source and sensor coincide (the direction is undefined)", file=str(path))
+            raise InputError(
+                f"record {number}: source and sensor coincide (the direction is undefined)", file=str(path)
+            )
         index[fname] = ReverbRecord(fname, reverb_root / "binaural" / fname, sensor, source)
     return index
 
@@ -119,7 +123,8 @@ def _records(document: Any, path: Path, form: str) -> list[Any]:
 
 def read_dataset(root: str | Path) -> DatasetIndex:
     """A data set written by ``seldkit make-dataset`` (or laid out the same way): ``dataset.json`` names the
-    audio index, reverb index, manifest and class list."""
+    audio index, reverb index, manifest and class list.
+    """
     from seldkit.io.fields import Fields
 
     root = Path(root)
@@ -146,10 +151,16 @@ def read_dataset(root: str | Path) -> DatasetIndex:
     pairs = []
     for number, entry in enumerate(entries, start=1):
         pair_fields = Fields(entry, file=manifest_path, where=f"pairs[{number - 1}]")
-        pair = Pair(pair_fields.string("audio"), pair_fields.string("reverb"), pair_fields.string("split"),
-                    pair_fields.number("weight", 1.0, minimum=0.0, exclusive_minimum=True))
+        pair = Pair(
+            pair_fields.string("audio"),
+            pair_fields.string("reverb"),
+            pair_fields.string("split"),
+            pair_fields.number("weight", 1.0, minimum=0.0, exclusive_minimum=True),
+        )
         if pair.audio not in audio or pair.reverb not in reverbs:
-            raise InputError(f"manifest pair {pair.audio} / {pair.reverb} is not in the indexes", file=str(manifest_path))
+            raise InputError(
+                f"manifest pair {pair.audio} / {pair.reverb} is not in the indexes", file=str(manifest_path)
+            )
         pairs.append(pair)
     return DatasetIndex(root, audio, reverbs, pairs, tuple(classes), info)
 
@@ -188,12 +199,17 @@ class BinauralDataset:
         self.class_index = {class_id: position for position, class_id in enumerate(index.classes)}
         reverbs = [index.reverbs[pair.reverb] for pair in self.pairs]
         self.targets = spatial_targets(
-            np.stack([reverb.sensor for reverb in reverbs]), np.stack([reverb.source for reverb in reverbs]), mode=label_mode
+            np.stack([reverb.sensor for reverb in reverbs]),
+            np.stack([reverb.source for reverb in reverbs]),
+            mode=label_mode,
         )
         too_far = np.flatnonzero(self.targets.distance >= N_DISTANCE_CLASSES)
         if too_far.size:
-            raise InputError(f"impulse response {reverbs[too_far[0]].fname}: the source is more than 10.25 m away, beyond "
-                             f"the {N_DISTANCE_CLASSES} distance classes (use label_mode clean, which clips)", file=str(index.root))
+            raise InputError(
+                f"impulse response {reverbs[too_far[0]].fname}: the source is more than 10.25 m away, beyond "
+                f"the {N_DISTANCE_CLASSES} distance classes (use label_mode clean, which clips)",
+                file=str(index.root),
+            )
         self.rng = np.random.default_rng(seed)
         # Small data sets (the embedded default) fit in memory: decode every file once.
         self._cache: dict[str, np.ndarray] | None = {} if cache else None
@@ -203,7 +219,10 @@ class BinauralDataset:
         """A split as written (no augmentation), at the clip and response lengths the data set records."""
         for key in ("clip_samples", "rir_samples"):
             if key not in index.info:
-                raise InputError(f"{key} is missing (the length to cut clips and impulse responses to)", file=str(index.root / "dataset.json"))
+                raise InputError(
+                    f"{key} is missing (the length to cut clips and impulse responses to)",
+                    file=str(index.root / "dataset.json"),
+                )
         return cls(index, split, clip_samples=index.info["clip_samples"], rir_samples=index.info["rir_samples"])
 
     def __len__(self) -> int:

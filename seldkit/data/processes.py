@@ -20,7 +20,8 @@ _POLL_SECONDS = 0.5
 
 def exit_with_parent() -> None:
     """Pool initializer: end this worker when the process that started it ends (that is the caller itself, or
-    with the ``forkserver`` start method the fork server, which ends with the caller)."""
+    with the ``forkserver`` start method the fork server, which ends with the caller).
+    """
     parent = os.getppid()
     if sys.platform.startswith("linux"):
         try:

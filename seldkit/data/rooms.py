@@ -32,7 +32,7 @@ class Placement:
 
 
 def to_layout(position: np.ndarray) -> np.ndarray:
-    """pyroomacoustics axes (x front, y left, z up) -> layout axes (x front, y up, z right = -left)."""
+    """Pyroomacoustics axes (x front, y left, z up) -> layout axes (x front, y up, z right = -left)."""
     position = np.asarray(position, dtype=np.float64)
     return np.stack([position[..., 0], position[..., 2], -position[..., 1]], axis=-1)
 
@@ -106,7 +106,9 @@ EARLY_ORDER = 2
 LATE_TAPS = 128
 
 
-def _accumulate(response: np.ndarray, ir: np.ndarray, directions: np.ndarray, gains: np.ndarray, delays: np.ndarray) -> None:
+def _accumulate(
+    response: np.ndarray, ir: np.ndarray, directions: np.ndarray, gains: np.ndarray, delays: np.ndarray
+) -> None:
     """Add each image's HRIR, scaled and delayed (fractional delays split linearly), to ``response``."""
     if directions.size == 0:
         return
@@ -118,4 +120,6 @@ def _accumulate(response: np.ndarray, ir: np.ndarray, directions: np.ndarray, ga
     for ear in range(2):
         scaled = ir[directions, ear, :] * gains[:, None]
         for shift, weight in ((0, 1.0 - fraction), (1, fraction)):
-            response[ear] += np.bincount(positions + shift, weights=(scaled * weight[:, None]).ravel(), minlength=size)[:size]
+            response[ear] += np.bincount(positions + shift, weights=(scaled * weight[:, None]).ravel(), minlength=size)[
+                :size
+            ]

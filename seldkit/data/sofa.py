@@ -43,13 +43,16 @@ class HrirSet:
 
 def unit_vectors(azimuth_deg: np.ndarray | float, elevation_deg: np.ndarray | float) -> np.ndarray:
     azimuth, elevation = np.radians(azimuth_deg), np.radians(elevation_deg)
-    return np.stack([np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)], axis=-1)
+    return np.stack(
+        [np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)], axis=-1
+    )
 
 
 @lru_cache(maxsize=4)
 def read_sofa(path: str | Path, sample_rate: int | None = None) -> HrirSet:
     """Read a SimpleFreeFieldHRIR file; optionally resample the responses to ``sample_rate``. A file that is not
-    one (unreadable, other layout, non-finite values) is an :class:`InputError` naming it."""
+    one (unreadable, other layout, non-finite values) is an :class:`InputError` naming it.
+    """
     import h5py
 
     try:
@@ -59,12 +62,23 @@ def read_sofa(path: str | Path, sample_rate: int | None = None) -> HrirSet:
             rate = np.asarray(handle["Data.SamplingRate"], dtype=np.float64).ravel()[0]
     except Exception as error:  # h5py raises OSError, KeyError, TypeError, ValueError for foreign files
         detail = " ".join(str(error).split())[:160] or type(error).__name__
-        raise InputError(f"not a readable SOFA HRIR set (Data.IR, SourcePosition, Data.SamplingRate): {detail}", file=str(path)) from None
+        raise InputError(
+            f"not a readable SOFA HRIR set (Data.IR, SourcePosition, Data.SamplingRate): {detail}", file=str(path)
+        ) from None
     if ir.ndim != 3 or ir.shape[1] != 2 or ir.shape[0] == 0 or ir.shape[2] == 0:
         raise InputError(f"Data.IR must have shape [measurements, 2 ears, taps], not {ir.shape}", file=str(path))
     if positions.ndim != 2 or positions.shape[0] != ir.shape[0] or positions.shape[1] < 2:
-        raise InputError(f"SourcePosition must hold one (azimuth, elevation, ...) row per measurement, not {positions.shape}", file=str(path))
-    if not (np.isfinite(ir).all() and np.isfinite(positions).all() and np.isfinite(rate) and rate == int(rate) and 1000 <= rate <= 768_000):
+        raise InputError(
+            f"SourcePosition must hold one (azimuth, elevation, ...) row per measurement, not {positions.shape}",
+            file=str(path),
+        )
+    if not (
+        np.isfinite(ir).all()
+        and np.isfinite(positions).all()
+        and np.isfinite(rate)
+        and rate == int(rate)
+        and 1000 <= rate <= 768_000
+    ):
         raise InputError("the HRIR set holds non-finite values or an unusable sampling rate", file=str(path))
     hrirs = HrirSet(Path(path).stem, int(rate), positions[:, 0], positions[:, 1], ir)
     return hrirs.resampled(sample_rate) if sample_rate else hrirs

@@ -61,13 +61,19 @@ def real_classes(sounds_dir: Path, spatial_mids: list[str]) -> list[SourceClass]
                 if not row["file"] or not all(0 <= position < len(spatial_mids) for position in positions):
                     raise ValueError
             except (KeyError, ValueError, TypeError, AttributeError):
-                raise InputError(f"needs a file name and subset355_positions (';'-joined class positions 0..{len(spatial_mids) - 1})",
-                                 file=str(labels), row=reader.line_num - 1) from None
+                raise InputError(
+                    f"needs a file name and subset355_positions (';'-joined class positions 0..{len(spatial_mids) - 1})",
+                    file=str(labels),
+                    row=reader.line_num - 1,
+                ) from None
             path = sounds_dir / row["file"]
             check_input_file(path, what="recording")
             _recording(path)  # decoded now: a broken recording is named here, not in the middle of a build
-            classes.append(SourceClass(Path(row["file"]).stem, tuple(spatial_mids[position] for position in positions),
-                                       _crop_drawer(path)))
+            classes.append(
+                SourceClass(
+                    Path(row["file"]).stem, tuple(spatial_mids[position] for position in positions), _crop_drawer(path)
+                )
+            )
     except (UnicodeDecodeError, csv.Error) as error:
         raise InputError(f"not a readable CSV file: {error}", file=str(labels)) from None
     return classes
@@ -78,7 +84,9 @@ def _recording(path: Path) -> np.ndarray:
     try:
         signal, rate = read_audio(path)
     except Exception as error:  # soundfile raises several types for undecodable files
-        raise InputError(f"cannot decode this recording: {' '.join(str(error).split())[:160]}", file=str(path)) from None
+        raise InputError(
+            f"cannot decode this recording: {' '.join(str(error).split())[:160]}", file=str(path)
+        ) from None
     if signal.size == 0 or not np.isfinite(signal).all():
         raise InputError("the recording is empty or holds NaN or infinite samples", file=str(path))
     return resample(signal, rate, SAMPLE_RATE).astype(np.float32)
@@ -113,7 +121,11 @@ def _crop_drawer(path: Path) -> Callable[[np.random.Generator, int], np.ndarray]
 def _active_span(signal: np.ndarray, threshold_db: float = -40.0) -> np.ndarray:
     """The signal without leading and trailing near-silence."""
     envelope = np.abs(signal)
-    loud = np.flatnonzero(envelope > envelope.max() * 10 ** (threshold_db / 20)) if envelope.max() > 0 else np.zeros(0, dtype=np.int64)
+    loud = (
+        np.flatnonzero(envelope > envelope.max() * 10 ** (threshold_db / 20))
+        if envelope.max() > 0
+        else np.zeros(0, dtype=np.int64)
+    )
     if len(loud) == 0:
         return signal
     return signal[loud[0] : loud[-1] + 1]

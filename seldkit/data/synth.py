@@ -15,9 +15,9 @@ cached (``$SELDKIT_CACHE/brir``) by a hash of everything that decides them.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
-import io
 import shutil
 from collections import Counter
 from collections.abc import Mapping
@@ -142,7 +142,8 @@ _INFO_KEYS = {"classes": list, "splits": dict, "clip_samples": int, "rir_samples
 
 def verify_dataset(out: Path, fingerprint: str) -> dict[str, Any] | None:
     """The data set's description if ``out`` holds a complete copy for ``fingerprint`` (checksums verified);
-    None for anything else, a damaged or foreign copy included."""
+    None for anything else, a damaged or foreign copy included.
+    """
     try:
         info = json.loads((out / "dataset.json").read_text(encoding="utf-8"))
         checksums = json.loads((out / "checksums.json").read_text(encoding="utf-8"))
@@ -170,7 +171,8 @@ def _sha256(path: Path) -> str:
 
 class _Files:
     """Writes the data set's files into the staging folder and keeps the sha256 of the bytes written (not of
-    what a later read finds: a write that fails raises, and a file damaged afterwards fails verification)."""
+    what a later read finds: a write that fails raises, and a file damaged afterwards fails verification).
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -227,16 +229,33 @@ def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool)
         class_order = rng.permutation(len(classes))  # which classes are frequent differs by seed, not by name
         drawn = class_order[rng.choice(len(classes), size=split.clips, p=weights / weights.sum())]
         counts = Counter(drawn.tolist())
-        for clip in tqdm(range(split.clips), desc=f"{split.name} clips", disable=None if progress else True, leave=False):
+        for clip in tqdm(
+            range(split.clips), desc=f"{split.name} clips", disable=None if progress else True, leave=False
+        ):
             source = classes[int(drawn[clip])]
             signal = source.draw(rng, config.clip_samples)
             peak = float(np.max(np.abs(signal))) or 1.0
             signal = signal / peak * 10 ** (rng.uniform(-12.0, -1.0) / 20)  # random level, never clipping
             clip_id = f"{split.name}_{clip:05d}"
             files.write(f"audio/{split.name}/{clip_id}.flac", _flac_bytes(signal, config.sample_rate))
-            audio_records.append({"id": clip_id, "folder": split.name, "file": f"{clip_id}.flac", "label": list(source.mids), "class": source.name})
+            audio_records.append(
+                {
+                    "id": clip_id,
+                    "folder": split.name,
+                    "file": f"{clip_id}.flac",
+                    "label": list(source.mids),
+                    "class": source.name,
+                }
+            )
             reverb = reverb_records[-len(bank) + int(rng.integers(len(bank)))]["fname"]
-            pairs.append({"audio": clip_id, "reverb": reverb, "split": split.name, "weight": round(1.0 / counts[int(drawn[clip])], 9)})
+            pairs.append(
+                {
+                    "audio": clip_id,
+                    "reverb": reverb,
+                    "split": split.name,
+                    "weight": round(1.0 / counts[int(drawn[clip])], 9),
+                }
+            )
 
     class_ids = sorted({mid for source in classes for mid in source.mids})
     files.json("audio.json", {"data": audio_records})
@@ -276,9 +295,8 @@ def _impulse_response_bank(
     config: SynthConfig, split: SplitConfig, seed: np.random.SeedSequence, *, progress: bool
 ) -> list[tuple[Placement, Room, np.ndarray]]:
     """Rooms and placements drawn from ``seed``; responses computed in parallel (or read from the cache)."""
-    from tqdm import tqdm
-
     import pyroomacoustics as pra
+    from tqdm import tqdm
 
     read_sofa(split.hrtf, config.sample_rate)  # a broken HRIR set is reported here, not from a worker process
     rng = np.random.default_rng(seed)
@@ -288,15 +306,22 @@ def _impulse_response_bank(
         try:
             pra.inverse_sabine(room.rt60, room.size.tolist())
             for _ in range(split.positions_per_room):
-                placement = place_source(room, rng, distance_range=config.distance_m, elevation_range=config.elevation_deg)
+                placement = place_source(
+                    room, rng, distance_range=config.distance_m, elevation_range=config.elevation_deg
+                )
                 jobs.append((room, placement))
         except (ValueError, RuntimeError) as error:
-            raise InputError(f"split {split.name!r}, room {number}: cannot simulate it ({error}); change the protocol's "
-                             "room_size, rt60 or distance_m") from None
+            raise InputError(
+                f"split {split.name!r}, room {number}: cannot simulate it ({error}); change the protocol's "
+                "room_size, rt60 or distance_m"
+            ) from None
     key = hashlib.sha256(
         json.dumps(
             {
-                "jobs": [[job[0].size.tolist(), job[0].rt60, job[1].listener.tolist(), job[1].source.tolist()] for job in jobs],
+                "jobs": [
+                    [job[0].size.tolist(), job[0].rt60, job[1].listener.tolist(), job[1].source.tolist()]
+                    for job in jobs
+                ],
                 "hrtf": hashlib.sha256(split.hrtf.read_bytes()).hexdigest(),
                 "rate": config.sample_rate,
                 "length": config.rir_samples,
@@ -308,13 +333,29 @@ def _impulse_response_bank(
     cache = cache_dir("brir", f"{split.name}-{key}.npy")
     responses = read_cached_array(cache, shape=(len(jobs), 2, config.rir_samples))
     if responses is None:
-        arguments = [(room, placement, str(split.hrtf), config.sample_rate, config.rir_samples, config.max_image_order) for room, placement in jobs]
+        arguments = [
+            (room, placement, str(split.hrtf), config.sample_rate, config.rir_samples, config.max_image_order)
+            for room, placement in jobs
+        ]
         workers = max(1, min(os.cpu_count() or 1, 8))
         if workers > 1 and len(arguments) > 8:
             with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_parent) as pool:
-                results = list(tqdm(pool.map(_render, arguments, chunksize=4), total=len(arguments), desc=f"{split.name} rooms", disable=None if progress else True, leave=False))
+                results = list(
+                    tqdm(
+                        pool.map(_render, arguments, chunksize=4),
+                        total=len(arguments),
+                        desc=f"{split.name} rooms",
+                        disable=None if progress else True,
+                        leave=False,
+                    )
+                )
         else:
-            results = [_render(argument) for argument in tqdm(arguments, desc=f"{split.name} rooms", disable=None if progress else True, leave=False)]
+            results = [
+                _render(argument)
+                for argument in tqdm(
+                    arguments, desc=f"{split.name} rooms", disable=None if progress else True, leave=False
+                )
+            ]
         responses = np.stack(results)
         store_cached_array(cache, responses)
     return [(placement, room, responses[index]) for index, (room, placement) in enumerate(jobs)]

@@ -51,8 +51,9 @@ def cross_phasor(
 
 
 def ipd_mel(cross: tuple[torch.Tensor, torch.Tensor], mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """cos and sin of the interaural phase difference (R relative to L) through the mel matrix, from the
-    cross phasor :math:`u_L \bar u_R`: 2 x [B, T, n_mels]."""
+    """Cos and sin of the interaural phase difference (R relative to L) through the mel matrix, from the
+    cross phasor :math:`u_L \bar u_R`: 2 x [B, T, n_mels].
+    """
     cross_real, cross_imag = cross
     return cross_real @ mel, -(cross_imag @ mel)
 

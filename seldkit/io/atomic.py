@@ -74,7 +74,8 @@ def remove_stale_temporaries(target: Path) -> list[Path]:
 
 def check_output_file(path: Path, *, what: str = "output file") -> None:
     """Fail now, with one line, if ``path`` cannot receive a file: it is a directory or a device, or its folder
-    cannot be created or written. Missing parent folders are fine (they are created when writing)."""
+    cannot be created or written. Missing parent folders are fine (they are created when writing).
+    """
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
@@ -84,7 +85,9 @@ def check_output_file(path: Path, *, what: str = "output file") -> None:
     if mode is not None and stat.S_ISDIR(mode):
         raise InputError(f"this {what} is a directory; give a file name", file=str(path))
     if mode is not None and not stat.S_ISREG(mode):
-        raise InputError(f"this {what} is not a regular file (a device, pipe or socket); give a file name", file=str(path))
+        raise InputError(
+            f"this {what} is not a regular file (a device, pipe or socket); give a file name", file=str(path)
+        )
     check_output_folder(path.parent, what=f"folder of the {what}", file=path)
 
 
@@ -160,7 +163,8 @@ def write_new_file(path: Path, data: bytes) -> None:
 
 def replace_folder(staging: Path, target: Path) -> None:
     """Put the finished folder ``staging`` at ``target``, moving any previous ``target`` aside first and
-    deleting it only once the new one is in place (on failure the previous one is put back)."""
+    deleting it only once the new one is in place (on failure the previous one is put back).
+    """
     previous = None
     if target.exists() or target.is_symlink():
         previous = temporary_path(target)
@@ -177,7 +181,8 @@ def replace_folder(staging: Path, target: Path) -> None:
 
 def make_staging_folder(target: Path) -> Path:
     """A new empty folder beside ``target`` for building it; a killed build leaves it to the next run's
-    :func:`remove_stale_temporaries`."""
+    :func:`remove_stale_temporaries`.
+    """
     _ensure_parent(target)
     remove_stale_temporaries(target)
     staging = temporary_path(target)

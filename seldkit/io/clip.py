@@ -178,8 +178,7 @@ def _resolve_classes(
     missing = [name for name in expected if name not in present]
     if missing:
         raise predictions.table.error(
-            f"{len(missing)} of the {len(expected)} class columns of {owner} are missing, "
-            f"first {missing[0]!r}",
+            f"{len(missing)} of the {len(expected)} class columns of {owner} are missing, first {missing[0]!r}",
             row=0,
         )
     return expected, np.array([present[name] for name in expected], dtype=np.int64)

@@ -105,9 +105,7 @@ def read_csv_table(
             problem = number_problem(raw) or f"{raw!r} is not a finite number"
             raise InputError(problem, file=source, row=row, column=name, line=line)
         numbers[name] = values
-    return CsvTable(
-        source=source, header=header, text=text, numbers=numbers, n_rows=len(frame), row_lines=row_lines
-    )
+    return CsvTable(source=source, header=header, text=text, numbers=numbers, n_rows=len(frame), row_lines=row_lines)
 
 
 def check_utf8(data: bytes, source: str) -> None:
@@ -143,8 +141,12 @@ def check_line_endings(data: bytes, source: str) -> None:
     if lone.size:
         first = int(lone[0])
         line = int(np.count_nonzero(raw[:first] == _NEWLINE)) + int(np.count_nonzero(lone < first)) + 1
-        raise InputError("this line ends in a lone carriage return (old Mac line endings); seldkit reads LF or CRLF "
-                         "line endings: re-save the file", file=source, line=line)
+        raise InputError(
+            "this line ends in a lone carriage return (old Mac line endings); seldkit reads LF or CRLF "
+            "line endings: re-save the file",
+            file=source,
+            line=line,
+        )
 
 
 def _parse_header(line: str, source: str) -> tuple[str, ...]:
@@ -181,9 +183,7 @@ def _check_columns(
     if allowed is not None:
         for name in header:
             if name not in allowed:
-                raise InputError(
-                    f"unexpected column (allowed: {', '.join(allowed)})", file=source, row=0, column=name
-                )
+                raise InputError(f"unexpected column (allowed: {', '.join(allowed)})", file=source, row=0, column=name)
 
 
 def strip_trailing_blank_lines(body: bytes) -> bytes:
@@ -244,7 +244,9 @@ def _check_structure_quoted(text: str, header: tuple[str, ...], source: str) -> 
             rows.append(len(fields))
             lines.append(start_line)
     except csv.Error as error:  # e.g. a quoted field longer than the csv module's limit (128 kB)
-        raise InputError(f"not readable CSV: {error}", file=source, row=len(rows) + 1, line=last_line_number + 1) from None
+        raise InputError(
+            f"not readable CSV: {error}", file=source, row=len(rows) + 1, line=last_line_number + 1
+        ) from None
     while rows and rows[-1] == -1:
         rows.pop()
         lines.pop()

@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from seldkit.errors import InputError
-from seldkit.metrics.dcase.events import N_CLASSES, DcaseEvents
-from seldkit.metrics.dcase.years import YEAR_RULES
 from seldkit.io.csvtable import number_problem
 from seldkit.io.inputs import read_input_bytes
 from seldkit.io.numeric_csv import COLUMN_COUNT, HeaderRule, NumericTable, read_numeric_csv
+from seldkit.metrics.dcase.events import N_CLASSES, DcaseEvents
+from seldkit.metrics.dcase.years import YEAR_RULES
 
 _INTEGER_COLUMNS = ("frame", "class", "source", "track", "onscreen")
 MAX_FRAME = 10**8  # 100 ms frames: 115 days, far beyond any recording
@@ -57,7 +57,9 @@ def read_dcase_file(path: str | Path, *, year: int, role: str, compat: bool = Fa
         table = read_numeric_csv(path, layouts=layouts, header=header, integer_columns=_INTEGER_COLUMNS)
     except InputError as error:
         if compat and form.compat_skips_other_column_counts and error.code == COLUMN_COUNT:
-            return DcaseEvents.empty(str(path), has_distance=False, stereo=False)  # the official loader skips such lines
+            return DcaseEvents.empty(
+                str(path), has_distance=False, stereo=False
+            )  # the official loader skips such lines
         raise
     return _events(table, year=year, role=role, compat=compat)
 
@@ -73,7 +75,9 @@ def _events(table: NumericTable, *, year: int, role: str, compat: bool) -> Dcase
     n = table.n_rows
     form = YEAR_RULES[year].file_format
     if not names:  # empty file, several possible layouts
-        return DcaseEvents.empty(table.source, has_distance=form.has_distance and role == "reference", stereo=form.stereo)
+        return DcaseEvents.empty(
+            table.source, has_distance=form.has_distance and role == "reference", stereo=form.stereo
+        )
     # Checked as read (float64), before the casts: a huge value must be reported as written, not wrapped.
     _check_range(table, "frame", table.column("frame"), low=0, high=MAX_FRAME)
     for name in _INTEGER_COLUMNS[1:]:
@@ -180,13 +184,18 @@ def pair_folders(predictions: Path, references: Path) -> tuple[list[FilePair], l
 
 
 # The years whose files start with a header line, by the header's column names.
-_HEADER_YEARS = {names: year for year, rules in YEAR_RULES.items() if rules.file_format.header
-                 for names in rules.file_format.reference_layouts.values()}
+_HEADER_YEARS = {
+    names: year
+    for year, rules in YEAR_RULES.items()
+    if rules.file_format.header
+    for names in rules.file_format.reference_layouts.values()
+}
 
 
 def detect_year(predictions: Path, references: Path) -> int:
     """The challenge year whose file formats these folders use; an error naming the file that decides it when
-    a file is malformed, and asking for ``--protocol`` when the formats fit more than one year."""
+    a file is malformed, and asking for ``--protocol`` when the formats fit more than one year.
+    """
     pairs, _ = pair_folders(predictions, references)
     prediction_path = next(pair.prediction for pair in pairs if pair.prediction is not None)
     assert prediction_path is not None
@@ -240,7 +249,8 @@ _ROWS_FOR_DETECTION = 2000
 def _leading_rows(path: Path) -> tuple[list[list[float]], int | None]:
     """The first rows of a DCASE file as numbers, and the year whose header line it starts with. A first
     line that is neither numbers nor that header, or a later row that is not numbers, is an error naming the
-    file and line (the format decides the year, so a malformed file must be named, not another one)."""
+    file and line (the format decides the year, so a malformed file must be named, not another one).
+    """
     data = read_input_bytes(path, what="DCASE file")
     try:
         text = data.decode("utf-8-sig")
@@ -260,8 +270,12 @@ def _leading_rows(path: Path) -> tuple[list[list[float]], int | None]:
                 continue
             if number == 1:
                 expected = "; ".join(f"{','.join(names)} ({year})" for names, year in _HEADER_YEARS.items())
-                raise InputError(f"line 1 is not numbers ({text_line[:60]!r}); only DCASE 2025 files start with a header line "
-                                 f"({expected})", file=str(path), line=1)
+                raise InputError(
+                    f"line 1 is not numbers ({text_line[:60]!r}); only DCASE 2025 files start with a header line "
+                    f"({expected})",
+                    file=str(path),
+                    line=1,
+                )
             bad = next(field for field, value in zip(fields, values) if value is None)
             raise InputError(f"{bad!r} is not a number", file=str(path), line=number)
         rows.append(values)  # type: ignore[arg-type]

@@ -53,7 +53,9 @@ class Fields:
         self.file = None if file is None else str(file)
         self.where = where
         if not isinstance(mapping, Mapping):
-            raise InputError(f"{where or 'the document'} must be a mapping (key: value), not {describe(mapping)}", file=self.file)
+            raise InputError(
+                f"{where or 'the document'} must be a mapping (key: value), not {describe(mapping)}", file=self.file
+            )
         for key in mapping:
             if not isinstance(key, str):
                 raise InputError(f"{where or 'the document'} has a key that is not text: {key!r}", file=self.file)
@@ -87,7 +89,9 @@ class Fields:
             raise InputError(f"unknown key {self.path(unknown[0])!r} (allowed here: {allowed})", file=self.file)
 
     # -- scalars -------------------------------------------------------------------------------------------
-    def integer(self, key: str, default: Any = _REQUIRED, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    def integer(
+        self, key: str, default: Any = _REQUIRED, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int:
         value = self.raw(key, default)
         if value is default and default is not _REQUIRED:
             return value
@@ -116,11 +120,25 @@ class Fields:
             return value
         if value is None and optional:
             return None
-        return self.check_number(key, value, minimum=minimum, maximum=maximum, exclusive_minimum=exclusive_minimum,
-                                 exclusive_maximum=exclusive_maximum)
+        return self.check_number(
+            key,
+            value,
+            minimum=minimum,
+            maximum=maximum,
+            exclusive_minimum=exclusive_minimum,
+            exclusive_maximum=exclusive_maximum,
+        )
 
-    def check_number(self, key: str, value: Any, *, minimum: float | None = None, maximum: float | None = None,
-                     exclusive_minimum: bool = False, exclusive_maximum: bool = False) -> float:
+    def check_number(
+        self,
+        key: str,
+        value: Any,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        exclusive_minimum: bool = False,
+        exclusive_maximum: bool = False,
+    ) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.error(key, f"must be a number, not {describe(value)}")
         if isinstance(value, float) and not math.isfinite(value):
@@ -129,7 +147,15 @@ class Fields:
             number = float(value)
         except OverflowError:
             raise self.error(key, f"is too large ({describe(value)})") from None
-        _check_bounds(self, key, number, minimum, maximum, exclusive_minimum=exclusive_minimum, exclusive_maximum=exclusive_maximum)
+        _check_bounds(
+            self,
+            key,
+            number,
+            minimum,
+            maximum,
+            exclusive_minimum=exclusive_minimum,
+            exclusive_maximum=exclusive_maximum,
+        )
         return number
 
     def boolean(self, key: str, default: Any = _REQUIRED) -> bool:
@@ -138,7 +164,9 @@ class Fields:
             raise self.error(key, f"must be true or false, not {describe(value)}")
         return value
 
-    def string(self, key: str, default: Any = _REQUIRED, *, choices: Collection[str] | None = None, nonempty: bool = True) -> str:
+    def string(
+        self, key: str, default: Any = _REQUIRED, *, choices: Collection[str] | None = None, nonempty: bool = True
+    ) -> str:
         value = self.raw(key, default)
         if not isinstance(value, str):
             raise self.error(key, f"must be text, not {describe(value)}")
@@ -149,15 +177,32 @@ class Fields:
         return value
 
     # -- compound values -----------------------------------------------------------------------------------
-    def numbers(self, key: str, default: Any = _REQUIRED, *, length: int, minimum: float | None = None,
-                maximum: float | None = None) -> tuple[float, ...]:
+    def numbers(
+        self,
+        key: str,
+        default: Any = _REQUIRED,
+        *,
+        length: int,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> tuple[float, ...]:
         value = self.raw(key, default)
         if not isinstance(value, (list, tuple)) or len(value) != length:
             raise self.error(key, f"must be a list of {length} numbers, not {describe(value)}")
-        return tuple(self.check_number(f"{key}[{index}]", item, minimum=minimum, maximum=maximum) for index, item in enumerate(value))
+        return tuple(
+            self.check_number(f"{key}[{index}]", item, minimum=minimum, maximum=maximum)
+            for index, item in enumerate(value)
+        )
 
-    def interval(self, key: str, default: Any = _REQUIRED, *, minimum: float | None = None, maximum: float | None = None,
-                 positive: bool = False) -> tuple[float, float]:
+    def interval(
+        self,
+        key: str,
+        default: Any = _REQUIRED,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        positive: bool = False,
+    ) -> tuple[float, float]:
         """``[low, high]`` with low <= high (``positive``: low > 0)."""
         low, high = self.numbers(key, default, length=2, minimum=minimum, maximum=maximum)
         if low > high:
@@ -166,7 +211,9 @@ class Fields:
             raise self.error(key, f"must hold positive numbers, not [{low:g}, {high:g}]")
         return low, high
 
-    def intervals(self, key: str, *, count: int, minimum: float | None = None, maximum: float | None = None) -> list[tuple[float, float]]:
+    def intervals(
+        self, key: str, *, count: int, minimum: float | None = None, maximum: float | None = None
+    ) -> list[tuple[float, float]]:
         """``count`` ranges ``[[low, high], ...]`` (e.g. a room's extent along x, y and z)."""
         value = self.raw(key)
         if not isinstance(value, (list, tuple)) or len(value) != count:
@@ -196,8 +243,16 @@ class Fields:
         return {name: outer.section(name) for name in outer.mapping}
 
 
-def _check_bounds(fields: Fields, key: str, value: float, minimum: float | None, maximum: float | None, *,
-                  exclusive_minimum: bool, exclusive_maximum: bool = False) -> None:
+def _check_bounds(
+    fields: Fields,
+    key: str,
+    value: float,
+    minimum: float | None,
+    maximum: float | None,
+    *,
+    exclusive_minimum: bool,
+    exclusive_maximum: bool = False,
+) -> None:
     if minimum is not None and (value < minimum or (exclusive_minimum and value == minimum)):
         raise fields.error(key, f"must be {'>' if exclusive_minimum else '>='} {minimum:g}, not {value!r}")
     if maximum is not None and (value > maximum or (exclusive_maximum and value == maximum)):

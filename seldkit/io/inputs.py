@@ -36,14 +36,17 @@ def read_input_bytes(path: str | Path, *, what: str = "file", limit: int | None 
     except OSError as error:
         raise InputError(f"cannot read the {what}: {error.strerror or error}", file=str(path)) from None
     if limit is not None and len(data) > limit:
-        raise InputError(f"the {what} is larger than {limit // 1024} KiB; seldkit does not read files this large here",
-                         file=str(path))
+        raise InputError(
+            f"the {what} is larger than {limit // 1024} KiB; seldkit does not read files this large here",
+            file=str(path),
+        )
     return data
 
 
 def read_input_text(path: str | Path, *, what: str = "file", limit: int | None = None) -> str:
     """The UTF-8 text of the regular file ``path`` (a leading byte-order mark dropped); a byte that is not
-    UTF-8 is an :class:`InputError` with its line."""
+    UTF-8 is an :class:`InputError` with its line.
+    """
     data = read_input_bytes(path, what=what, limit=limit)
     try:
         return data.decode("utf-8-sig")

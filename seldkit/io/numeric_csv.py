@@ -15,7 +15,6 @@ from typing import Literal, NoReturn
 import numpy as np
 
 from seldkit.errors import InputError
-from seldkit.io.inputs import read_input_bytes
 from seldkit.io.csvtable import (
     check_line_endings,
     check_structure_plain,
@@ -23,6 +22,7 @@ from seldkit.io.csvtable import (
     number_problem,
     strip_trailing_blank_lines,
 )
+from seldkit.io.inputs import read_input_bytes
 
 HeaderRule = Literal["none", "optional", "skip-first-line"]
 COLUMN_COUNT = "column_count"  # error code: the first row has a column count no layout of the format has
@@ -95,11 +95,16 @@ def read_numeric_csv(
     if names is None:
         accepted = ", ".join(str(count) for count in sorted(layouts))
         raise InputError(
-            f"row has {n_fields} fields; this format has {accepted}", file=source, row=1, line=first_line,
+            f"row has {n_fields} fields; this format has {accepted}",
+            file=source,
+            row=1,
+            line=first_line,
             code=COLUMN_COUNT,
         )
     if header_names is not None and len(header_names) != n_fields:
-        raise InputError(f"row has {n_fields} fields, the header has {len(header_names)}", file=source, row=1, line=first_line)
+        raise InputError(
+            f"row has {n_fields} fields, the header has {len(header_names)}", file=source, row=1, line=first_line
+        )
     check_structure_plain(body, n_fields, source, first_line=first_line)
 
     flat = body.replace(b"\n", b",")

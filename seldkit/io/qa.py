@@ -19,6 +19,7 @@ from seldkit.errors import InputError
 from seldkit.io.inputs import check_input_file, read_input_text
 from seldkit.metrics.qa.items import QUESTION_TYPES, QaItem
 
+
 def read_question_file(path: str | Path) -> list[QaItem]:
     """The references of a SpatialSoundQA question file, in file order."""
     source = str(path)
@@ -67,7 +68,8 @@ def read_decode_file(path: str | Path) -> list[QaItem]:
 
 def looks_like_decode_file(path: Path) -> bool:
     """True if the first non-empty line has the decode-pair shape (``TYPE-id<TAB>...``); only the file's first
-    64 kB are looked at, and a path that is not a regular file is reported as such."""
+    64 kB are looked at, and a path that is not a regular file is reported as such.
+    """
     check_input_file(path)
     try:
         with open(path, "rb") as handle:
@@ -81,14 +83,19 @@ def looks_like_decode_file(path: Path) -> bool:
     return False
 
 
-def pair_items(references: Sequence[QaItem], predictions: Sequence[QaItem], *,
-               prediction_file: str | Path | None = None) -> list[tuple[QaItem, QaItem]]:
+def pair_items(
+    references: Sequence[QaItem], predictions: Sequence[QaItem], *, prediction_file: str | Path | None = None
+) -> list[tuple[QaItem, QaItem]]:
     """Join answers to references by key, in reference order (``prediction_file`` names the answers in errors
-    when there are none)."""
+    when there are none).
+    """
     if references and not predictions:
-        raise InputError(f"no answers in this file ({len(references)} question(s) to answer)",
-                         file=None if prediction_file is None else str(prediction_file), code="key_mismatch",
-                         details={"missing_predictions": sorted(item.key for item in references), "extra_predictions": []})
+        raise InputError(
+            f"no answers in this file ({len(references)} question(s) to answer)",
+            file=None if prediction_file is None else str(prediction_file),
+            code="key_mismatch",
+            details={"missing_predictions": sorted(item.key for item in references), "extra_predictions": []},
+        )
     for side, items in (("references", references), ("predictions", predictions)):
         seen: dict[str, QaItem] = {}
         for item in items:
@@ -141,7 +148,9 @@ def _item_from_record(record: object, source: str, number: int, *, what: str) ->
         raise _malformed(source, number, "question_id must be an integer or a string")
     for name, value in (("question_type", question_type), ("question_id", question_id), ("answer", answer)):
         if isinstance(value, str) and not _encodable(value):
-            raise _malformed(source, number, f"{name} holds an escaped lone surrogate (\\ud800-\\udfff), which is not a character")
+            raise _malformed(
+                source, number, f"{name} holds an escaped lone surrogate (\\ud800-\\udfff), which is not a character"
+            )
     return QaItem(f"{question_type}-{question_id}", question_type, answer, source, number)
 
 
@@ -154,7 +163,9 @@ def _encodable(text: str) -> bool:
 
 
 def _malformed(source: str, line: int, problem: str) -> InputError:
-    return InputError(problem, file=source, line=line, row=None, code="malformed_input", details={"file": source, "line": line})
+    return InputError(
+        problem, file=source, line=line, row=None, code="malformed_input", details={"file": source, "line": line}
+    )
 
 
 def _read_lines(path: str | Path) -> list[str]:

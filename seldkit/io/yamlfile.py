@@ -50,7 +50,9 @@ def _plain_loader() -> type:
             event = self.peek_event()
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
                 kind = "aliases (*name)" if isinstance(event, yaml.AliasEvent) else "anchors (&name)"
-                raise yaml.composer.ComposerError(None, None, f"{kind} are not allowed in seldkit files", event.start_mark)
+                raise yaml.composer.ComposerError(
+                    None, None, f"{kind} are not allowed in seldkit files", event.start_mark
+                )
             return super().compose_node(parent, index)
 
     return PlainLoader

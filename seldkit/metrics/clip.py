@@ -97,7 +97,7 @@ class MeanAveragePrecision:
 
 
 def mean_average_precision(scores: np.ndarray, targets: np.ndarray, *, mode: ClipMode) -> MeanAveragePrecision:
-    """mAP over classes; see the module docstring for how each mode treats classes without positives.
+    """MAP over classes; see the module docstring for how each mode treats classes without positives.
 
     >>> scores = np.array([[0.9, 0.2], [0.8, 0.4], [0.1, 0.4]])
     >>> targets = np.array([[1, 0], [0, 0], [1, 0]])
@@ -272,9 +272,7 @@ def summarise(
         result = _map_from_ap(ranked.ap, mode)
         values.update(mAP=result.value, per_class_AP=result.per_class, n_classes_scored=result.n_classes_scored)
     if inputs.angles is not None:
-        values.update(
-            ER20=float(np.mean(inputs.angles > error_threshold_deg)), MAE=float(np.mean(inputs.angles))
-        )
+        values.update(ER20=float(np.mean(inputs.angles > error_threshold_deg)), MAE=float(np.mean(inputs.angles)))
     if inputs.distance_wrong is not None:
         values.update(DER=float(np.mean(inputs.distance_wrong)))
     return ClipMetrics(mode=mode, n_clips=inputs.n_clips, **values)  # type: ignore[arg-type]

@@ -21,7 +21,8 @@ Unit = Literal["fraction", "ratio", "degrees", "distance"]
 class MetricInfo:
     """``fraction``: in [0, 1], shown as a percentage; ``ratio``: a dimensionless number shown as it is (it may
     exceed 1, e.g. an error rate counting insertions); ``degrees``; ``distance`` (metres, or the unit of the
-    year's files for DCASE)."""
+    year's files for DCASE).
+    """
 
     name: str
     label: str
@@ -45,7 +46,9 @@ class MetricInfo:
         return f"{value * self.scale:.{digits}f}" + (f" {symbol}" if symbol else "")
 
 
-def _metric(name: str, higher_is_better: bool, unit: Unit, label: str | None = None, high: float | None = None) -> MetricInfo:
+def _metric(
+    name: str, higher_is_better: bool, unit: Unit, label: str | None = None, high: float | None = None
+) -> MetricInfo:
     return MetricInfo(name, label or name, higher_is_better, unit, 0.0, 1.0 if unit == "fraction" else high)
 
 

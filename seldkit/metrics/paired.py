@@ -25,6 +25,7 @@ from seldkit.metrics.metadata import metric_info
 
 Verdict = Literal["A", "B", "neither"]
 
+
 @dataclass(frozen=True)
 class MetricDifference:
     """One metric of a paired comparison; ``difference = b - a``."""

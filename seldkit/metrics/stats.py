@@ -104,7 +104,8 @@ def clip_metric_samples(
 ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
     """Every metric on each of the ``seed``'s ``n_resamples`` resamples of the clips: ``{name: [R]}`` and the
     per-class AP ``[R, C]`` (None without class scores). The draws depend only on (n_clips, n_resamples, seed),
-    so two systems scored on the same references get the same resamples (what a paired comparison needs)."""
+    so two systems scored on the same references get the same resamples (what a paired comparison needs).
+    """
     if n_resamples < 1:
         raise ValueError("n_resamples must be at least 1")
     n = inputs.n_clips

@@ -9,4 +9,12 @@ from seldkit.models.registry import (
     load_audiomae_encoder,
 )
 
-__all__ = ["ModelConfig", "build", "count_trainable", "create_model", "from_reference_state_dict", "load_audiomae_encoder", "load_model_config"]
+__all__ = [
+    "ModelConfig",
+    "build",
+    "count_trainable",
+    "create_model",
+    "from_reference_state_dict",
+    "load_audiomae_encoder",
+    "load_model_config",
+]

@@ -58,7 +58,8 @@ def config_of(model: Any) -> ModelConfig:
 
 def load_model_config(model: str, size: str = "base", **overrides: Any) -> ModelConfig:
     """The configuration ``reference_models/<model>-<size>.yaml`` with ``overrides`` (e.g. from a protocol's
-    ``model:`` section) applied; every value is checked."""
+    ``model:`` section) applied; every value is checked.
+    """
     from seldkit.io.yamlfile import read_yaml_file
 
     path = shipped_dir("reference_models") / f"{model}-{size}.yaml"
@@ -73,7 +74,8 @@ def load_model_config(model: str, size: str = "base", **overrides: Any) -> Model
 
 def model_config_from_mapping(values: Any, *, file: str | Path | None, where: str = "") -> ModelConfig:
     """A :class:`ModelConfig` from a mapping read from a file (a configuration, a protocol, a checkpoint), every
-    key and value checked: an :class:`InputError` naming the file and key otherwise."""
+    key and value checked: an :class:`InputError` naming the file and key otherwise.
+    """
     from seldkit.io.fields import Fields
 
     fields = Fields(values, file=file, where=where)
@@ -87,8 +89,13 @@ def model_config_from_mapping(values: Any, *, file: str | Path | None, where: st
         if kind is int:
             settings[name] = fields.integer(name, minimum=0 if name in _MAY_BE_ZERO else 1)
         elif kind is float:
-            settings[name] = fields.number(name, minimum=0.0, maximum=1.0 if name in _FRACTIONS else None,
-                                           exclusive_maximum=name in _FRACTIONS, exclusive_minimum=name not in _FRACTIONS)
+            settings[name] = fields.number(
+                name,
+                minimum=0.0,
+                maximum=1.0 if name in _FRACTIONS else None,
+                exclusive_maximum=name in _FRACTIONS,
+                exclusive_minimum=name not in _FRACTIONS,
+            )
         else:
             settings[name] = fields.string(name, choices=FEATURE_MODES if name == "feature_mode" else None)
         if name in FIXED_OUTPUTS and settings[name] != FIXED_OUTPUTS[name]:
@@ -97,5 +104,7 @@ def model_config_from_mapping(values: Any, *, file: str | Path | None, where: st
     config = ModelConfig(**settings)
     for multiple, of in (("dim", "heads"), ("frames", "patch"), ("mel_bins", "patch")):
         if getattr(config, multiple) % getattr(config, of):
-            raise fields.error(multiple, f"({getattr(config, multiple)}) must be a multiple of {of} ({getattr(config, of)})")
+            raise fields.error(
+                multiple, f"({getattr(config, multiple)}) must be a multiple of {of} ({getattr(config, of)})"
+            )
     return config

@@ -21,7 +21,9 @@ BRANCHES = ("distance", "direction", "events")
 
 
 def fusion(channels: int) -> nn.Sequential:
-    return nn.Sequential(FeatureAttention(channels), nn.Conv2d(channels, 1, 3, padding=1, bias=False), nn.BatchNorm2d(1), nn.GELU())
+    return nn.Sequential(
+        FeatureAttention(channels), nn.Conv2d(channels, 1, 3, padding=1, bias=False), nn.BatchNorm2d(1), nn.GELU()
+    )
 
 
 class DSpAST(nn.Module):
@@ -47,7 +49,9 @@ class DSpAST(nn.Module):
 
     def feature_gates(self) -> dict[str, torch.Tensor | None]:
         """The last forward's feature-attention gates per branch ([B, 6]; the paper's Figure 2)."""
-        return {name: getattr(self, f"conv_downsample{index}")[0].last_gate for index, name in enumerate(BRANCHES, start=1)}
+        return {
+            name: getattr(self, f"conv_downsample{index}")[0].last_gate for index, name in enumerate(BRANCHES, start=1)
+        }
 
     def forward(self, waveforms: torch.Tensor, reverbs: torch.Tensor, targets: dict | None = None):
         """(sed_logits [B, 355], distance, azimuth, elevation): AdaCos cosines in eval, scaled logits in training."""
@@ -60,7 +64,8 @@ class DSpAST(nn.Module):
         """The four heads on the branches' token sequences (distance, direction, events)."""
         width = self.config.branch_dim
         projected = torch.cat(
-            [getattr(self, f"pre_head{index}")(sequence[:, :3]) for index, sequence in enumerate(sequences, start=1)], dim=2
+            [getattr(self, f"pre_head{index}")(sequence[:, :3]) for index, sequence in enumerate(sequences, start=1)],
+            dim=2,
         )
         distance_token = projected[:, :, :width].mean(dim=1)
         direction_token = projected[:, :, width : 2 * width].mean(dim=1)

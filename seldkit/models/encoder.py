@@ -38,17 +38,26 @@ class TokenEncoder(nn.Module):
         batch = maps[0].shape[0]
         stacked = torch.cat(maps, dim=0)
         if augment:
-            stacked = spec_augment(stacked, time_width=self.config.spec_time_mask, freq_width=self.config.spec_freq_mask)
+            stacked = spec_augment(
+                stacked, time_width=self.config.spec_time_mask, freq_width=self.config.spec_freq_mask
+            )
         patches = self.patch_embed(stacked) + self.pos_embed[:, 1:].to(stacked.dtype)
         if augment and (self.config.patch_mask_time or self.config.patch_mask_freq):
             grid_time, grid_freq = self.config.grid
-            keep = patch_mask(grid_time, grid_freq, batch, time_ratio=self.config.patch_mask_time,
-                              freq_ratio=self.config.patch_mask_freq).to(patches.device)
+            keep = patch_mask(
+                grid_time,
+                grid_freq,
+                batch,
+                time_ratio=self.config.patch_mask_time,
+                freq_ratio=self.config.patch_mask_freq,
+            ).to(patches.device)
             keep = keep.repeat(len(maps), 1)  # the same patches of an example in every branch
             patches = torch.gather(patches, 1, keep[:, :, None].expand(-1, -1, patches.shape[-1]))
         tokens = torch.cat([getattr(self, name).expand(batch, -1, -1) for name in self.token_names], dim=0)
         sequence = torch.cat([tokens.to(patches.dtype), patches], dim=1)
-        with torch.autocast(device_type=sequence.device.type, dtype=torch.bfloat16, enabled=self.bf16 and sequence.is_cuda):
+        with torch.autocast(
+            device_type=sequence.device.type, dtype=torch.bfloat16, enabled=self.bf16 and sequence.is_cuda
+        ):
             for block in self.blocks:
                 sequence = block(sequence)
         return [part.to(maps[0].dtype) for part in sequence.chunk(len(maps), dim=0)]

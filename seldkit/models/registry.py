@@ -69,22 +69,38 @@ def load_audiomae_encoder(model: nn.Module, state_dict: Any, *, file: str | Path
     source = None if file is None else str(file)
     weights = state_dict.get("model", state_dict) if isinstance(state_dict, Mapping) else None
     if not isinstance(weights, Mapping):
-        raise InputError("not an AudioMAE checkpoint: expected a mapping of tensor names (or one under 'model')", file=source)
-    wanted = {key: value for key, value in weights.items()
-              if isinstance(key, str) and key.startswith(("pos_embed", "patch_embed.proj.", "blocks."))}
+        raise InputError(
+            "not an AudioMAE checkpoint: expected a mapping of tensor names (or one under 'model')", file=source
+        )
+    wanted = {
+        key: value
+        for key, value in weights.items()
+        if isinstance(key, str) and key.startswith(("pos_embed", "patch_embed.proj.", "blocks."))
+    }
     if not wanted:
-        raise InputError("no AudioMAE encoder tensors in this checkpoint (pos_embed, patch_embed.proj.*, blocks.*): "
-                         "nothing to initialise from", file=source)
+        raise InputError(
+            "no AudioMAE encoder tensors in this checkpoint (pos_embed, patch_embed.proj.*, blocks.*): "
+            "nothing to initialise from",
+            file=source,
+        )
     target = model.state_dict()
-    missing = sorted(key[len("encoder."):] for key in target if key.startswith(("encoder.pos_embed", "encoder.patch_embed.proj.", "encoder.blocks."))
-                     and key[len("encoder."):] not in wanted)
+    missing = sorted(
+        key[len("encoder.") :]
+        for key in target
+        if key.startswith(("encoder.pos_embed", "encoder.patch_embed.proj.", "encoder.blocks."))
+        and key[len("encoder.") :] not in wanted
+    )
     if missing:
-        raise InputError(f"the AudioMAE checkpoint lacks encoder tensor {missing[0]} ({len(missing)} missing)", file=source)
+        raise InputError(
+            f"the AudioMAE checkpoint lacks encoder tensor {missing[0]} ({len(missing)} missing)", file=source
+        )
     mapped = {f"encoder.{key}": value for key, value in wanted.items()}
     for key, value in mapped.items():
         if not isinstance(value, torch.Tensor):
-            raise InputError(f"AudioMAE entry {key[len('encoder.'):]} is not a tensor", file=source)
+            raise InputError(f"AudioMAE entry {key[len('encoder.') :]} is not a tensor", file=source)
         if key not in target or target[key].shape != value.shape:
-            raise InputError(f"AudioMAE tensor {key[len('encoder.'):]} does not fit this model ({tuple(value.shape)})", file=source)
+            raise InputError(
+                f"AudioMAE tensor {key[len('encoder.') :]} does not fit this model ({tuple(value.shape)})", file=source
+            )
     model.load_state_dict(mapped, strict=False)
     return sorted(wanted)

@@ -1,5 +1,6 @@
 """SpatialAST (BAT's encoder): binaural front-end -> 3x3 fusion conv -> ViT with three class tokens
-(distance, direction, sound events) -> linear heads. Module names follow the published checkpoints."""
+(distance, direction, sound events) -> linear heads. Module names follow the published checkpoints.
+"""
 
 from __future__ import annotations
 

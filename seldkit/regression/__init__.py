@@ -51,14 +51,16 @@ class SuiteOutcome:
 
 def discover_suites(root: Path) -> dict[str, Path]:
     """Suites under ``root``: folders holding an ``expected.json``, one or two levels down (``clip``,
-    ``dcase/2024``), by name."""
+    ``dcase/2024``), by name.
+    """
     folders = [*root.glob("*/expected.json"), *root.glob("*/*/expected.json")]
     return {path.parent.relative_to(root).as_posix(): path.parent for path in sorted(folders)}
 
 
 def run_suite(name: str, folder: Path) -> SuiteOutcome:
     """Run one suite. An ``expected.json`` that is not a suite description of its kind (unreadable, another
-    shape, values that are not numbers) is an :class:`~seldkit.errors.InputError` naming it."""
+    shape, values that are not numbers) is an :class:`~seldkit.errors.InputError` naming it.
+    """
     from seldkit.errors import InputError
 
     family = name.split("/")[0]
@@ -79,7 +81,8 @@ def run_suite(name: str, folder: Path) -> SuiteOutcome:
 
 def _raised_by_a_runner(error: BaseException) -> bool:
     """Whether the innermost Python frame of ``error`` is a suite runner's own code (where it reads the
-    expected values), not a function it called."""
+    expected values), not a function it called.
+    """
     traceback = error.__traceback__
     if traceback is None:
         return False

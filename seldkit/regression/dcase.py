@@ -28,7 +28,9 @@ from seldkit.regression import CaseOutcome, SuiteOutcome, deviation, read_expect
 from seldkit.scoring.dcase import DcaseReport, score_dcase_folders
 
 # Official silent skips that seldkit's default replaces by an error or by counting misses.
-COMPAT_CASES = frozenset({"missing_prediction_file", "class_index_out_of_range", "pred_in_2023_format", "missing_header"})
+COMPAT_CASES = frozenset(
+    {"missing_prediction_file", "class_index_out_of_range", "pred_in_2023_format", "missing_header"}
+)
 # Official failures -> seldkit's behaviour: "input-error" (exit 2 with a message) or "empty-window" (a reference
 # without events is scored over zero frames, as the 2025 code does).
 DOCUMENTED_ERRORS = {
@@ -49,7 +51,9 @@ def run_suite(folder: Path) -> SuiteOutcome:
     expected = read_expected(folder)
     year = expected.get("year")
     if year not in YEAR_RULES:
-        raise InputError(f"year must be one of {', '.join(map(str, YEAR_RULES))}, not {year!r}", file=str(folder / "expected.json"))
+        raise InputError(
+            f"year must be one of {', '.join(map(str, YEAR_RULES))}, not {year!r}", file=str(folder / "expected.json")
+        )
     base = load_protocol(f"dcase{year}-task3")
     challenge = expected["configs"][0]["name"]
     outcomes: list[CaseOutcome] = []
@@ -75,7 +79,9 @@ def run_suite(folder: Path) -> SuiteOutcome:
             outcomes.append(_compare(name, year, report, result))
         jackknife = case.get("jackknife")
         if jackknife and jackknife.get("ok") and challenge in reports:
-            outcomes.append(_compare_jackknife(f"{case['id']}/jackknife", year, case_dir, reports[challenge], jackknife))
+            outcomes.append(
+                _compare_jackknife(f"{case['id']}/jackknife", year, case_dir, reports[challenge], jackknife)
+            )
     return SuiteOutcome(folder.parent.name + "/" + folder.name, tuple(outcomes))
 
 
@@ -84,7 +90,9 @@ def _judge_error(name: str, case_id: str, result: dict[str, Any], error: InputEr
         return CaseOutcome(name, False, math.inf, f"rejected: {error}")
     if DOCUMENTED_ERRORS.get(case_id) == "input-error":
         return CaseOutcome(name, True, 0.0)
-    return CaseOutcome(name, False, math.inf, f"official code raises; seldkit raised instead of its documented value: {error}")
+    return CaseOutcome(
+        name, False, math.inf, f"official code raises; seldkit raised instead of its documented value: {error}"
+    )
 
 
 def _judge_defined_value(name: str, case_id: str, report: DcaseReport) -> CaseOutcome:
@@ -141,7 +149,9 @@ def _compare(name: str, year: int, report: DcaseReport, result: dict[str, Any]) 
         got_counters = report.score.totals.as_json()
         de_tp = report.score.totals.counts["DE_TP"]
         if set(got_counters) != set(counters):
-            return CaseOutcome(name, False, math.inf, f"counters {sorted(got_counters)} but expected {sorted(counters)}")
+            return CaseOutcome(
+                name, False, math.inf, f"counters {sorted(got_counters)} but expected {sorted(counters)}"
+            )
         for key, expected_value in counters.items():
             got = got_counters[key]
             if isinstance(expected_value, list):
@@ -153,7 +163,9 @@ def _compare(name: str, year: int, report: DcaseReport, result: dict[str, Any]) 
                 deviations[f"counter {key}"] = _deviation(got, expected_value, *_tolerance(year, key))
     worst_key = max(deviations, key=deviations.__getitem__)
     worst = deviations[worst_key]
-    return CaseOutcome(name, worst <= 1.0, worst, "" if worst <= 1.0 else f"{worst_key}: deviation {worst:.3g} x tolerance")
+    return CaseOutcome(
+        name, worst <= 1.0, worst, "" if worst <= 1.0 else f"{worst_key}: deviation {worst:.3g} x tolerance"
+    )
 
 
 def _compare_jackknife(
@@ -176,4 +188,6 @@ def _compare_jackknife(
         )
     worst_key = max(deviations, key=deviations.__getitem__)
     worst = deviations[worst_key]
-    return CaseOutcome(name, worst <= 1.0, worst, "" if worst <= 1.0 else f"{worst_key}: deviation {worst:.3g} x tolerance")
+    return CaseOutcome(
+        name, worst <= 1.0, worst, "" if worst <= 1.0 else f"{worst_key}: deviation {worst:.3g} x tolerance"
+    )

@@ -58,7 +58,9 @@ def _judge_error(name: str, expected: dict[str, Any] | None, raised: InputError)
     return CaseOutcome(name, True, 0.0)
 
 
-def _compare(name: str, got: dict[str, Any], expected: dict[str, Any], embedder: str, tolerances: dict[str, Any]) -> CaseOutcome:
+def _compare(
+    name: str, got: dict[str, Any], expected: dict[str, Any], embedder: str, tolerances: dict[str, Any]
+) -> CaseOutcome:
     ap_tolerance = float(tolerances["ap_trigram256" if embedder == "trigram256" else "ap_minilm"])
     fraction_tolerance = float(tolerances["fractions"])
     deviations: dict[str, float] = {"n": 0.0 if got["n"] == expected["n"] else math.inf}
@@ -87,4 +89,6 @@ def _compare(name: str, got: dict[str, Any], expected: dict[str, Any], embedder:
         deviations[f"E.{key}"] = deviation(got["E"].get(key), value, abs_=fraction_tolerance)
     worst_key = max(deviations, key=deviations.__getitem__)
     worst = deviations[worst_key]
-    return CaseOutcome(name, worst <= 1.0, worst, "" if worst <= 1.0 else f"{worst_key}: deviation {worst:.3g} x tolerance")
+    return CaseOutcome(
+        name, worst <= 1.0, worst, "" if worst <= 1.0 else f"{worst_key}: deviation {worst:.3g} x tolerance"
+    )

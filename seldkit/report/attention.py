@@ -9,10 +9,12 @@ import numpy as np
 from seldkit.errors import InputError
 
 
-def average_feature_gates(checkpoint: Path, data_dir: Path, *, split: str = "test", max_clips: int = 256,
-                          batch_size: int = 32) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...], int]:
+def average_feature_gates(
+    checkpoint: Path, data_dir: Path, *, split: str = "test", max_clips: int = 256, batch_size: int = 32
+) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...], int]:
     """Mean gate per branch and feature over the first ``max_clips`` clips of ``split``:
-    (``[branches, features]``, branch names, feature names, clips used)."""
+    (``[branches, features]``, branch names, feature names, clips used).
+    """
     import torch
 
     from seldkit.data.layout import BinauralDataset, collate, read_dataset
@@ -23,8 +25,10 @@ def average_feature_gates(checkpoint: Path, data_dir: Path, *, split: str = "tes
 
     model = load_trained_model(checkpoint)
     if not isinstance(model, DSpAST):
-        raise InputError(f"feature attention exists in DSpAST checkpoints only (this one is {config_of(model).model})",
-                         file=str(checkpoint))
+        raise InputError(
+            f"feature attention exists in DSpAST checkpoints only (this one is {config_of(model).model})",
+            file=str(checkpoint),
+        )
     dataset = BinauralDataset.for_evaluation(read_dataset(data_dir), split)
     count = min(len(dataset), max_clips)
     totals = np.zeros((len(BRANCHES), len(STACKS["dspast"])))

@@ -1,5 +1,6 @@
 """Choosing a report's sections from its input: a ``train-reference`` run folder, a results JSON, or a
-prediction file/folder scored on the fly exactly as ``seldkit score`` scores it."""
+prediction file/folder scored on the fly exactly as ``seldkit score`` scores it.
+"""
 
 from __future__ import annotations
 
@@ -25,8 +26,19 @@ DEFAULT_RESAMPLES = 1000
 
 # The 13 sound classes of STARSS22/23 (DCASE 2022-2025 Task 3), in class-index order.
 DCASE_CLASS_NAMES = (
-    "femaleSpeech", "maleSpeech", "clapping", "telephone", "laughter", "domesticSounds", "footsteps",
-    "doorCupboard", "music", "musicalInstrument", "waterTap", "bell", "knock",
+    "femaleSpeech",
+    "maleSpeech",
+    "clapping",
+    "telephone",
+    "laughter",
+    "domesticSounds",
+    "footsteps",
+    "doorCupboard",
+    "music",
+    "musicalInstrument",
+    "waterTap",
+    "bell",
+    "knock",
 )
 
 
@@ -48,26 +60,43 @@ def build_report(
     import matplotlib
 
     with matplotlib.rc_context({"text.parse_math": False}):
-        return _build_report(source, references=references, protocol=protocol, compare_with=compare_with,
-                             n_resamples=n_resamples, embedder=embedder)
+        return _build_report(
+            source,
+            references=references,
+            protocol=protocol,
+            compare_with=compare_with,
+            n_resamples=n_resamples,
+            embedder=embedder,
+        )
 
 
-def _build_report(source: Path, *, references: Path | None, protocol: str | None, compare_with: Path | None,
-                  n_resamples: int, embedder: str | None) -> Report:
+def _build_report(
+    source: Path,
+    *,
+    references: Path | None,
+    protocol: str | None,
+    compare_with: Path | None,
+    n_resamples: int,
+    embedder: str | None,
+) -> Report:
     if not os.path.lexists(source):
         raise InputError("not found", file=str(source))
     if source.is_dir() and (source / "run.json").is_file():
         if references is not None or protocol is not None:
-            raise InputError("a run folder is scored under its own protocol against its own references: "
-                             "leave out --ref and --protocol", file=str(source))
+            raise InputError(
+                "a run folder is scored under its own protocol against its own references: "
+                "leave out --ref and --protocol",
+                file=str(source),
+            )
         return _run_report(source, compare_with, n_resamples)
     if references is None:
         if source.is_file() and source.suffix.lower() == ".json":
             if compare_with is not None:
                 raise InputError("--compare needs predictions, not a results JSON", file=str(source))
             return _results_report(source)
-        raise InputError("give --ref REF to score these predictions (or pass a run folder or a results JSON)",
-                         file=str(source))
+        raise InputError(
+            "give --ref REF to score these predictions (or pass a run folder or a results JSON)", file=str(source)
+        )
     return _predictions_report(source, references, protocol, compare_with, n_resamples, embedder)
 
 
@@ -80,8 +109,10 @@ def _run_report(run_dir: Path, compare_with: Path | None, n_resamples: int) -> R
     folder = RunFolder(run_dir)
     run = folder.read_description()
     if not folder.results.is_file():
-        raise InputError("this run has not finished (no results.json): run the same train-reference command again "
-                         "to continue it", file=str(run_dir))
+        raise InputError(
+            "this run has not finished (no results.json): run the same train-reference command again to continue it",
+            file=str(run_dir),
+        )
     results = read_json_file(folder.results)
     if not isinstance(results, dict):
         raise InputError("not a seldkit results JSON (a mapping with protocol and metrics)", file=str(folder.results))
@@ -110,8 +141,9 @@ def _run_report(run_dir: Path, compare_with: Path | None, n_resamples: int) -> R
 
 
 def _is_metric_mapping(value: Any) -> bool:
-    return isinstance(value, dict) and all(item is None or (isinstance(item, (int, float)) and not isinstance(item, bool))
-                                           for item in value.values())
+    return isinstance(value, dict) and all(
+        item is None or (isinstance(item, (int, float)) and not isinstance(item, bool)) for item in value.values()
+    )
 
 
 def _training_section(folder: RunFolder, run: Mapping[str, Any]) -> Section:
@@ -121,15 +153,31 @@ def _training_section(folder: RunFolder, run: Mapping[str, Any]) -> Section:
     history = _read_history(folder.log)
     stages = _recorded_stages(run, folder.description)
     if stages:
-        section.items.append(Table(
-            ("stage", "epochs", "lr", "loss weights (events, distance, direction)", "weighted sampling", "mixup"),
-            tuple((stage["name"], str(stage["epochs"]), f"{stage['lr']:g}", ", ".join(f"{w:g}" for w in stage["loss_weights"]),
-                   "yes" if stage["weighted_sampling"] else "no", f"{stage['mixup']:g}") for stage in stages),
-        ))
+        section.items.append(
+            Table(
+                ("stage", "epochs", "lr", "loss weights (events, distance, direction)", "weighted sampling", "mixup"),
+                tuple(
+                    (
+                        stage["name"],
+                        str(stage["epochs"]),
+                        f"{stage['lr']:g}",
+                        ", ".join(f"{w:g}" for w in stage["loss_weights"]),
+                        "yes" if stage["weighted_sampling"] else "no",
+                        f"{stage['mixup']:g}",
+                    )
+                    for stage in stages
+                ),
+            )
+        )
     if history:
-        section.items.append(FigureItem("training_curves", "Mean training losses per epoch (log scale) and, where "
-                                        "logged, training-batch accuracies; dotted lines mark the curriculum stages.",
-                                        training_curves(history)))
+        section.items.append(
+            FigureItem(
+                "training_curves",
+                "Mean training losses per epoch (log scale) and, where "
+                "logged, training-batch accuracies; dotted lines mark the curriculum stages.",
+                training_curves(history),
+            )
+        )
     if run.get("model") == "dspast":
         section.items.extend(_attention_items(folder, run))
     return section
@@ -145,9 +193,16 @@ def _recorded_stages(run: Mapping[str, Any], path: Path) -> list[dict[str, Any]]
     checked = []
     for index, stage in enumerate(stages):
         fields = Fields(stage, file=path, where=f"stages[{index}]")
-        checked.append({"name": fields.string("name"), "epochs": fields.integer("epochs", minimum=0),
-                        "lr": fields.number("lr"), "loss_weights": fields.numbers("loss_weights", length=3),
-                        "weighted_sampling": fields.boolean("weighted_sampling", False), "mixup": fields.number("mixup", 0.0)})
+        checked.append(
+            {
+                "name": fields.string("name"),
+                "epochs": fields.integer("epochs", minimum=0),
+                "lr": fields.number("lr"),
+                "loss_weights": fields.numbers("loss_weights", length=3),
+                "weighted_sampling": fields.boolean("weighted_sampling", False),
+                "mixup": fields.number("mixup", 0.0),
+            }
+        )
     return checked
 
 
@@ -161,23 +216,39 @@ def _attention_items(folder: RunFolder, run: Mapping[str, Any]) -> list[FigureIt
     try:  # a shipped protocol by name, a protocol file by its recorded path; its content as recorded
         training_protocol = protocol_from_summary(recorded, file=folder.description)
     except InputError as error:
-        return [Note(f"Feature attention not computed: the training protocol {recorded['name']!r} is not available here "
-                     f"as it was ({error.problem}).")]
+        return [
+            Note(
+                f"Feature attention not computed: the training protocol {recorded['name']!r} is not available here "
+                f"as it was ({error.problem})."
+            )
+        ]
     data_dir = default_dataset_dir(training_protocol)
     if not (data_dir / "dataset.json").is_file() or not folder.checkpoint.is_file():
-        return [Note(f"Feature attention not computed: the run's data set ({data_dir}) or checkpoint is not on this "
-                     f"machine (seldkit make-dataset --protocol {training_protocol.name} builds it).")]
+        return [
+            Note(
+                f"Feature attention not computed: the run's data set ({data_dir}) or checkpoint is not on this "
+                f"machine (seldkit make-dataset --protocol {training_protocol.name} builds it)."
+            )
+        ]
     gates, branches, features, count = average_feature_gates(folder.checkpoint, data_dir)
-    caption = ("Average feature-attention weight of each DSpAST branch per input feature, over the first "
-               f"{count} test clips (the analysis of the DSpAST paper's Figure 2).")
+    caption = (
+        "Average feature-attention weight of each DSpAST branch per input feature, over the first "
+        f"{count} test clips (the analysis of the DSpAST paper's Figure 2)."
+    )
     return [FigureItem("feature_attention", caption, feature_attention(gates, branches, features))]
 
 
 # -- predictions scored on the fly -------------------------------------------------------------------------
-def _predictions_report(source: Path, references: Path, protocol_name: str | None, compare_with: Path | None,
-                        n_resamples: int, embedder: str | None) -> Report:
-    from seldkit.scoring.detect import infer_protocol_name
+def _predictions_report(
+    source: Path,
+    references: Path,
+    protocol_name: str | None,
+    compare_with: Path | None,
+    n_resamples: int,
+    embedder: str | None,
+) -> Report:
     from seldkit.protocols import load_protocol, with_settings
+    from seldkit.scoring.detect import infer_protocol_name
 
     if not os.path.lexists(references):
         raise InputError("not found", file=str(references))
@@ -193,8 +264,10 @@ def _predictions_report(source: Path, references: Path, protocol_name: str | Non
         from seldkit.scoring.dcase import score_dcase_folders
 
         if not (source.is_dir() and references.is_dir()):
-            raise InputError(f"is not a folder; protocol {protocol.name!r} scores a prediction folder against a reference "
-                             "folder", file=str(references if source.is_dir() else source))
+            raise InputError(
+                f"is not a folder; protocol {protocol.name!r} scores a prediction folder against a reference folder",
+                file=str(references if source.is_dir() else source),
+            )
         report = score_dcase_folders(source, references, protocol)
         if report.score.n_files >= 2:  # leave-one-out intervals need two recordings
             from dataclasses import replace
@@ -202,8 +275,10 @@ def _predictions_report(source: Path, references: Path, protocol_name: str | Non
             from seldkit.metrics.dcase.evaluate import jackknife
 
             report = replace(report, intervals=jackknife(report.score, level=0.95))
-        lines.append(f"scored under {protocol.name} (sha256:{protocol.short_hash}, configuration "
-                     f"{report.score.config.name}) on {report.score.n_files} recordings")
+        lines.append(
+            f"scored under {protocol.name} (sha256:{protocol.short_hash}, configuration "
+            f"{report.score.config.name}) on {report.score.n_files} recordings"
+        )
         sections = _dcase_sections(report.results_json())
     elif protocol.task == "qa":
         from seldkit.scoring.qa import score_qa_files
@@ -211,7 +286,9 @@ def _predictions_report(source: Path, references: Path, protocol_name: str | Non
         if embedder:
             protocol = with_settings(protocol, embedder=embedder)
         qa_report = score_qa_files(source, references, protocol, n_resamples=n_resamples)
-        lines.append(f"scored under {protocol.name} (sha256:{protocol.short_hash}) on {qa_report.scores.results['n']} questions")
+        lines.append(
+            f"scored under {protocol.name} (sha256:{protocol.short_hash}) on {qa_report.scores.results['n']} questions"
+        )
         sections = _qa_sections(qa_report.results_json())
     else:
         raise InputError(f"protocol {protocol.name!r} (task {protocol.task!r}) has no report in this version")
@@ -249,17 +326,27 @@ def _results_sections(document: dict[str, Any], path: Path, task: str, name: str
         per_class = document.get("per_class") or {}
         if per_class:
             ids = list(per_class)
-            ap = np.array([_number(per_class[class_id].get("AP")) if per_class[class_id].get("n_positive", 1) else np.nan
-                           for class_id in ids])
+            ap = np.array(
+                [
+                    _number(per_class[class_id].get("AP")) if per_class[class_id].get("n_positive", 1) else np.nan
+                    for class_id in ids
+                ]
+            )
             intervals = None
             if any("AP_interval" in entry for entry in per_class.values()):
-                intervals = np.array([per_class[class_id].get("AP_interval", [np.nan, np.nan]) for class_id in ids], dtype=float)
+                intervals = np.array(
+                    [per_class[class_id].get("AP_interval", [np.nan, np.nan]) for class_id in ids], dtype=float
+                )
                 if intervals.shape != (len(ids), 2):
                     raise ValueError("per_class AP_interval must be [low, high]")
             names = [str(per_class[class_id].get("name", class_id)) for class_id in ids]
             sections.append(Section("Sound events", [_per_class_item(ap, names, intervals)]))
-        sections[0].items.append(Note("Per-clip figures (angular and distance errors) need the predictions: run "
-                                      "seldkit report PREDS --ref REF --protocol NAME."))
+        sections[0].items.append(
+            Note(
+                "Per-clip figures (angular and distance errors) need the predictions: run "
+                "seldkit report PREDS --ref REF --protocol NAME."
+            )
+        )
     elif task == "dcase":
         sections = _dcase_sections(document)
     else:
@@ -274,8 +361,9 @@ def _clip_summary(score: ClipScore, chance: Mapping[str, Any] | None) -> Section
     label = f"{intervals.level * 100:g} % interval" if intervals is not None else "interval"
     section = _clip_scores_section(score.metrics.scalars(), bounds, chance, label)
     if intervals is not None:
-        section.items.append(f"Intervals: percentile bootstrap over clips, {intervals.n_resamples} resamples, "
-                             f"seed {intervals.seed}.")
+        section.items.append(
+            f"Intervals: percentile bootstrap over clips, {intervals.n_resamples} resamples, seed {intervals.seed}."
+        )
     return section
 
 
@@ -285,8 +373,12 @@ def _clip_summary_from_json(document: Mapping[str, Any]) -> Section:
     return _clip_scores_section(document["metrics"], bounds, (document.get("chance") or {}).get("metrics"), "interval")
 
 
-def _clip_scores_section(metrics: Mapping[str, Any], bounds: Mapping[str, tuple[Any, Any]],
-                         chance: Mapping[str, Any] | None, interval_label: str) -> Section:
+def _clip_scores_section(
+    metrics: Mapping[str, Any],
+    bounds: Mapping[str, tuple[Any, Any]],
+    chance: Mapping[str, Any] | None,
+    interval_label: str,
+) -> Section:
     header = ["metric", "value"] + ([interval_label] if bounds else []) + (["chance"] if chance else [])
     rows = []
     for name in CLIP_METRICS:
@@ -318,27 +410,51 @@ def _clip_figures(score: ClipScore) -> list[Section]:
     settings = score.protocol.clip
     if per_clip is not None and per_clip.angles is not None:
         threshold = settings.error_threshold_deg
-        sections.append(Section("Direction", [
-            FigureItem("angular_error", f"Great-circle error between predicted and reference direction per clip; the "
-                       f"dashed line is the {threshold:g}° threshold of ER{threshold:g}.",
-                       figures.angular_errors(per_clip.angles, threshold_deg=threshold)),
-            FigureItem("error_by_azimuth", "Mean angular error per 15° sector of the reference azimuth (front up, "
-                       "left = +90°).", figures.error_by_azimuth(evaluation.reference["azimuth"], per_clip.angles)),
-        ]))
+        sections.append(
+            Section(
+                "Direction",
+                [
+                    FigureItem(
+                        "angular_error",
+                        f"Great-circle error between predicted and reference direction per clip; the "
+                        f"dashed line is the {threshold:g}° threshold of ER{threshold:g}.",
+                        figures.angular_errors(per_clip.angles, threshold_deg=threshold),
+                    ),
+                    FigureItem(
+                        "error_by_azimuth",
+                        "Mean angular error per 15° sector of the reference azimuth (front up, left = +90°).",
+                        figures.error_by_azimuth(evaluation.reference["azimuth"], per_clip.angles),
+                    ),
+                ],
+            )
+        )
     if per_clip is not None and per_clip.distance_wrong is not None:
-        rule = (f"errors beyond {settings.distance_tolerance_m:g} m" if settings.mode == "continuous" else
-                "distance classes (0.5 m, rounded) more than one class apart")
-        sections.append(Section("Distance", [FigureItem(
-            "distance_errors", f"Distance confusion (0.5 m bins) and error by reference distance; DER counts {rule}.",
-            figures.distance_errors(evaluation.reference["distance"], evaluation.predicted["distance"],
-                                    per_clip.distance_wrong),
-        )]))
+        rule = (
+            f"errors beyond {settings.distance_tolerance_m:g} m"
+            if settings.mode == "continuous"
+            else "distance classes (0.5 m, rounded) more than one class apart"
+        )
+        sections.append(
+            Section(
+                "Distance",
+                [
+                    FigureItem(
+                        "distance_errors",
+                        f"Distance confusion (0.5 m bins) and error by reference distance; DER counts {rule}.",
+                        figures.distance_errors(
+                            evaluation.reference["distance"], evaluation.predicted["distance"], per_clip.distance_wrong
+                        ),
+                    )
+                ],
+            )
+        )
     return sections
 
 
 def _audioset_names() -> dict[str, str]:
     """Display names of the AudioSet ids (the 355 classes of the encoder protocols), for protocols whose class set
-    comes from the prediction file."""
+    comes from the prediction file.
+    """
     from seldkit.protocols import audioset_classes
 
     return dict(audioset_classes().names)
@@ -347,7 +463,9 @@ def _audioset_names() -> dict[str, str]:
 def _per_class_item(ap: np.ndarray, names: list[str], intervals: np.ndarray | None) -> FigureItem:
     from seldkit.report.figures.clip import per_class_ap
 
-    caption = "Average precision per sound class, best first" + (", with bootstrap intervals." if intervals is not None else ".")
+    caption = "Average precision per sound class, best first" + (
+        ", with bootstrap intervals." if intervals is not None else "."
+    )
     return FigureItem("per_class_ap", caption, per_class_ap(np.asarray(ap, dtype=float), names, intervals=intervals))
 
 
@@ -358,7 +476,12 @@ def _dcase_sections(document: Mapping[str, Any]) -> list[Section]:
     intervals = (document.get("intervals") or {}).get("metrics", {})
     header = ("metric", "value") + (("interval (jackknife)",) if intervals else ())
     rows = tuple(
-        (name, _plain(value)) + ((f"{_plain(intervals[name]['low'])} – {_plain(intervals[name]['high'])}",) if name in intervals else (("",) if intervals else ()))
+        (name, _plain(value))
+        + (
+            (f"{_plain(intervals[name]['low'])} – {_plain(intervals[name]['high'])}",)
+            if name in intervals
+            else (("",) if intervals else ())
+        )
         for name, value in metrics.items()
     )
     sections = [Section("Scores", [Table(header, rows)])]
@@ -368,10 +491,19 @@ def _dcase_sections(document: Mapping[str, Any]) -> list[Section]:
         names = sorted({key for entry in per_class.values() for key in entry if key != "intervals"})
         classwise = {name: np.array([_number(per_class[index].get(name)) for index in indices]) for name in names}
         labels = [DCASE_CLASS_NAMES[int(index)] if int(index) < len(DCASE_CLASS_NAMES) else index for index in indices]
-        sections.append(Section("Class-wise", [FigureItem(
-            "dcase_classwise", "Class-wise location-aware F-score, localisation error and relative distance error "
-            "(where the configuration has them); a dash marks a class without a defined value.",
-            classwise_scores(classwise, labels))]))
+        sections.append(
+            Section(
+                "Class-wise",
+                [
+                    FigureItem(
+                        "dcase_classwise",
+                        "Class-wise location-aware F-score, localisation error and relative distance error "
+                        "(where the configuration has them); a dash marks a class without a defined value.",
+                        classwise_scores(classwise, labels),
+                    )
+                ],
+            )
+        )
     return sections
 
 
@@ -379,22 +511,42 @@ def _qa_sections(document: Mapping[str, Any]) -> list[Section]:
     from seldkit.report.figures.qa import per_type_scores
 
     per_type = document["metrics"]["per_type"]
-    bounds = {name: (entry["low"], entry["high"]) for name, entry in ((document.get("intervals") or {}).get("metrics", {})).items()}
+    bounds = {
+        name: (entry["low"], entry["high"])
+        for name, entry in ((document.get("intervals") or {}).get("metrics", {})).items()
+    }
     rows = []
     for question_type, results in per_type.items():
         for name, value in results.items():
             if isinstance(value, float):
                 interval = bounds.get(f"{question_type}.{name}")
-                rows.append((question_type, name, _plain(value), f"{_plain(interval[0])} – {_plain(interval[1])}" if interval else ""))
+                rows.append(
+                    (
+                        question_type,
+                        name,
+                        _plain(value),
+                        f"{_plain(interval[0])} – {_plain(interval[1])}" if interval else "",
+                    )
+                )
     for name, value in document["metrics"].get("E", {}).items():
         if value is not None:
             interval = bounds.get(f"E.{name}")
-            rows.append(("E", name, _plain(value), f"{_plain(interval[0])} – {_plain(interval[1])}" if interval else ""))
+            rows.append(
+                ("E", name, _plain(value), f"{_plain(interval[0])} – {_plain(interval[1])}" if interval else "")
+            )
     return [
         Section("Scores", [Table(("question type", "metric", "value", "interval"), tuple(rows))]),
-        Section("By question type", [FigureItem("qa_per_type", "Scores per question type (the paper's Table 3 "
-                                                "columns A-E), with bootstrap intervals where computed.",
-                                                per_type_scores(per_type, bounds))]),
+        Section(
+            "By question type",
+            [
+                FigureItem(
+                    "qa_per_type",
+                    "Scores per question type (the paper's Table 3 "
+                    "columns A-E), with bootstrap intervals where computed.",
+                    per_type_scores(per_type, bounds),
+                )
+            ],
+        ),
     ]
 
 
@@ -404,22 +556,37 @@ def _comparison_section(a: Path, b: Path, references: Path, protocol: Protocol, 
 
     comparison = compare_systems(a, b, references, protocol, n_resamples=n_resamples).comparison
     rows = tuple(
-        (difference.name, _plain(difference.a), _plain(difference.b), f"{difference.difference:+.4g}",
-         f"{difference.low:+.4g} – {difference.high:+.4g}", f"{difference.p_value:.3g}", difference.better)
+        (
+            difference.name,
+            _plain(difference.a),
+            _plain(difference.b),
+            f"{difference.difference:+.4g}",
+            f"{difference.low:+.4g} – {difference.high:+.4g}",
+            f"{difference.p_value:.3g}",
+            difference.better,
+        )
         for difference in comparison.differences
     )
-    return Section("Comparison", [
-        f"A = {a}; B = {b}; paired bootstrap over {comparison.n} {comparison.unit}, {comparison.n_resamples} resamples.",
-        Table(("metric", "A", "B", "B - A", f"{comparison.level * 100:g} % interval", "p", "better"), rows),
-        FigureItem("comparison", "Differences B - A with their intervals, one row per metric on its own scale; "
-                   "coloured by the system the interval favours.", paired_differences(comparison)),
-    ])
+    return Section(
+        "Comparison",
+        [
+            f"A = {a}; B = {b}; paired bootstrap over {comparison.n} {comparison.unit}, {comparison.n_resamples} resamples.",
+            Table(("metric", "A", "B", "B - A", f"{comparison.level * 100:g} % interval", "p", "better"), rows),
+            FigureItem(
+                "comparison",
+                "Differences B - A with their intervals, one row per metric on its own scale; "
+                "coloured by the system the interval favours.",
+                paired_differences(comparison),
+            ),
+        ],
+    )
 
 
 # -- helpers -----------------------------------------------------------------------------------------------
 def _read_history(path: Path) -> list[dict[str, Any]]:
     """The per-epoch records of ``log.jsonl``: one JSON object per line, numbers (or null) for the logged
-    losses and accuracies, text for the stage."""
+    losses and accuracies, text for the stage.
+    """
     if not path.is_file():
         return []
     try:
@@ -437,7 +604,9 @@ def _read_history(path: Path) -> list[dict[str, Any]]:
         if not isinstance(record, dict) or not isinstance(record.get("stage", ""), str):
             raise InputError("a log line is a JSON object with a text 'stage'", file=str(path), line=line_number)
         for key, value in record.items():
-            if key.startswith(("loss_", "train_")) and not (value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))):
+            if key.startswith(("loss_", "train_")) and not (
+                value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+            ):
                 raise InputError(f"{key} must be a number", file=str(path), line=line_number)
         records.append(record)
     return records

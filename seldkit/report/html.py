@@ -1,5 +1,6 @@
 """Writing a report: one self-contained HTML file (PNG figures embedded as data URIs) and the same PNGs in a
-folder beside it (``<name>_figures/``). Both appear whole or not at all."""
+folder beside it (``<name>_figures/``). Both appear whole or not at all.
+"""
 
 from __future__ import annotations
 
@@ -79,26 +80,37 @@ def figures_folder(out: Path) -> Path:
 
 def check_report_paths(out: Path) -> None:
     """Before any work: ``out`` can take the HTML file, and the figures folder beside it is absent or one that
-    seldkit wrote (only PNG files), so replacing it loses nothing of the user's."""
+    seldkit wrote (only PNG files), so replacing it loses nothing of the user's.
+    """
     check_output_file(out, what="report file")
     folder = figures_folder(out)
     if not folder.exists() and not folder.is_symlink():
         return
     if folder.is_symlink() or not folder.is_dir():
-        raise InputError("the figures folder of this report exists and is not a folder seldkit wrote; "
-                         "choose another --out", file=str(folder))
+        raise InputError(
+            "the figures folder of this report exists and is not a folder seldkit wrote; choose another --out",
+            file=str(folder),
+        )
     try:
-        foreign = [entry.name for entry in folder.iterdir() if entry.suffix != ".png" or not entry.is_file() or entry.is_symlink()]
+        foreign = [
+            entry.name
+            for entry in folder.iterdir()
+            if entry.suffix != ".png" or not entry.is_file() or entry.is_symlink()
+        ]
     except OSError as error:
         raise InputError(f"cannot read the figures folder: {error.strerror or error}", file=str(folder)) from None
     if foreign:
-        raise InputError(f"the figures folder holds files seldkit did not write ({sorted(foreign)[0]}, ...); "
-                         "choose another --out or move them", file=str(folder))
+        raise InputError(
+            f"the figures folder holds files seldkit did not write ({sorted(foreign)[0]}, ...); "
+            "choose another --out or move them",
+            file=str(folder),
+        )
 
 
 def write_report(report: Report, out: Path) -> list[Path]:
     """Write ``out`` (HTML) and its figures folder; returns the PNG paths. Both are replaced together: on any
-    failure the previous report and figures stay as they were."""
+    failure the previous report and figures stay as they were.
+    """
     check_report_paths(out)
     images = {item.name: png_bytes(item.figure) for item in report.figures}
     document = render(report, images)
@@ -141,7 +153,7 @@ def render(report: Report, images: dict[str, bytes]) -> str:
         f"<title>{html.escape(report.title)}</title>",
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{html.escape(report.title)}</h1>",
-        "<ul class=\"inputs\">" + "".join(f"<li>{html.escape(line)}</li>" for line in report.lines) + "</ul>",
+        '<ul class="inputs">' + "".join(f"<li>{html.escape(line)}</li>" for line in report.lines) + "</ul>",
     ]
     for section in report.sections:
         parts.append(f"<section><h2>{html.escape(section.title)}</h2>")
@@ -154,7 +166,9 @@ def render(report: Report, images: dict[str, bytes]) -> str:
                 )
             elif isinstance(item, Table):
                 header = "".join(f"<th>{html.escape(cell)}</th>" for cell in item.header)
-                rows = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in item.rows)
+                rows = "".join(
+                    "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in item.rows
+                )
                 parts.append(f"<table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>")
             else:
                 parts.append(f"<p>{html.escape(item.text if isinstance(item, Note) else item)}</p>")

@@ -100,9 +100,7 @@ def score_clip_files(
     if per_clip.scores is not None and per_clip.scores.shape[1] > 0:
         assert per_clip.targets is not None  # class scores come with their targets
         ranked = RankedScores.from_scores(per_clip.scores, per_clip.targets, for_weights=bool(n_resamples))
-    metrics = summarise(
-        per_clip, mode=settings.mode, error_threshold_deg=settings.error_threshold_deg, ranked=ranked
-    )
+    metrics = summarise(per_clip, mode=settings.mode, error_threshold_deg=settings.error_threshold_deg, ranked=ranked)
     intervals = None
     if n_resamples:
         intervals = bootstrap_clip_metrics(

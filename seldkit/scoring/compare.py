@@ -1,13 +1,14 @@
 """Comparing two systems on the same references under a protocol: both are scored exactly as ``seldkit score``
-scores them, then every metric is compared by a paired bootstrap over the protocol's evaluation units."""
+scores them, then every metric is compared by a paired bootstrap over the protocol's evaluation units.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from typing import Any
 
 from seldkit.errors import InputError
 from seldkit.metrics.paired import Comparison, compare_samples
@@ -47,7 +48,9 @@ def compare_systems(
     """Paired comparison of ``system_b`` against ``system_a`` (differences are B - A) on every metric."""
     system_a, system_b, references = Path(system_a), Path(system_b), Path(references)
     if isinstance(protocol.settings, TrainSettings):
-        raise InputError(f"protocol {protocol.name!r} is a training protocol: compare scores under an evaluation protocol")
+        raise InputError(
+            f"protocol {protocol.name!r} is a training protocol: compare scores under an evaluation protocol"
+        )
     level, seed = protocol.settings.bootstrap.level, protocol.settings.bootstrap.seed
     if protocol.task == "clip":
         comparison = _compare_clip(system_a, system_b, references, protocol, n_resamples, seed, level)
@@ -67,7 +70,9 @@ def _describe(path: Path) -> dict[str, str]:
     return {"path": str(path), "digest": file_digest(path)}
 
 
-def _compare_clip(a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int, seed: int, level: float) -> Comparison:
+def _compare_clip(
+    a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int, seed: int, level: float
+) -> Comparison:
     from seldkit.metrics.stats import clip_metric_samples
     from seldkit.scoring.clip import score_clip_files
 
@@ -83,11 +88,22 @@ def _compare_clip(a: Path, b: Path, references: Path, protocol: Protocol, n_resa
         samples.append(values)
         points.append({name: value for name, value in score.metrics.scalars().items() if name in values})
     _require_same_metrics(points, a, b)
-    return compare_samples(points[0], points[1], samples[0], samples[1], unit="clips", n=scores[0].metrics.n_clips, level=level,
-                           n_resamples=n_resamples, seed=seed)
+    return compare_samples(
+        points[0],
+        points[1],
+        samples[0],
+        samples[1],
+        unit="clips",
+        n=scores[0].metrics.n_clips,
+        level=level,
+        n_resamples=n_resamples,
+        seed=seed,
+    )
 
 
-def _compare_dcase(a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int, seed: int, level: float) -> Comparison:
+def _compare_dcase(
+    a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int, seed: int, level: float
+) -> Comparison:
     from seldkit.metrics.dcase.evaluate import dcase_metric_samples
     from seldkit.scoring.dcase import score_dcase_folders
 
@@ -99,11 +115,22 @@ def _compare_dcase(a: Path, b: Path, references: Path, protocol: Protocol, n_res
         raise InputError("a comparison over recordings needs at least two reference recordings", file=str(references))
     samples = [dcase_metric_samples(report.score, n_resamples=n_resamples, seed=seed) for report in reports]
     points = [dict(report.score.metrics) for report in reports]
-    return compare_samples(points[0], points[1], samples[0], samples[1], unit="recordings", n=reports[0].score.n_files, level=level,
-                           n_resamples=n_resamples, seed=seed)
+    return compare_samples(
+        points[0],
+        points[1],
+        samples[0],
+        samples[1],
+        unit="recordings",
+        n=reports[0].score.n_files,
+        level=level,
+        n_resamples=n_resamples,
+        seed=seed,
+    )
 
 
-def _compare_qa(a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int, seed: int, level: float) -> Comparison:
+def _compare_qa(
+    a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int, seed: int, level: float
+) -> Comparison:
     from seldkit.io.qa import pair_items
     from seldkit.metrics.qa.embedders import get_embedder
     from seldkit.metrics.qa.scoring import prepare, score_questions
@@ -123,13 +150,25 @@ def _compare_qa(a: Path, b: Path, references: Path, protocol: Protocol, n_resamp
         samples.append(qa_metric_samples(scores, n_resamples=n_resamples, seed=seed))
     if keys[0] != keys[1]:
         raise InputError("the two systems did not answer the same questions", file=str(references))
-    return compare_samples(points[0], points[1], samples[0], samples[1], unit="questions", n=len(keys[0]), level=level,
-                           n_resamples=n_resamples, seed=seed)
+    return compare_samples(
+        points[0],
+        points[1],
+        samples[0],
+        samples[1],
+        unit="questions",
+        n=len(keys[0]),
+        level=level,
+        n_resamples=n_resamples,
+        seed=seed,
+    )
 
 
 def _require_same_metrics(points: list[dict[str, Any]], a: Path, b: Path) -> None:
     missing = set(points[0]) ^ set(points[1])
     if missing:
         names = ", ".join(sorted(missing))
-        raise InputError(f"the two prediction files do not support the same metrics ({names}): "
-                         "both need the same class and spatial columns", file=f"{a} / {b}")
+        raise InputError(
+            f"the two prediction files do not support the same metrics ({names}): "
+            "both need the same class and spatial columns",
+            file=f"{a} / {b}",
+        )

@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from seldkit.errors import InputError
 from seldkit.io.dcase import FilePair, no_events, pair_folders, read_dcase_file
-from seldkit.metrics.dcase.events import N_CLASSES
 from seldkit.metrics.dcase.evaluate import DcaseScore, JackknifeIntervals, jackknife, score_recordings
+from seldkit.metrics.dcase.events import N_CLASSES
 from seldkit.protocols import Protocol
 from seldkit.results import results_document
 
@@ -52,7 +51,11 @@ class DcaseReport:
             intervals=intervals,
             inputs={
                 "recordings": [
-                    {"name": pair.name, "reference": str(pair.reference), "prediction": str(pair.prediction) if pair.prediction else None}
+                    {
+                        "name": pair.name,
+                        "reference": str(pair.reference),
+                        "prediction": str(pair.prediction) if pair.prediction else None,
+                    }
                     for pair in self.files
                 ]
             },
@@ -109,5 +112,6 @@ def score_dcase_folders(
         if len(pairs) < 2:
             raise InputError("--ci jackknife needs at least two recordings")
         intervals = jackknife(score)
-    return DcaseReport(protocol=protocol, score=score, files=pairs, intervals=intervals, notes=notes,
-                       empty_references=tuple(empty))
+    return DcaseReport(
+        protocol=protocol, score=score, files=pairs, intervals=intervals, notes=notes, empty_references=tuple(empty)
+    )

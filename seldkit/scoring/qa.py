@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 from seldkit.errors import InputError
 from seldkit.io.qa import pair_items, read_answers_jsonl, read_decode_file, read_question_file
 from seldkit.metrics.qa.embedders import get_embedder

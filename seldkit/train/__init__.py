@@ -1,2 +1,3 @@
 """Training of the reference models: configuration, optimiser and schedule, the loop with
-checkpoints and resume, multi-process training and evaluation, and the run's outputs."""
+checkpoints and resume, multi-process training and evaluation, and the run's outputs.
+"""

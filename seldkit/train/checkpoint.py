@@ -25,11 +25,18 @@ from seldkit.io.atomic import atomic_output
 def _numpy_globals() -> list[Any]:
     multiarray = importlib.import_module("numpy._core.multiarray" if hasattr(np, "_core") else "numpy.core.multiarray")
     classes = [np.dtype, np.ndarray]
-    classes += [type(np.dtype(code)) for code in ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64")]
+    classes += [
+        type(np.dtype(code))
+        for code in ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64")
+    ]
     functions = [multiarray.scalar, multiarray._reconstruct]
     # Files pickled under NumPy 1 name these functions ``numpy.core.multiarray.*``, under NumPy 2
     # ``numpy._core.multiarray.*``: allow both spellings of the same two functions.
-    spelled = [(function, f"numpy.{module}.multiarray.{function.__name__}") for function in functions for module in ("core", "_core")]
+    spelled = [
+        (function, f"numpy.{module}.multiarray.{function.__name__}")
+        for function in functions
+        for module in ("core", "_core")
+    ]
     return [*classes, *spelled]
 
 
@@ -44,9 +51,12 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 def load_torch_file(path: Path, *, published: bool = False) -> Any:
     """The content of a checkpoint file, read with ``weights_only=True`` (``published``: also the classes of
-    :data:`PUBLISHED_GLOBALS`). Anything unreadable or holding other objects is an :class:`InputError`."""
+    :data:`PUBLISHED_GLOBALS`). Anything unreadable or holding other objects is an :class:`InputError`.
+    """
     if not path.is_file():
-        raise InputError("checkpoint not found" if not path.exists() else "a checkpoint is a file, not a folder", file=str(path))
+        raise InputError(
+            "checkpoint not found" if not path.exists() else "a checkpoint is a file, not a folder", file=str(path)
+        )
     try:
         if published:
             with torch.serialization.safe_globals(PUBLISHED_GLOBALS):
@@ -60,10 +70,13 @@ def load_torch_file(path: Path, *, published: bool = False) -> Any:
             name = _named_global(text)
             raise InputError(
                 f"refused: the checkpoint holds a Python object{f' ({name})' if name else ''} besides tensors and plain "
-                "values; loading it could run code, so seldkit does not", file=str(path)) from None
+                "values; loading it could run code, so seldkit does not",
+                file=str(path),
+            ) from None
         first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
-        raise InputError(f"not a readable PyTorch checkpoint (truncated, corrupt or another format): {first[:200]}",
-                         file=str(path)) from None
+        raise InputError(
+            f"not a readable PyTorch checkpoint (truncated, corrupt or another format): {first[:200]}", file=str(path)
+        ) from None
 
 
 def _named_global(message: str) -> str:
@@ -79,8 +92,14 @@ def _named_global(message: str) -> str:
 def load_checkpoint(path: Path) -> dict[str, Any]:
     """A seldkit training checkpoint: a mapping with the model's weights and configuration."""
     state = load_torch_file(path)
-    if not isinstance(state, dict) or not isinstance(state.get("model"), Mapping) or not isinstance(state.get("model_config"), Mapping):
-        raise InputError("not a seldkit train-reference checkpoint (needs 'model' weights and 'model_config')", file=str(path))
+    if (
+        not isinstance(state, dict)
+        or not isinstance(state.get("model"), Mapping)
+        or not isinstance(state.get("model_config"), Mapping)
+    ):
+        raise InputError(
+            "not a seldkit train-reference checkpoint (needs 'model' weights and 'model_config')", file=str(path)
+        )
     return state
 
 

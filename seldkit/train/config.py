@@ -53,9 +53,12 @@ LABEL_MODES = ("clean", "reference")
 
 def train_config(protocol_content: dict[str, Any], model: str, *, file: str | Path | None = None) -> TrainConfig:
     """The recipe for ``model`` in a training protocol's content, every key and value checked (``file`` names
-    the protocol in errors)."""
+    the protocol in errors).
+    """
     if "training" not in protocol_content:
-        raise InputError(f"protocol {protocol_content['name']!r} has no training recipe (no training: section)", file=file)
+        raise InputError(
+            f"protocol {protocol_content['name']!r} has no training recipe (no training: section)", file=file
+        )
     settings = _read_training(Fields(protocol_content["training"], file=file, where="training"))
     if model not in settings["recipes"]:
         raise InputError(f"protocol {protocol_content['name']!r} has no training recipe for {model}", file=file)
@@ -82,15 +85,18 @@ def train_config(protocol_content: dict[str, Any], model: str, *, file: str | Pa
 def check_training_section(protocol_content: dict[str, Any], *, file: str | Path | None) -> dict[str, TrainConfig]:
     """Validate a training protocol's ``model:`` and ``training:`` sections (at protocol load, before any work):
     every key known, every value of its type and range, the model settings valid for each recipe's model.
-    Returns the recipe of each model the protocol trains."""
+    Returns the recipe of each model the protocol trains.
+    """
     from seldkit.models.config import load_model_config
 
     model_section = Fields(protocol_content.get("model") or {}, file=file, where="model")
     model_section.string("size", "base")
     recipes = {}
     if "training" in protocol_content:
-        recipes = {model: train_config(protocol_content, model, file=file)
-                   for model in _read_training(Fields(protocol_content["training"], file=file, where="training"))["recipes"]}
+        recipes = {
+            model: train_config(protocol_content, model, file=file)
+            for model in _read_training(Fields(protocol_content["training"], file=file, where="training"))["recipes"]
+        }
     overrides = {key: value for key, value in model_section.mapping.items() if key != "size"}
     for model in recipes or MODELS:
         size = model_section.mapping.get("size", "base")
@@ -116,7 +122,9 @@ def _read_training(fields: Fields) -> dict[str, Any]:
         "channel_swap": fields.number("channel_swap", 0.0, minimum=0.0, maximum=1.0),
     }
     if not is_protocol_name(settings["evaluation_protocol"]):
-        raise fields.error("evaluation_protocol", f"must name a shipped clip protocol, not {settings['evaluation_protocol']!r}")
+        raise fields.error(
+            "evaluation_protocol", f"must name a shipped clip protocol, not {settings['evaluation_protocol']!r}"
+        )
     recipes = {}
     for model in MODELS:
         if fields.has(model):
@@ -124,7 +132,9 @@ def _read_training(fields: Fields) -> dict[str, Any]:
             recipes[model] = tuple(_read_stage(stage) for stage in recipe.sections("stages"))
             recipe.finish()
     if not recipes:
-        raise fields.error(MODELS[0], f"or {MODELS[1]}: the training section needs a recipe (stages) for at least one model")
+        raise fields.error(
+            MODELS[0], f"or {MODELS[1]}: the training section needs a recipe (stages) for at least one model"
+        )
     fields.finish()
     settings["recipes"] = recipes
     return settings

@@ -1,5 +1,6 @@
 """The training loop of ``seldkit train-reference``: curriculum stages, checkpoints, resume, NaN guard,
-multi-process training with exact distributed evaluation."""
+multi-process training with exact distributed evaluation.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ import torch.nn.functional as F
 from seldkit.data.layout import BinauralDataset, collate
 from seldkit.errors import InputError
 from seldkit.io.atomic import write_text_atomic
-from seldkit.train.checkpoint import load_checkpoint, load_weights, save_checkpoint
 from seldkit.models.config import config_of
+from seldkit.train.checkpoint import load_checkpoint, load_weights, save_checkpoint
 from seldkit.train.config import Stage, TrainConfig
 from seldkit.train.distributed import World, average_buffers, average_gradients, gather_rows, shard
 from seldkit.train.optim import learning_rate, parameter_groups, set_learning_rate
@@ -45,13 +46,16 @@ def sed_target_matrix(dataset_classes: tuple[str, ...], output_classes: tuple[st
     matrix = torch.zeros(len(dataset_classes), len(output_classes))
     for row, class_id in enumerate(dataset_classes):
         if class_id not in position:
-            raise InputError(f"the data set's class {class_id!r} is not one of the models' {len(output_classes)} output classes")
+            raise InputError(
+                f"the data set's class {class_id!r} is not one of the models' {len(output_classes)} output classes"
+            )
         matrix[row, position[class_id]] = 1.0
     return matrix
 
 
-def compute_losses(outputs, batch: dict[str, torch.Tensor], weights: tuple[float, float, float], *,
-                   direction_sigma_deg: float = 0.0) -> dict[str, torch.Tensor]:
+def compute_losses(
+    outputs, batch: dict[str, torch.Tensor], weights: tuple[float, float, float], *, direction_sigma_deg: float = 0.0
+) -> dict[str, torch.Tensor]:
     """Weighted BCE on sound events, cross-entropy on distance, azimuth + elevation (direction).
 
     With ``direction_sigma_deg`` > 0 the direction targets are Gaussians of that width around the true class
@@ -75,7 +79,8 @@ def compute_losses(outputs, batch: dict[str, torch.Tensor], weights: tuple[float
 @torch.no_grad()
 def batch_accuracies(outputs, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Training-batch accuracies logged per epoch beside the losses (the run's metric curves): distance class
-    exact, azimuth within 20 degrees (the shorter way round), and elevation within 20 degrees."""
+    exact, azimuth within 20 degrees (the shorter way round), and elevation within 20 degrees.
+    """
     _, distance, azimuth, elevation = outputs
     azimuth_error = (azimuth.argmax(dim=1) - batch["azimuth"]).abs()
     azimuth_error = torch.minimum(azimuth_error, azimuth.shape[1] - azimuth_error)
@@ -129,32 +134,42 @@ class Trainer:
         return self.out / "checkpoint.pt"
 
     def _new_optimizer(self, stage: Stage) -> torch.optim.Optimizer:
-        groups = parameter_groups(self.model, weight_decay=self.config.weight_decay, layer_decay=self.config.layer_decay,
-                                  depth=config_of(self.model).depth)
+        groups = parameter_groups(
+            self.model,
+            weight_decay=self.config.weight_decay,
+            layer_decay=self.config.layer_decay,
+            depth=config_of(self.model).depth,
+        )
         return torch.optim.AdamW(groups, lr=stage.lr, betas=(0.9, 0.95))
 
     def save(self, order: list[int] | None = None) -> None:
         if not self.world.main:
             return
-        save_checkpoint(self.checkpoint_path, {
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict() if self.optimizer else None,
-            "progress": self.progress.__dict__,
-            "epoch_order": order,
-            "torch_rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
-            "data_rng": self.train_set.rng.bit_generator.state,
-            "model_config": config_of(self.model).__dict__,
-            "classes": self.train_set.index.classes,
-        })
+        save_checkpoint(
+            self.checkpoint_path,
+            {
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict() if self.optimizer else None,
+                "progress": self.progress.__dict__,
+                "epoch_order": order,
+                "torch_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
+                "data_rng": self.train_set.rng.bit_generator.state,
+                "model_config": config_of(self.model).__dict__,
+                "classes": self.train_set.index.classes,
+            },
+        )
 
     def resume(self) -> list[int] | None:
         """Restore the state of :meth:`save`; a checkpoint of another model, configuration or data set, or one
-        that is damaged, is an :class:`InputError` naming it."""
+        that is damaged, is an :class:`InputError` naming it.
+        """
         path = self.checkpoint_path
         state = load_checkpoint(path)
         if dict(state["model_config"]) != config_of(self.model).__dict__:
-            raise InputError("this checkpoint was written for another model configuration than the protocol's", file=str(path))
+            raise InputError(
+                "this checkpoint was written for another model configuration than the protocol's", file=str(path)
+            )
         if tuple(state.get("classes") or ()) != tuple(self.train_set.index.classes):
             raise InputError("this checkpoint was written for another data set (other classes)", file=str(path))
         load_weights(self.model, state["model"], path)
@@ -172,16 +187,23 @@ class Trainer:
                 torch.cuda.set_rng_state(state["cuda_rng"], self.device)
             self.train_set.rng.bit_generator.state = state["data_rng"]
             order = state["epoch_order"]
-            if order is not None and not (isinstance(order, list) and all(isinstance(item, int) and 0 <= item < len(self.train_set) for item in order)):
+            if order is not None and not (
+                isinstance(order, list)
+                and all(isinstance(item, int) and 0 <= item < len(self.train_set) for item in order)
+            ):
                 raise ValueError("epoch_order does not index the training set")
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
             detail = " ".join(str(error).split())[:200]
-            raise InputError(f"this checkpoint cannot be resumed (damaged or from another version): {detail}", file=str(path)) from None
+            raise InputError(
+                f"this checkpoint cannot be resumed (damaged or from another version): {detail}", file=str(path)
+            ) from None
         return order
 
     # -- training ----------------------------------------------------------------------------------------
     def _epoch_order(self, stage: Stage) -> list[int]:
-        generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + self.progress.stage * 1_009 + self.progress.epoch)
+        generator = torch.Generator().manual_seed(
+            self.config.seed * 1_000_003 + self.progress.stage * 1_009 + self.progress.epoch
+        )
         count = max(self.config.batch_size, int(round(stage.data_fraction * len(self.train_set))))
         if stage.weighted_sampling:
             weights = torch.as_tensor(self.train_set.weights, dtype=torch.double)
@@ -207,8 +229,13 @@ class Trainer:
                 steps_per_epoch = len(batches)
                 totals: dict[str, float] = {}
                 started = time.perf_counter()
-                bar = tqdm(total=steps_per_epoch, initial=self.progress.batch, disable=None if (self.progress_bars and self.world.main) else True,
-                           desc=f"{stage.name} epoch {self.progress.epoch + 1}/{stage.epochs}", leave=False)
+                bar = tqdm(
+                    total=steps_per_epoch,
+                    initial=self.progress.batch,
+                    disable=None if (self.progress_bars and self.world.main) else True,
+                    desc=f"{stage.name} epoch {self.progress.epoch + 1}/{stage.epochs}",
+                    leave=False,
+                )
                 self.model.train()
                 try:
                     while self.progress.batch < steps_per_epoch:
@@ -229,11 +256,18 @@ class Trainer:
                 seconds = time.perf_counter() - started
                 self.progress.epoch += 1
                 self.progress.batch = 0
-                record = {"stage": stage.name, "epoch": self.progress.epoch, "step": self.progress.step,
-                          "lr": self.optimizer.param_groups[-1]["lr"], "seconds": round(seconds, 3),
-                          "clips_per_s": round(len(order) / seconds, 2),
-                          **{(name if name.startswith("train_") else f"loss_{name}"): value / steps_per_epoch
-                             for name, value in totals.items()}}
+                record = {
+                    "stage": stage.name,
+                    "epoch": self.progress.epoch,
+                    "step": self.progress.step,
+                    "lr": self.optimizer.param_groups[-1]["lr"],
+                    "seconds": round(seconds, 3),
+                    "clips_per_s": round(len(order) / seconds, 2),
+                    **{
+                        (name if name.startswith("train_") else f"loss_{name}"): value / steps_per_epoch
+                        for name, value in totals.items()
+                    },
+                }
                 self.progress.history.append(record)
                 order = None
                 self.save()
@@ -249,8 +283,15 @@ class Trainer:
         assert self.optimizer is not None
         batch = self._batch(self.train_set, indices)
         total_steps = stage.epochs * steps_per_epoch
-        set_learning_rate(self.optimizer, learning_rate(self.progress.step, base=stage.lr,
-                                                        warmup_steps=stage.warmup_epochs * steps_per_epoch, total_steps=total_steps))
+        set_learning_rate(
+            self.optimizer,
+            learning_rate(
+                self.progress.step,
+                base=stage.lr,
+                warmup_steps=stage.warmup_epochs * steps_per_epoch,
+                total_steps=total_steps,
+            ),
+        )
         targets = {name: batch[name] for name in ("distance", "azimuth", "elevation")}
         outputs = self.model(batch["waveform"], batch["reverb"], targets)
         losses = compute_losses(outputs, batch, stage.loss_weights, direction_sigma_deg=self.config.direction_sigma_deg)
@@ -267,7 +308,10 @@ class Trainer:
         self.optimizer.step()
         average_buffers(self.model, self.world)
         self.progress.step += 1
-        scalars = {**{name: value.detach().float() for name, value in losses.items()}, **batch_accuracies(outputs, batch)}
+        scalars = {
+            **{name: value.detach().float() for name, value in losses.items()},
+            **batch_accuracies(outputs, batch),
+        }
         # one device-to-host copy per step for all logged numbers (each float() would be a GPU sync)
         return dict(zip(scalars, torch.stack(list(scalars.values())).tolist()))
 
@@ -278,10 +322,13 @@ class Trainer:
 
     def _log(self) -> None:
         """Write ``log.jsonl`` from the history the checkpoint holds (so the two always agree, whenever the
-        process stops) and the newest record to TensorBoard."""
+        process stops) and the newest record to TensorBoard.
+        """
         if not self.world.main:
             return
-        write_text_atomic(self.out / "log.jsonl", "".join(json.dumps(record) + "\n" for record in self.progress.history))
+        write_text_atomic(
+            self.out / "log.jsonl", "".join(json.dumps(record) + "\n" for record in self.progress.history)
+        )
         self.tensorboard.write(self.progress.history[-1], len(self.progress.history))
 
     # -- evaluation --------------------------------------------------------------------------------------
@@ -292,8 +339,14 @@ class Trainer:
 
 
 @torch.no_grad()
-def predict(model: torch.nn.Module, dataset: BinauralDataset, *, device: torch.device, world: World = World(),
-            batch_size: int = 64) -> dict[str, np.ndarray]:
+def predict(
+    model: torch.nn.Module,
+    dataset: BinauralDataset,
+    *,
+    device: torch.device,
+    world: World = World(),
+    batch_size: int = 64,
+) -> dict[str, np.ndarray]:
     """Sound-event probabilities [N, 355] and decoded direction (degrees) and distance (metres) per clip.
 
     Each rank scores its own share of the clips (no padding); the rows are gathered with their clip
@@ -307,13 +360,18 @@ def predict(model: torch.nn.Module, dataset: BinauralDataset, *, device: torch.d
         indices = mine[start : start + batch_size]
         batch = collate([dataset[index] for index in indices])
         sed, distance, azimuth, elevation = model(batch["waveform"].to(device), batch["reverb"].to(device))
-        rows.append(torch.cat([
-            torch.tensor(indices, dtype=torch.float64)[:, None],
-            azimuth.argmax(dim=1).double().cpu()[:, None],
-            (elevation.argmax(dim=1).double().cpu() - 90.0)[:, None],
-            (distance.argmax(dim=1).double().cpu() * 0.5)[:, None],
-            torch.sigmoid(sed.double()).cpu(),
-        ], dim=1))
+        rows.append(
+            torch.cat(
+                [
+                    torch.tensor(indices, dtype=torch.float64)[:, None],
+                    azimuth.argmax(dim=1).double().cpu()[:, None],
+                    (elevation.argmax(dim=1).double().cpu() - 90.0)[:, None],
+                    (distance.argmax(dim=1).double().cpu() * 0.5)[:, None],
+                    torch.sigmoid(sed.double()).cpu(),
+                ],
+                dim=1,
+            )
+        )
     dataset.augment = augment
     local = torch.cat(rows) if rows else torch.zeros((0, 4 + config_of(model).n_classes), dtype=torch.float64)
     table = gather_rows(local, world)

@@ -10,7 +10,9 @@ from torch import nn
 
 def layer_id(name: str, depth: int) -> int:
     """0 for everything before the transformer, i + 1 for block i, depth + 1 for the heads."""
-    if name.startswith(("encoder.cls_tokens", "encoder.pos_embed", "encoder.patch_embed", "frontend", "bn", "conv_downsample")):
+    if name.startswith(
+        ("encoder.cls_tokens", "encoder.pos_embed", "encoder.patch_embed", "frontend", "bn", "conv_downsample")
+    ):
         return 0
     if name.startswith("encoder.blocks."):
         return int(name.split(".")[2]) + 1
@@ -27,8 +29,11 @@ def parameter_groups(model: nn.Module, *, weight_decay: float, layer_decay: floa
         no_decay = parameter.ndim == 1 or "cls_tokens" in name
         key = (layer, no_decay)
         if key not in groups:
-            groups[key] = {"params": [], "weight_decay": 0.0 if no_decay else weight_decay,
-                           "lr_scale": layer_decay ** (depth + 1 - layer)}
+            groups[key] = {
+                "params": [],
+                "weight_decay": 0.0 if no_decay else weight_decay,
+                "lr_scale": layer_decay ** (depth + 1 - layer),
+            }
         groups[key]["params"].append(parameter)
     return [groups[key] for key in sorted(groups)]
 

@@ -1,6 +1,7 @@
 """What a training run leaves behind: predictions and references in the clip format, the
 results JSON scored under the evaluation protocol, a chance-level baseline scored the same way, and a row
-in the run's results table."""
+in the run's results table.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ import numpy as np
 from seldkit.data.layout import BinauralDataset
 from seldkit.errors import InputError
 from seldkit.io.atomic import write_text_atomic
-from seldkit.protocols import Protocol
-from seldkit.results import jsonable
 from seldkit.metrics.clip import ClipMetrics
 from seldkit.metrics.metadata import CLIP_METRICS, metric_info
+from seldkit.protocols import Protocol
+from seldkit.results import jsonable
 from seldkit.scoring.clip import ClipScore
 
 
@@ -30,7 +31,12 @@ def clip_ids(dataset: BinauralDataset) -> list[str]:
 
 def true_directions(dataset: BinauralDataset) -> dict[str, np.ndarray]:
     """Exact azimuth/elevation (degrees) and distance (metres) of each pair, from the stored positions."""
-    delta = np.stack([dataset.index.reverbs[pair.reverb].source - dataset.index.reverbs[pair.reverb].sensor for pair in dataset.pairs])
+    delta = np.stack(
+        [
+            dataset.index.reverbs[pair.reverb].source - dataset.index.reverbs[pair.reverb].sensor
+            for pair in dataset.pairs
+        ]
+    )
     dx, dy, dz = delta[:, 0], delta[:, 1], delta[:, 2]
     return {
         "azimuth": np.degrees(np.arctan2(-dz, dx)),
@@ -47,25 +53,43 @@ def write_references(dataset: BinauralDataset, path: Path) -> None:
     writer.writerow(["clip_id", "labels", "azimuth", "elevation", "distance"])
     for row, (clip_id, pair) in enumerate(zip(clip_ids(dataset), dataset.pairs)):
         labels = ";".join(dataset.index.audio[pair.audio].labels)
-        writer.writerow([clip_id, labels, f"{truth['azimuth'][row]:.4f}", f"{truth['elevation'][row]:.4f}", f"{truth['distance'][row]:.4f}"])
+        writer.writerow(
+            [
+                clip_id,
+                labels,
+                f"{truth['azimuth'][row]:.4f}",
+                f"{truth['elevation'][row]:.4f}",
+                f"{truth['distance'][row]:.4f}",
+            ]
+        )
     write_text_atomic(path, buffer.getvalue())
 
 
 def write_predictions(ids: list[str], outputs: dict[str, np.ndarray], classes: tuple[str, ...], path: Path) -> None:
     """The clip CSV format: clip_id, azimuth, elevation, distance, one score column per class (written
-    atomically: a failed write leaves any previous file as it was)."""
+    atomically: a failed write leaves any previous file as it was).
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["clip_id", "azimuth", "elevation", "distance", *classes])
     for row, clip_id in enumerate(ids):
         scores = (f"{value:.6g}" for value in outputs["sed"][row])
-        writer.writerow([clip_id, f"{outputs['azimuth'][row]:g}", f"{outputs['elevation'][row]:g}", f"{outputs['distance'][row]:g}", *scores])
+        writer.writerow(
+            [
+                clip_id,
+                f"{outputs['azimuth'][row]:g}",
+                f"{outputs['elevation'][row]:g}",
+                f"{outputs['distance'][row]:g}",
+                *scores,
+            ]
+        )
     write_text_atomic(path, buffer.getvalue())
 
 
 def chance_outputs(train_set: BinauralDataset, n_clips: int, sed_map: np.ndarray) -> dict[str, np.ndarray]:
     """A system that ignores its input: training-set prevalence as scores, the most frequent training
-    direction, and the median training distance."""
+    direction, and the median training distance.
+    """
     prevalence = np.zeros(sed_map.shape[1])
     for pair in train_set.pairs:
         prevalence += train_set._sed(pair.audio) @ sed_map
@@ -83,7 +107,10 @@ def chance_outputs(train_set: BinauralDataset, n_clips: int, sed_map: np.ndarray
 
 def results_json(score: ClipScore, chance: ClipScore, training: Protocol, extra: dict[str, Any]) -> dict[str, Any]:
     document = score.results_json()
-    document["chance"] = {"metrics": jsonable(chance.metrics.scalars()), "description": "input-independent baseline: training prevalence, most frequent direction, median distance"}
+    document["chance"] = {
+        "metrics": jsonable(chance.metrics.scalars()),
+        "description": "input-independent baseline: training prevalence, most frequent direction, median distance",
+    }
     document["training_protocol"] = training.summary()
     document["training"] = extra
     return document
@@ -104,11 +131,17 @@ def append_results_row(out: Path, model: str, training: Protocol, score: ClipSco
         previous += "\n"
     if not previous.startswith("| model |"):
         previous += ("\n" if previous else "") + header
+
     def cells(metrics: ClipMetrics) -> list[str]:
         return [metric_info(name).display(getattr(metrics, name)).replace(" °", "°") for name in CLIP_METRICS]
 
-    row = (f"| {model} | {training.name} (sha256:{training.short_hash}) | {score.protocol.name} | "
-           + " | ".join(cells(score.metrics)) + " | " + " / ".join(cells(chance.metrics)) + " |\n")
+    row = (
+        f"| {model} | {training.name} (sha256:{training.short_hash}) | {score.protocol.name} | "
+        + " | ".join(cells(score.metrics))
+        + " | "
+        + " / ".join(cells(chance.metrics))
+        + " |\n"
+    )
     if previous.endswith(row):
         return  # a run continued after being stopped between writing this row and its results.json
     write_text_atomic(table, previous + row)

@@ -12,10 +12,11 @@ from seldkit.data.build import build_dataset, default_dataset_dir
 from seldkit.data.layout import BinauralDataset, read_dataset
 from seldkit.models import create_model, load_audiomae_encoder
 from seldkit.protocols import Protocol, audioset_classes, load_protocol
+from seldkit.results import write_json_atomic
+from seldkit.scoring.clip import score_clip_files
 from seldkit.train.checkpoint import load_torch_file
 from seldkit.train.distributed import init_from_environment
 from seldkit.train.loop import Trainer
-from seldkit.train.run_folder import RunFolder, RunStart
 from seldkit.train.outputs import (
     append_results_row,
     chance_outputs,
@@ -24,8 +25,7 @@ from seldkit.train.outputs import (
     write_predictions,
     write_references,
 )
-from seldkit.results import write_json_atomic
-from seldkit.scoring.clip import score_clip_files
+from seldkit.train.run_folder import RunFolder, RunStart
 
 _CACHE_LIMIT_BYTES = 2 * 1024**3
 
@@ -36,10 +36,26 @@ def datasets(protocol: Protocol, config, *, data_dir: Path | None = None, progre
     index = read_dataset(data_dir)
     clip, rir = index.info["clip_samples"], index.info["rir_samples"]
     cache = len(index.pairs) * (clip + 2 * rir) * 4 < _CACHE_LIMIT_BYTES
-    train = BinauralDataset(index, "train", clip_samples=clip, rir_samples=rir, label_mode=config.label_mode,
-                            augment=True, seed=config.seed, cache=cache)
-    test = BinauralDataset(index, "test", clip_samples=clip, rir_samples=rir, label_mode=config.label_mode,
-                           augment=False, seed=config.seed, cache=cache)
+    train = BinauralDataset(
+        index,
+        "train",
+        clip_samples=clip,
+        rir_samples=rir,
+        label_mode=config.label_mode,
+        augment=True,
+        seed=config.seed,
+        cache=cache,
+    )
+    test = BinauralDataset(
+        index,
+        "test",
+        clip_samples=clip,
+        rir_samples=rir,
+        label_mode=config.label_mode,
+        augment=False,
+        seed=config.seed,
+        cache=cache,
+    )
     return train, test
 
 
@@ -86,10 +102,26 @@ def train_reference(
     evaluation = load_protocol(config.evaluation_protocol)
     output_classes = audioset_classes().ids
     if world.main:
-        write_json_atomic(run.description, {"model": model_name, "size": config.size, "protocol": training.summary(),
-                                            "stages": [stage.__dict__ for stage in config.stages]})
-    trainer = Trainer(model, train_set, test_set, config, output_classes=tuple(output_classes), out=out, device=torch_device,
-                      world=world, progress_bars=progress)
+        write_json_atomic(
+            run.description,
+            {
+                "model": model_name,
+                "size": config.size,
+                "protocol": training.summary(),
+                "stages": [stage.__dict__ for stage in config.stages],
+            },
+        )
+    trainer = Trainer(
+        model,
+        train_set,
+        test_set,
+        config,
+        output_classes=tuple(output_classes),
+        out=out,
+        device=torch_device,
+        world=world,
+        progress_bars=progress,
+    )
     started = time.perf_counter()
     trainer.fit(resume=resume, on_step=on_step)
     outputs = trainer.predict(test_set)
@@ -103,8 +135,14 @@ def train_reference(
     write_predictions(ids, chance, tuple(output_classes), run.chance_predictions)
     score = score_clip_files(run.predictions, run.references, evaluation)
     baseline = score_clip_files(run.chance_predictions, run.references, evaluation)
-    extra = {"model": model_name, "size": config.size, "epochs": config.total_epochs, "seconds": round(seconds, 1),
-             "world_size": world.size, "device": device}
+    extra = {
+        "model": model_name,
+        "size": config.size,
+        "epochs": config.total_epochs,
+        "seconds": round(seconds, 1),
+        "world_size": world.size,
+        "device": device,
+    }
     document = results_json(score, baseline, training, extra)
     append_results_row(out, model_name, training, score, baseline)
     write_json_atomic(run.results, document)  # last: a results.json marks the run finished

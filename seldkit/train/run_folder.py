@@ -78,24 +78,34 @@ class RunFolder:
 
     def prepare(self, *, model: str, protocol_hash: str, resume: bool) -> RunStart:
         """Decide how a run of ``model`` under the protocol with ``protocol_hash`` (``sha256:...``) may use this
-        folder; raise :class:`InputError` when it may not (see the module docstring)."""
+        folder; raise :class:`InputError` when it may not (see the module docstring).
+        """
         folder = self.path
         if folder.exists() and not folder.is_dir():
             raise InputError("the run folder is a file; give --out a folder", file=str(folder))
         check_output_folder(folder, what="run folder")
-        entries = [] if not folder.exists() else [entry.name for entry in folder.iterdir()
-                                                   if not entry.name.endswith(TEMPORARY_SUFFIX)]
+        entries = (
+            []
+            if not folder.exists()
+            else [entry.name for entry in folder.iterdir() if not entry.name.endswith(TEMPORARY_SUFFIX)]
+        )
         if not entries:
             if resume:
                 raise InputError("no checkpoint to resume from", file=str(self.checkpoint))
             return RunStart.NEW
         if not self.description.is_file():  # a run writes run.json before anything else
-            raise InputError(f"this folder is not a train-reference run folder (it holds {sorted(entries)[0]!r}"
-                             f"{', ...' if len(entries) > 1 else ''}); choose another --out", file=str(folder))
+            raise InputError(
+                f"this folder is not a train-reference run folder (it holds {sorted(entries)[0]!r}"
+                f"{', ...' if len(entries) > 1 else ''}); choose another --out",
+                file=str(folder),
+            )
         recorded = self.read_description()
         if recorded["model"] != model or recorded["protocol"]["hash"] != protocol_hash:
-            raise InputError(f"this run folder holds a run of {recorded['model']} under {recorded['protocol']['name']} "
-                             f"({recorded['protocol']['hash'][:19]}); choose another --out", file=str(folder))
+            raise InputError(
+                f"this run folder holds a run of {recorded['model']} under {recorded['protocol']['name']} "
+                f"({recorded['protocol']['hash'][:19]}); choose another --out",
+                file=str(folder),
+            )
         if self.results.exists():
             raise InputError("this run folder holds a finished run; choose another --out", file=str(folder))
         if self.checkpoint.is_file():

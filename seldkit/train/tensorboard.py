@@ -9,7 +9,8 @@ from typing import Any
 class TensorBoardLog:
     """Writes each epoch record's numbers under ``<run>/tensorboard`` (tag ``<stage>/<name>`` and ``all/<name>``,
     x = epochs completed over all stages). The writer is created on first use and only if the ``tensorboard``
-    package imports."""
+    package imports.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

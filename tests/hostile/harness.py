@@ -36,15 +36,25 @@ def run_seldkit(capsys, *argv: object) -> Outcome:
     return Outcome(code, captured.out, captured.err)
 
 
-def run_seldkit_process(*argv: object, cwd: Path | None = None, env: dict[str, str] | None = None,
-                        timeout: float = 600, preexec_fn=None) -> Outcome:
+def run_seldkit_process(
+    *argv: object, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 600, preexec_fn=None
+) -> Outcome:
     """``python -m seldkit ARGV`` in a child process (for limits and signals that must not touch pytest)."""
-    done = subprocess.run([sys.executable, "-m", "seldkit", *map(str, argv)], cwd=cwd, env=env or os.environ.copy(),
-                          capture_output=True, text=True, timeout=timeout, preexec_fn=preexec_fn)
+    done = subprocess.run(
+        [sys.executable, "-m", "seldkit", *map(str, argv)],
+        cwd=cwd,
+        env=env or os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=preexec_fn,
+    )
     return Outcome(done.returncode, done.stdout, done.stderr)
 
 
-def assert_rejected(outcome: Outcome, *, naming: Iterable[str | Path] | str | Path, says: Iterable[str] | str = ()) -> None:
+def assert_rejected(
+    outcome: Outcome, *, naming: Iterable[str | Path] | str | Path, says: Iterable[str] | str = ()
+) -> None:
     """Exit code 2, exactly one line on stderr that starts like every seldkit error, names ``naming`` (the file,
     row, column or field) and contains ``says``; no traceback."""
     assert outcome.code == 2, f"exit code {outcome.code}\n{outcome.err}"

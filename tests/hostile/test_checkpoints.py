@@ -56,8 +56,18 @@ def test_crafted_pickle_given_as_init_runs_nothing(capsys, workspace, tiny_proto
     marker = workspace.parent / f"{workspace.name}-marker"
     evil = crafted_checkpoint(workspace / "evil.pt", marker)
     before = Snapshot(workspace)
-    outcome = run_seldkit(capsys, "train-reference", "dspast", "--protocol", tiny_protocol, "--out", workspace / "run",
-                          "--init", evil, "--quiet")
+    outcome = run_seldkit(
+        capsys,
+        "train-reference",
+        "dspast",
+        "--protocol",
+        tiny_protocol,
+        "--out",
+        workspace / "run",
+        "--init",
+        evil,
+        "--quiet",
+    )
     assert_rejected(outcome, naming=evil, says="refused")
     assert not marker.exists()
     before.assert_unchanged()
@@ -70,8 +80,17 @@ def test_crafted_pickle_in_an_unfinished_run_runs_nothing(capsys, workspace, tin
     (run / "results.json").unlink()  # unfinished: the command continues from the checkpoint
     crafted_checkpoint(run / "checkpoint.pt", marker)
     before = Snapshot(workspace)
-    outcome = run_seldkit(capsys, "train-reference", "dspast", "--protocol", tiny_protocol, "--out", run, "--quiet",
-                          *(["--resume"] if resume else []))
+    outcome = run_seldkit(
+        capsys,
+        "train-reference",
+        "dspast",
+        "--protocol",
+        tiny_protocol,
+        "--out",
+        run,
+        "--quiet",
+        *(["--resume"] if resume else []),
+    )
     assert_rejected(outcome, naming=run / "checkpoint.pt", says="refused")
     assert not marker.exists()
     before.assert_unchanged()
@@ -144,7 +163,9 @@ DAMAGED = {
 def test_damaged_or_foreign_checkpoint_given_to_predict(capsys, workspace, finished_run, tiny_dataset, kind):
     checkpoint = _damaged(kind, finished_run, workspace)
     before = Snapshot(workspace)
-    outcome = run_seldkit(capsys, "predict", "--checkpoint", checkpoint, "--data", tiny_dataset, "--out", workspace / "p.csv")
+    outcome = run_seldkit(
+        capsys, "predict", "--checkpoint", checkpoint, "--data", tiny_dataset, "--out", workspace / "p.csv"
+    )
     assert_rejected(outcome, naming=checkpoint, says=DAMAGED[kind])
     before.assert_unchanged()
 
@@ -176,9 +197,13 @@ def test_checkpoint_of_another_model_configuration_is_not_resumed(capsys, worksp
 @pytest.mark.parametrize("content", ["no-encoder-tensors", "not-a-mapping", "missing-blocks"])
 def test_init_file_without_usable_encoder_tensors_is_an_error(capsys, workspace, tiny_protocol, tiny_dataset, content):
     path = workspace / f"{content}.pth"
-    encoder = {key[len("encoder."):]: value for key, value in create_model("dspast", "mini", dim=32, depth=1, heads=2, frames=64,
-                                                                              branch_dim=16).state_dict().items()
-               if key.startswith(("encoder.pos_embed", "encoder.patch_embed.proj.", "encoder.blocks."))}
+    encoder = {
+        key[len("encoder.") :]: value
+        for key, value in create_model("dspast", "mini", dim=32, depth=1, heads=2, frames=64, branch_dim=16)
+        .state_dict()
+        .items()
+        if key.startswith(("encoder.pos_embed", "encoder.patch_embed.proj.", "encoder.blocks."))
+    }
     if content == "no-encoder-tensors":
         torch.save({"model": {"decoder.weight": torch.zeros(3)}}, path)
     elif content == "not-a-mapping":
@@ -186,8 +211,18 @@ def test_init_file_without_usable_encoder_tensors_is_an_error(capsys, workspace,
     else:
         torch.save({"model": {key: value for key, value in encoder.items() if not key.startswith("blocks.")}}, path)
     before = Snapshot(workspace)
-    outcome = run_seldkit(capsys, "train-reference", "dspast", "--protocol", tiny_protocol, "--out", workspace / "run",
-                          "--init", path, "--quiet")
+    outcome = run_seldkit(
+        capsys,
+        "train-reference",
+        "dspast",
+        "--protocol",
+        tiny_protocol,
+        "--out",
+        workspace / "run",
+        "--init",
+        path,
+        "--quiet",
+    )
     assert_rejected(outcome, naming=path)
     assert "Training" not in outcome.out
     before.assert_unchanged()
@@ -210,12 +245,23 @@ def _numpy1_spelling(path: Path) -> None:
 @pytest.mark.parametrize("numpy_spelling", ["numpy2", "numpy1"])
 def test_published_checkpoint_with_namespace_and_numpy_scalars_loads_through_the_allow_list(tmp_path, numpy_spelling):
     model = create_model("dspast", "mini", dim=32, depth=1, heads=2, frames=64, branch_dim=16)
-    encoder = {key[len("encoder."):]: value.clone() + 1.0 for key, value in model.state_dict().items()
-               if key.startswith(("encoder.pos_embed", "encoder.patch_embed.proj.", "encoder.blocks."))}
+    encoder = {
+        key[len("encoder.") :]: value.clone() + 1.0
+        for key, value in model.state_dict().items()
+        if key.startswith(("encoder.pos_embed", "encoder.patch_embed.proj.", "encoder.blocks."))
+    }
     encoder["decoder_embed.weight"] = torch.zeros(2, 2)  # AudioMAE's decoder: ignored
     path = tmp_path / "audiomae.pth"
-    torch.save({"model": encoder, "args": argparse.Namespace(blr=1e-3, model="mae_vit_base_patch16"),
-                "epoch": np.int64(32), "best_loss": np.float64(0.25), "mask": np.zeros(3)}, path)
+    torch.save(
+        {
+            "model": encoder,
+            "args": argparse.Namespace(blr=1e-3, model="mae_vit_base_patch16"),
+            "epoch": np.int64(32),
+            "best_loss": np.float64(0.25),
+            "mask": np.zeros(3),
+        },
+        path,
+    )
     if numpy_spelling == "numpy1":
         _numpy1_spelling(path)
     with pytest.raises(InputError, match="argparse.Namespace|numpy"):

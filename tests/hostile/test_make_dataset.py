@@ -28,8 +28,11 @@ def workspace(tmp_path) -> Path:
 
 
 def tree_digest(root: Path) -> dict[str, str]:
-    return {path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(root.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -83,7 +86,9 @@ def test_damaged_copies_are_rebuilt_to_the_same_bytes(capsys, workspace, tiny_pr
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "wrong-shape", "pickled-object"])
-def test_corrupt_impulse_response_cache_is_recomputed(capsys, workspace, tiny_protocol, tiny_dataset, hostile_cache, damage):
+def test_corrupt_impulse_response_cache_is_recomputed(
+    capsys, workspace, tiny_protocol, tiny_dataset, hostile_cache, damage
+):
     import numpy as np
 
     cache = workspace / "cache"
@@ -116,8 +121,16 @@ def test_a_write_that_fails_is_an_error_not_a_short_file(workspace, tiny_protoco
     out = workspace / "data"
     environment = {**os.environ, "SELDKIT_CACHE": str(hostile_cache)}
     before = Snapshot(workspace)
-    outcome = run_seldkit_process("make-dataset", "--protocol", tiny_protocol, "--out", out, "--quiet", env=environment,
-                                  preexec_fn=_limit_file_size)
+    outcome = run_seldkit_process(
+        "make-dataset",
+        "--protocol",
+        tiny_protocol,
+        "--out",
+        out,
+        "--quiet",
+        env=environment,
+        preexec_fn=_limit_file_size,
+    )
     assert_rejected(outcome, naming="", says="cannot write the data set: File too large")
     before.assert_unchanged()
     assert not out.exists() and leftovers(workspace) == []
@@ -152,7 +165,17 @@ def test_kill_9_during_make_dataset_then_the_same_command(tmp_path, slower_proto
     cache = tmp_path / "cache"
     environment = {**os.environ, "SELDKIT_CACHE": str(cache)}
     out = tmp_path / "data"
-    command = [sys.executable, "-m", "seldkit", "make-dataset", "--protocol", str(slower_protocol), "--out", str(out), "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "seldkit",
+        "make-dataset",
+        "--protocol",
+        str(slower_protocol),
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert wait_until(lambda: len(children(process.pid)) >= 1, timeout=120), "the build started no worker processes"
@@ -170,17 +193,22 @@ def test_kill_9_during_make_dataset_then_the_same_command(tmp_path, slower_proto
 
     straight = tmp_path / "straight"
     fresh = {**environment, "SELDKIT_CACHE": str(tmp_path / "fresh-cache")}
-    done = subprocess.run([*command[:-3], "--out", str(straight), "--quiet"], env=fresh, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [*command[:-3], "--out", str(straight), "--quiet"], env=fresh, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr
     assert tree_digest(out) == tree_digest(straight)
     assert json.loads((out / "dataset.json").read_text())["splits"] == {"train": 16, "test": 16}
 
 
-@pytest.mark.parametrize(("damage", "named", "says"), [
-    ("position-out-of-range", "labels.csv", "subset355_positions"),
-    ("recording-garbage", "animal_cat.mp3", "cannot decode this recording"),
-    ("recording-a-folder", "animal_cat.mp3", "is a folder"),
-])
+@pytest.mark.parametrize(
+    ("damage", "named", "says"),
+    [
+        ("position-out-of-range", "labels.csv", "subset355_positions"),
+        ("recording-garbage", "animal_cat.mp3", "cannot decode this recording"),
+        ("recording-a-folder", "animal_cat.mp3", "is a folder"),
+    ],
+)
 def test_broken_sound_folder(capsys, workspace, tiny_protocol, damage, named, says):
     from seldkit.resources import shipped_dir
 

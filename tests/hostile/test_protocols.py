@@ -28,13 +28,18 @@ def workspace(tmp_path) -> Path:
 
 
 def score_with(capsys, workspace: Path, protocol: str | Path, *extra: str):
-    return run_seldkit(capsys, "score", workspace / "preds.csv", "--ref", workspace / "refs.csv", "--protocol", protocol, *extra)
+    return run_seldkit(
+        capsys, "score", workspace / "preds.csv", "--ref", workspace / "refs.csv", "--protocol", protocol, *extra
+    )
 
 
 BAD_SCORING_PROTOCOLS = {
-    "billion-laughs": ("name: x\ntask: clip\nmetrics: {mode: reference}\n"
-                       + "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
-                       + "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 9)), "anchors"),
+    "billion-laughs": (
+        "name: x\ntask: clip\nmetrics: {mode: reference}\n"
+        + "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        + "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 9)),
+        "anchors",
+    ),
     "alias": ("name: x\ntask: clip\nmetrics: &m {mode: reference}\nbootstrap: *m\n", "anchors"),
     "python-tag": ("name: !!python/object/apply:os.system [touch MARKER]\ntask: clip\n", "not valid YAML"),
     "syntax-error": ("name: [unclosed\n", "line 2: not valid YAML"),
@@ -42,15 +47,27 @@ BAD_SCORING_PROTOCOLS = {
     "empty-file": ("", "a protocol is a YAML mapping"),
     "name-not-text": ("name: [a, b]\ntask: clip\n", "name must be text"),
     "task-unknown": ("name: x\ntask: segmentation\n", "unsupported protocol task 'segmentation'"),
-    "description-list": ("name: x\ntask: clip\ndescription: [a]\nmetrics: {mode: reference}\n", "description must be text"),
+    "description-list": (
+        "name: x\ntask: clip\ndescription: [a]\nmetrics: {mode: reference}\n",
+        "description must be text",
+    ),
     "unknown-top-key": (CLIP + "treshold: 3\n", "unknown key 'treshold'"),
     "unknown-metrics-key": (CLIP + "  error_treshold_deg: 30\n", "unknown key 'metrics.error_treshold_deg'"),
     "metrics-a-list": ("name: x\ntask: clip\nmetrics: [reference]\n", "metrics must be a mapping"),
-    "mode-unknown": ("name: x\ntask: clip\nmetrics: {mode: fuzzy}\n", "metrics.mode must be one of continuous, reference"),
+    "mode-unknown": (
+        "name: x\ntask: clip\nmetrics: {mode: fuzzy}\n",
+        "metrics.mode must be one of continuous, reference",
+    ),
     "threshold-nan": (CLIP + "  error_threshold_deg: .nan\n", "metrics.error_threshold_deg must be a finite number"),
     "threshold-inf": (CLIP + "  error_threshold_deg: .inf\n", "metrics.error_threshold_deg must be a finite number"),
-    "threshold-boolean": (CLIP + "  error_threshold_deg: true\n", "metrics.error_threshold_deg must be a number, not a boolean"),
-    "threshold-text": (CLIP + "  error_threshold_deg: twenty\n", "metrics.error_threshold_deg must be a number, not the text"),
+    "threshold-boolean": (
+        CLIP + "  error_threshold_deg: true\n",
+        "metrics.error_threshold_deg must be a number, not a boolean",
+    ),
+    "threshold-text": (
+        CLIP + "  error_threshold_deg: twenty\n",
+        "metrics.error_threshold_deg must be a number, not the text",
+    ),
     "threshold-negative": (CLIP + "  error_threshold_deg: -5\n", "metrics.error_threshold_deg must be > 0"),
     "threshold-beyond-180": (CLIP + "  error_threshold_deg: 400\n", "metrics.error_threshold_deg must be <= 180"),
     "tolerance-zero": (CLIP + "  distance_tolerance_m: 0\n", "metrics.distance_tolerance_m must be > 0"),
@@ -69,7 +86,10 @@ BAD_SCORING_PROTOCOLS = {
     "dcase-year-unknown": ("name: x\ntask: dcase\nyear: 2018\n", "year must be one of"),
     "dcase-configuration-unknown": ("name: x\ntask: dcase\nyear: 2024\nconfiguration: best\n", "configuration"),
     "dcase-compat-text": ("name: x\ntask: dcase\nyear: 2024\ncompat: 'yes'\n", "compat must be true or false"),
-    "qa-embedder-unknown": ("name: x\ntask: qa\nembedder: bert\nclasses: {file: classes.txt, names: n.csv}\n", "embedder must be one of"),
+    "qa-embedder-unknown": (
+        "name: x\ntask: qa\nembedder: bert\nclasses: {file: classes.txt, names: n.csv}\n",
+        "embedder must be one of",
+    ),
     "qa-without-names": ("name: x\ntask: qa\nclasses: {file: classes.txt}\n", "classes.names is missing"),
 }
 
@@ -167,6 +187,7 @@ def _set(path: str, value):
             target[int(last)] = value
         else:
             target[last] = value
+
     return change
 
 
@@ -177,6 +198,7 @@ def _remove(path: str):
         for key in parents:
             target = target[key]
         del target[last]
+
     return change
 
 
@@ -184,19 +206,37 @@ BAD_TRAINING_PROTOCOLS = {
     "training-typo": (_set("training.batch_sise", 16), "unknown key 'training.batch_sise'"),
     "stage-typo": (_set("training.dspast.stages.0.epoch", 3), "unknown key 'training.dspast.stages[0].epoch'"),
     "stage-epochs-zero": (_set("training.dspast.stages.0.epochs", 0), "training.dspast.stages[0].epochs must be >= 1"),
-    "stage-lr-nan": (_set("training.dspast.stages.1.lr", float("nan")), "training.dspast.stages[1].lr must be a finite number"),
-    "stage-loss-weights-two": (_set("training.dspast.stages.1.loss_weights", [1, 2]), "loss_weights must be a list of 3 numbers"),
+    "stage-lr-nan": (
+        _set("training.dspast.stages.1.lr", float("nan")),
+        "training.dspast.stages[1].lr must be a finite number",
+    ),
+    "stage-loss-weights-two": (
+        _set("training.dspast.stages.1.loss_weights", [1, 2]),
+        "loss_weights must be a list of 3 numbers",
+    ),
     "stage-loss-weights-zero": (_set("training.dspast.stages.1.loss_weights", [0, 0, 0]), "must not all be 0"),
-    "stage-sampling-text": (_set("training.spatialast.stages.0.weighted_sampling", "yes"), "weighted_sampling must be true or false"),
+    "stage-sampling-text": (
+        _set("training.spatialast.stages.0.weighted_sampling", "yes"),
+        "weighted_sampling must be true or false",
+    ),
     "stage-mixup-above-one": (_set("training.spatialast.stages.0.mixup", 2), "mixup must be <= 1"),
     "stages-empty": (_set("training.dspast.stages", []), "training.dspast.stages must be a non-empty list"),
-    "batch-size-boolean": (_set("training.batch_size", True), "training.batch_size must be a whole number, not a boolean"),
+    "batch-size-boolean": (
+        _set("training.batch_size", True),
+        "training.batch_size must be a whole number, not a boolean",
+    ),
     "layer-decay-zero": (_set("training.layer_decay", 0), "training.layer_decay must be > 0"),
     "grad-clip-negative": (_set("training.grad_clip", -1), "training.grad_clip must be > 0"),
     "seed-negative": (_set("training.seed", -3), "training.seed must be >= 0"),
     "label-mode-unknown": (_set("training.label_mode", "fuzzy"), "training.label_mode must be one of"),
-    "evaluation-protocol-path": (_set("training.evaluation_protocol", "../../x/evil"), "training.evaluation_protocol must name a shipped clip protocol"),
-    "evaluation-protocol-not-clip": (_set("training.evaluation_protocol", "dcase2024-task3"), "must name a shipped clip protocol"),
+    "evaluation-protocol-path": (
+        _set("training.evaluation_protocol", "../../x/evil"),
+        "training.evaluation_protocol must name a shipped clip protocol",
+    ),
+    "evaluation-protocol-not-clip": (
+        _set("training.evaluation_protocol", "dcase2024-task3"),
+        "must name a shipped clip protocol",
+    ),
     "no-recipe": (_set("training", {"batch_size": 8}), "needs a recipe"),
     "model-size-unknown": (_set("model.size", "huge"), "no model configuration"),
     "model-dim-boolean": (_set("model.dim", True), "model: dim must be a whole number, not a boolean"),
@@ -206,12 +246,24 @@ BAD_TRAINING_PROTOCOLS = {
     "data-generator-unknown": (_set("data.generator", "magic"), "data.generator must be one of"),
     "data-typo": (_set("data.clip_second", 1.0), "unknown key 'data.clip_second'"),
     "data-clip-seconds-missing": (_remove("data.clip_seconds"), "data.clip_seconds is missing"),
-    "data-distance-reversed": (_set("data.distance_m", [4.0, 0.5]), "data.distance_m must be [low, high] with low <= high"),
+    "data-distance-reversed": (
+        _set("data.distance_m", [4.0, 0.5]),
+        "data.distance_m must be [low, high] with low <= high",
+    ),
     "data-elevation-beyond": (_set("data.elevation_deg", [-100, 50]), "data.elevation_deg[0] must be >= -90"),
-    "split-name-path": (lambda raw: raw["data"]["splits"].update({"../evil": raw["data"]["splits"].pop("test")}), "split name '../evil'"),
+    "split-name-path": (
+        lambda raw: raw["data"]["splits"].update({"../evil": raw["data"]["splits"].pop("test")}),
+        "split name '../evil'",
+    ),
     "split-clips-text": (_set("data.splits.train.clips", "many"), "data.splits.train.clips must be a whole number"),
-    "split-room-too-small": (_set("data.splits.train.room_size", [[0.2, 8.0], [3.0, 7.0], [2.5, 3.5]]), "room_size[0] must start at 1 m"),
-    "split-room-size-two-axes": (_set("data.splits.train.room_size", [[3.0, 8.0], [3.0, 7.0]]), "room_size must be a list of 3"),
+    "split-room-too-small": (
+        _set("data.splits.train.room_size", [[0.2, 8.0], [3.0, 7.0], [2.5, 3.5]]),
+        "room_size[0] must start at 1 m",
+    ),
+    "split-room-size-two-axes": (
+        _set("data.splits.train.room_size", [[3.0, 8.0], [3.0, 7.0]]),
+        "room_size must be a list of 3",
+    ),
     "split-hrtf-missing": (_set("data.splits.train.hrtf", "nowhere.sofa"), "HRTF set 'nowhere.sofa' not found"),
     "split-hrtf-device": (_set("data.splits.train.hrtf", "/dev/zero"), "HRTF set '/dev/zero' is not a regular file"),
     "sounds-without-labels": (_set("data.sounds", "."), "sound labels './labels.csv' not found"),
@@ -231,7 +283,9 @@ def test_bad_training_protocol(capsys, workspace, case):
 def test_training_protocol_errors_stop_train_reference_before_any_work(capsys, workspace):
     path = _training_protocol(workspace, _set("training.dspast.stages.0.lr", "fast"))
     before = Snapshot(workspace)
-    outcome = run_seldkit(capsys, "train-reference", "dspast", "--protocol", path, "--out", workspace / "run", "--quiet")
+    outcome = run_seldkit(
+        capsys, "train-reference", "dspast", "--protocol", path, "--out", workspace / "run", "--quiet"
+    )
     assert_rejected(outcome, naming=path, says="training.dspast.stages[0].lr must be a number")
     before.assert_unchanged()
 
@@ -240,8 +294,12 @@ def test_shipped_protocols_still_load_and_hash_as_before():
     """Stricter checking changes no number: the shipped protocols' hashes are those recorded in the README and
     the reference runs."""
     expected = {
-        "bat-encoder": "de69b928a644", "bat-encoder-continuous": "9919c0a9a3ba", "clip": "93b5b01ff5b8",
-        "synth-binaural-mini": "30f1af6e87b9", "dcase2024-task3": "3cae90a640ee", "spatialsoundqa": "b6d4b3be23de",
+        "bat-encoder": "de69b928a644",
+        "bat-encoder-continuous": "9919c0a9a3ba",
+        "clip": "93b5b01ff5b8",
+        "synth-binaural-mini": "30f1af6e87b9",
+        "dcase2024-task3": "3cae90a640ee",
+        "spatialsoundqa": "b6d4b3be23de",
     }
     for name, short in expected.items():
         assert load_protocol(name).short_hash == short, name

@@ -44,20 +44,60 @@ CLIP_DAMAGE = {
     "cr-only-line-endings": ("preds.csv", lambda data: data.replace(b"\n", b"\r"), "line 1", "lone carriage return"),
     "cr-only-in-references": ("refs.csv", lambda data: data.replace(b"\n", b"\r"), "line 1", "lone carriage return"),
     "utf16": ("preds.csv", lambda data: data.decode().encode("utf-16"), "line 1", "not valid UTF-8"),
-    "latin1-label": ("refs.csv", lambda data: data.replace(b"/m/07rc7d9", b"caf\xe9", 1), "column 'labels'", "not valid UTF-8"),
-    "nul-byte": ("preds.csv", lambda data: data.replace(b"201.908", b"20\x001.908", 1), "column 'azimuth'", "not a number"),
-    "arabic-digit": ("preds.csv", lambda data: data.replace(b"201.908", "٢01.908".encode(), 1), "column 'azimuth'", "ASCII"),
-    "fullwidth-digit": ("preds.csv", lambda data: data.replace(b"8.362", "８.362".encode(), 1), "column 'elevation'", "ASCII"),
+    "latin1-label": (
+        "refs.csv",
+        lambda data: data.replace(b"/m/07rc7d9", b"caf\xe9", 1),
+        "column 'labels'",
+        "not valid UTF-8",
+    ),
+    "nul-byte": (
+        "preds.csv",
+        lambda data: data.replace(b"201.908", b"20\x001.908", 1),
+        "column 'azimuth'",
+        "not a number",
+    ),
+    "arabic-digit": (
+        "preds.csv",
+        lambda data: data.replace(b"201.908", "٢01.908".encode(), 1),
+        "column 'azimuth'",
+        "ASCII",
+    ),
+    "fullwidth-digit": (
+        "preds.csv",
+        lambda data: data.replace(b"8.362", "８.362".encode(), 1),
+        "column 'elevation'",
+        "ASCII",
+    ),
     "nan": ("preds.csv", lambda data: data.replace(b"201.908", b"nan", 1), "column 'azimuth'", "not a finite number"),
-    "overflow": ("preds.csv", lambda data: data.replace(b"201.908", b"1e400", 1), "column 'azimuth'", "not a finite number"),
+    "overflow": (
+        "preds.csv",
+        lambda data: data.replace(b"201.908", b"1e400", 1),
+        "column 'azimuth'",
+        "not a finite number",
+    ),
     "empty": ("preds.csv", lambda data: b"", "preds.csv", "file is empty"),
     "header-only": ("refs.csv", lambda data: data.split(b"\n")[0] + b"\n", "refs.csv", "no data rows"),
     "truncated-last-line": ("preds.csv", lambda data: data.rstrip(b"\n")[:-40], "truncated last line", "row"),
     "blank-line-inside": ("preds.csv", lambda data: data.replace(b"\n", b"\n\n", 2), "row", "blank line"),
-    "duplicate-column": ("preds.csv", lambda data: data.replace(b"elevation", b"azimuth", 1), "column 'azimuth'", "duplicate column"),
-    "missing-clip-id": ("refs.csv", lambda data: data.replace(b"clip_id", b"clip", 1), "column 'clip_id'", "required column"),
+    "duplicate-column": (
+        "preds.csv",
+        lambda data: data.replace(b"elevation", b"azimuth", 1),
+        "column 'azimuth'",
+        "duplicate column",
+    ),
+    "missing-clip-id": (
+        "refs.csv",
+        lambda data: data.replace(b"clip_id", b"clip", 1),
+        "column 'clip_id'",
+        "required column",
+    ),
     "semicolon-separated": ("preds.csv", lambda data: data.replace(b",", b";"), "header", "semicolon-separated"),
-    "quoted-field-too-long": ("preds.csv", lambda data: data.replace(b"YY2RTes2IuJt", b'"' + b"x" * 200_000 + b'"', 1), "row", "field larger than field limit"),
+    "quoted-field-too-long": (
+        "preds.csv",
+        lambda data: data.replace(b"YY2RTes2IuJt", b'"' + b"x" * 200_000 + b'"', 1),
+        "row",
+        "field larger than field limit",
+    ),
     "binary-garbage": ("preds.csv", lambda data: bytes(range(256)) * 10, "preds.csv", "not valid UTF-8"),
 }
 
@@ -67,7 +107,9 @@ def test_score_damaged_clip_files(capsys, workspace, case):
     name, change, where, says = CLIP_DAMAGE[case]
     _rewrite(workspace / name, change)
     before = Snapshot(workspace)
-    outcome = run_seldkit(capsys, "score", workspace / "preds.csv", "--ref", workspace / "refs.csv", "--json", workspace / "kept.json")
+    outcome = run_seldkit(
+        capsys, "score", workspace / "preds.csv", "--ref", workspace / "refs.csv", "--json", workspace / "kept.json"
+    )
     assert_rejected(outcome, naming=[workspace / name, where], says=says)
     before.assert_unchanged()
 
@@ -75,8 +117,13 @@ def test_score_damaged_clip_files(capsys, workspace, case):
 @pytest.mark.parametrize("kind", ["device", "fifo", "folder", "symlink-loop", "missing"])
 def test_score_input_that_is_not_a_regular_file(capsys, workspace, kind):
     path = workspace / "odd.csv"
-    says = {"device": "not a regular file", "fifo": "not a regular file", "folder": "is a folder",
-            "symlink-loop": "cannot read", "missing": "not found"}[kind]
+    says = {
+        "device": "not a regular file",
+        "fifo": "not a regular file",
+        "folder": "is a folder",
+        "symlink-loop": "cannot read",
+        "missing": "not found",
+    }[kind]
     if kind == "device":
         path = Path("/dev/zero")
     elif kind == "fifo":
@@ -113,10 +160,13 @@ def test_score_dcase_symlink_loop(capsys, workspace):
     before.assert_unchanged()
 
 
-@pytest.mark.parametrize(("change", "says"), [
-    (lambda data: b"frame,class,track,x,y,z,distance\n" + data, "only DCASE 2025 files start with a header line"),
-    (lambda data: data.decode().encode("utf-16"), "not valid UTF-8"),
-])
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda data: b"frame,class,track,x,y,z,distance\n" + data, "only DCASE 2025 files start with a header line"),
+        (lambda data: data.decode().encode("utf-16"), "not valid UTF-8"),
+    ],
+)
 def test_dcase_year_recognition_blames_the_malformed_prediction(capsys, workspace, change, says):
     """A 2024 prediction file with a header line was once reported as a distance error in the reference file."""
     _rewrite(workspace / "pred" / "file_00.csv", change)
@@ -134,10 +184,14 @@ def test_headerless_2025_files_ask_for_the_year(capsys, tmp_path):
             path.write_text("\n".join(path.read_text().splitlines()[1:]) + "\n")
     outcome = run_seldkit(capsys, "score", tmp_path / "pred", "--ref", tmp_path / "ref")
     assert_rejected(outcome, naming="file_", says="pass --protocol dcase2024-task3 or dcase2025-task3")
-    assert_succeeded(run_seldkit(capsys, "score", tmp_path / "pred", "--ref", tmp_path / "ref", "--protocol", "dcase2025-task3"))
+    assert_succeeded(
+        run_seldkit(capsys, "score", tmp_path / "pred", "--ref", tmp_path / "ref", "--protocol", "dcase2025-task3")
+    )
 
 
-@pytest.mark.parametrize(("value", "column"), [("1180591620717411303424", "frame"), ("1e19", "frame"), ("99999999999", "class")])
+@pytest.mark.parametrize(
+    ("value", "column"), [("1180591620717411303424", "frame"), ("1e19", "frame"), ("99999999999", "class")]
+)
 def test_dcase_huge_integers_are_rejected_as_written(capsys, workspace, value, column):
     path = workspace / "ref" / "file_00.csv"
     fields = path.read_text().splitlines()[0].split(",")
@@ -145,7 +199,9 @@ def test_dcase_huge_integers_are_rejected_as_written(capsys, workspace, value, c
     lines = path.read_text().splitlines()
     path.write_text("\n".join([",".join(fields), *lines[1:]]) + "\n")
     before = Snapshot(workspace)
-    outcome = run_seldkit(capsys, "score", workspace / "pred", "--ref", workspace / "ref", "--protocol", "dcase2024-task3")
+    outcome = run_seldkit(
+        capsys, "score", workspace / "pred", "--ref", workspace / "ref", "--protocol", "dcase2024-task3"
+    )
     assert_rejected(outcome, naming=[path, "row 1", f"column '{column}'"], says="out of range")
     assert "RuntimeWarning" not in outcome.err
     before.assert_unchanged()
@@ -157,7 +213,9 @@ def test_dcase_nul_byte_is_located(capsys, workspace):
     lines[1] = lines[1].replace(",", ",\x00", 1)
     path.write_text("\n".join(lines) + "\n")
     before = Snapshot(workspace)
-    outcome = run_seldkit(capsys, "score", workspace / "pred", "--ref", workspace / "ref", "--protocol", "dcase2024-task3")
+    outcome = run_seldkit(
+        capsys, "score", workspace / "pred", "--ref", workspace / "ref", "--protocol", "dcase2024-task3"
+    )
     assert_rejected(outcome, naming=[path, "row 2", "column 'class'"], says="not a number")
     before.assert_unchanged()
 
@@ -168,18 +226,34 @@ def test_one_folder_and_one_file_names_them(capsys, workspace):
 
 
 # -- score: SpatialSoundQA ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("name", "content", "says"), [
-    ("answers.jsonl", DEEP + "\n", "nested too deeply"),
-    ("questions.json", '{"data": ' + DEEP + "}", "nested too deeply"),
-    ("answers.jsonl", '{"question_type": "CLASSIFICATION", "question_id": 1, "answer": "\\ud800 dog"}\n', "lone surrogate"),
-    ("answers.jsonl", "", "no answers in this file"),
-    ("questions.json", "[1, 2, 3]", 'whose "data" is a list'),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("answers.jsonl", DEEP + "\n", "nested too deeply"),
+        ("questions.json", '{"data": ' + DEEP + "}", "nested too deeply"),
+        (
+            "answers.jsonl",
+            '{"question_type": "CLASSIFICATION", "question_id": 1, "answer": "\\ud800 dog"}\n',
+            "lone surrogate",
+        ),
+        ("answers.jsonl", "", "no answers in this file"),
+        ("questions.json", "[1, 2, 3]", 'whose "data" is a list'),
+    ],
+)
 def test_score_qa_files(capsys, workspace, name, content, says):
     (workspace / name).write_text(content)
     before = Snapshot(workspace)
-    outcome = run_seldkit(capsys, "score", workspace / "answers.jsonl", "--ref", workspace / "questions.json",
-                          "--embedder", "trigram256", "--json", workspace / "kept.json")
+    outcome = run_seldkit(
+        capsys,
+        "score",
+        workspace / "answers.jsonl",
+        "--ref",
+        workspace / "questions.json",
+        "--embedder",
+        "trigram256",
+        "--json",
+        workspace / "kept.json",
+    )
     assert_rejected(outcome, naming=workspace / name, says=says)
     before.assert_unchanged()
 
@@ -187,20 +261,25 @@ def test_score_qa_files(capsys, workspace, name, content, says):
 def test_score_qa_decode_file_that_is_a_folder(capsys, workspace):
     (workspace / "decode_pred").unlink()
     (workspace / "decode_pred").mkdir()
-    outcome = run_seldkit(capsys, "score", workspace / "decode_pred", "--ref", workspace / "decode_gt", "--protocol", "spatialsoundqa")
+    outcome = run_seldkit(
+        capsys, "score", workspace / "decode_pred", "--ref", workspace / "decode_gt", "--protocol", "spatialsoundqa"
+    )
     assert_rejected(outcome, naming=workspace / "decode_pred", says="is a folder")
 
 
 # -- score: options and outputs --------------------------------------------------------------------------------
-@pytest.mark.parametrize(("argv", "naming", "says"), [
-    (("--json", "/dev/full"), "/dev/full", "not a regular file"),
-    (("--json", "."), "--json", "is a directory"),
-    (("--json", "kept.json/r.json"), "kept.json/r.json", "cannot write"),
-    (("--ci", "0"), "--ci", "must lie in 1..100,000"),
-    (("--ci", "1000000000000"), "--ci", "must lie in 1..100,000"),
-    (("--ci", "lots"), "--ci", "expected a whole number"),
-    (("--ci", "jackknife"), "--ci jackknife", "DCASE folders"),
-])
+@pytest.mark.parametrize(
+    ("argv", "naming", "says"),
+    [
+        (("--json", "/dev/full"), "/dev/full", "not a regular file"),
+        (("--json", "."), "--json", "is a directory"),
+        (("--json", "kept.json/r.json"), "kept.json/r.json", "cannot write"),
+        (("--ci", "0"), "--ci", "must lie in 1..100,000"),
+        (("--ci", "1000000000000"), "--ci", "must lie in 1..100,000"),
+        (("--ci", "lots"), "--ci", "expected a whole number"),
+        (("--ci", "jackknife"), "--ci jackknife", "DCASE folders"),
+    ],
+)
 def test_score_bad_options_and_outputs(capsys, workspace, monkeypatch, argv, naming, says):
     monkeypatch.chdir(workspace)
     before = Snapshot(workspace)
@@ -222,13 +301,16 @@ def _run_folder(path: Path, model: str = "spatialast") -> Path:
     return path
 
 
-@pytest.mark.parametrize(("damage", "says"), [
-    ("results-deep", "nested too deeply"),
-    ("results-protocol-missing", "protocol must be a mapping"),
-    ("results-protocol-changed", "differs from the one recorded"),
-    ("run-json-not-object", "the document must be a mapping"),
-    ("predictions-missing", "has no predictions.csv"),
-])
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        ("results-deep", "nested too deeply"),
+        ("results-protocol-missing", "protocol must be a mapping"),
+        ("results-protocol-changed", "differs from the one recorded"),
+        ("run-json-not-object", "the document must be a mapping"),
+        ("predictions-missing", "has no predictions.csv"),
+    ],
+)
 def test_compare_broken_run_folders(capsys, workspace, damage, says):
     a, b = _run_folder(workspace / "run_a"), _run_folder(workspace / "run_b")
     named = b
@@ -254,15 +336,21 @@ def test_compare_broken_run_folders(capsys, workspace, damage, says):
     before.assert_unchanged()
 
 
-@pytest.mark.parametrize(("argv", "says"), [(("--resamples", "100000000"), "must lie in 1..100,000"),
-                                            (("--resamples", "-5"), "must lie in 1..100,000")])
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [(("--resamples", "100000000"), "must lie in 1..100,000"), (("--resamples", "-5"), "must lie in 1..100,000")],
+)
 def test_compare_resamples_are_bounded(capsys, workspace, argv, says):
-    outcome = run_seldkit(capsys, "compare", workspace / "preds.csv", workspace / "preds.csv", "--ref", workspace / "refs.csv", *argv)
+    outcome = run_seldkit(
+        capsys, "compare", workspace / "preds.csv", workspace / "preds.csv", "--ref", workspace / "refs.csv", *argv
+    )
     assert_rejected(outcome, naming="--resamples", says=says)
 
 
 def test_compare_systems_of_different_forms(capsys, workspace):
-    outcome = run_seldkit(capsys, "compare", workspace / "pred", workspace / "preds.csv", "--ref", workspace / "refs.csv")
+    outcome = run_seldkit(
+        capsys, "compare", workspace / "pred", workspace / "preds.csv", "--ref", workspace / "refs.csv"
+    )
     assert_rejected(outcome, naming=[workspace / "pred", workspace / "preds.csv"], says="same form")
 
 
@@ -271,20 +359,48 @@ def test_report_draws_class_ids_as_plain_text(capsys, workspace):
     """A class id such as ``$\\notacommand{$`` once stopped the report in matplotlib's mathtext parser."""
     for name in ("preds.csv", "refs.csv"):
         _rewrite(workspace / name, lambda data: data.replace(b"/m/07rc7d9", b"$\\notacommand{$"))
-    outcome = run_seldkit(capsys, "report", workspace / "preds.csv", "--ref", workspace / "refs.csv", "--out",
-                          workspace / "r.html", "--resamples", "20")
+    outcome = run_seldkit(
+        capsys,
+        "report",
+        workspace / "preds.csv",
+        "--ref",
+        workspace / "refs.csv",
+        "--out",
+        workspace / "r.html",
+        "--resamples",
+        "20",
+    )
     assert_succeeded(outcome)
     assert (workspace / "r_figures" / "per_class_ap.png").is_file()
 
 
-@pytest.mark.parametrize(("document", "says"), [
-    ({"protocol": {"task": "clip", "name": "x"}, "metrics": "high"}, "no protocol/metrics"),
-    ({"protocol": {"task": "clip", "name": "x"}, "metrics": {"mAP": "high"}}, "not a seldkit results JSON of task clip"),
-    ({"protocol": {"task": "clip", "name": "x"}, "metrics": {}, "per_class": {"a": {"AP": 0.5, "AP_interval": [1]}}}, "AP_interval"),
-    ({"protocol": {"task": "dcase", "name": "x"}, "metrics": {}, "per_class": {"zero": {}}}, "not a seldkit results JSON of task dcase"),
-    ({"protocol": {"task": "qa", "name": "x"}, "metrics": {}}, "field 'per_type'"),
-    ({"protocol": {"task": "segmentation", "name": "x"}, "metrics": {}}, "no report for results of task 'segmentation'"),
-])
+@pytest.mark.parametrize(
+    ("document", "says"),
+    [
+        ({"protocol": {"task": "clip", "name": "x"}, "metrics": "high"}, "no protocol/metrics"),
+        (
+            {"protocol": {"task": "clip", "name": "x"}, "metrics": {"mAP": "high"}},
+            "not a seldkit results JSON of task clip",
+        ),
+        (
+            {
+                "protocol": {"task": "clip", "name": "x"},
+                "metrics": {},
+                "per_class": {"a": {"AP": 0.5, "AP_interval": [1]}},
+            },
+            "AP_interval",
+        ),
+        (
+            {"protocol": {"task": "dcase", "name": "x"}, "metrics": {}, "per_class": {"zero": {}}},
+            "not a seldkit results JSON of task dcase",
+        ),
+        ({"protocol": {"task": "qa", "name": "x"}, "metrics": {}}, "field 'per_type'"),
+        (
+            {"protocol": {"task": "segmentation", "name": "x"}, "metrics": {}},
+            "no report for results of task 'segmentation'",
+        ),
+    ],
+)
 def test_report_on_a_malformed_results_json(capsys, workspace, document, says):
     path = workspace / "results.json"
     path.write_text(json.dumps(document))
@@ -294,12 +410,15 @@ def test_report_on_a_malformed_results_json(capsys, workspace, document, says):
     before.assert_unchanged()
 
 
-@pytest.mark.parametrize(("damage", "named", "says"), [
-    ("log-not-json", "log.jsonl", "not a JSON line"),
-    ("log-loss-text", "log.jsonl", "loss_sed must be a number"),
-    ("stages-wrong", "run.json", "stages[0].lr must be a number"),
-    ("run-json-deep", "run.json", "nested too deeply"),
-])
+@pytest.mark.parametrize(
+    ("damage", "named", "says"),
+    [
+        ("log-not-json", "log.jsonl", "not a JSON line"),
+        ("log-loss-text", "log.jsonl", "loss_sed must be a number"),
+        ("stages-wrong", "run.json", "stages[0].lr must be a number"),
+        ("run-json-deep", "run.json", "nested too deeply"),
+    ],
+)
 def test_report_on_a_broken_run_folder(capsys, workspace, damage, named, says):
     run = _run_folder(workspace / "run")
     description = json.loads((run / "run.json").read_text())
@@ -323,17 +442,33 @@ def test_report_keeps_a_figures_folder_that_is_not_its_own(capsys, workspace):
     figures.mkdir()
     (figures / "holiday.jpg").write_bytes(b"\xff\xd8 a photo")
     before = Snapshot(workspace)
-    outcome = run_seldkit(capsys, "report", workspace / "preds.csv", "--ref", workspace / "refs.csv", "--out", workspace / "r.html")
+    outcome = run_seldkit(
+        capsys, "report", workspace / "preds.csv", "--ref", workspace / "refs.csv", "--out", workspace / "r.html"
+    )
     assert_rejected(outcome, naming=figures, says="holds files seldkit did not write")
     before.assert_unchanged()
 
 
 def test_a_failed_report_keeps_the_previous_report_and_figures(capsys, workspace):
     out = workspace / "r.html"
-    assert_succeeded(run_seldkit(capsys, "report", workspace / "preds.csv", "--ref", workspace / "refs.csv", "--out", out, "--resamples", "20"))
+    assert_succeeded(
+        run_seldkit(
+            capsys,
+            "report",
+            workspace / "preds.csv",
+            "--ref",
+            workspace / "refs.csv",
+            "--out",
+            out,
+            "--resamples",
+            "20",
+        )
+    )
     _rewrite(workspace / "refs.csv", lambda data: data.replace(b"\n", b"\r"))
     before = Snapshot(workspace)
-    outcome = run_seldkit(capsys, "report", workspace / "preds.csv", "--ref", workspace / "refs.csv", "--out", out, "--resamples", "20")
+    outcome = run_seldkit(
+        capsys, "report", workspace / "preds.csv", "--ref", workspace / "refs.csv", "--out", out, "--resamples", "20"
+    )
     assert_rejected(outcome, naming=workspace / "refs.csv", says="lone carriage return")
     before.assert_unchanged()
 
@@ -366,14 +501,48 @@ VERIFY_DAMAGE = {
     "deep": ("clip", lambda path: path.write_text(DEEP), "nested too deeply"),
     "a-list": ("clip", lambda path: path.write_text("[]"), "a suite description is a JSON object"),
     "a-folder": ("clip", lambda path: (path.unlink(), path.mkdir()), "is a folder"),
-    "no-tolerances": ("clip", lambda path: _edit_expected(path, lambda d: d.pop("tolerances")), "no field 'tolerances'"),
-    "tolerance-text": ("clip", lambda path: _edit_expected(path, lambda d: d["tolerances"].update({"mAP": {"rel": "x"}})), "not a clip suite description"),
-    "value-text": ("clip", lambda path: _edit_expected(path, lambda d: next(iter(d["cases"].values()))["reference"].update({"ER20": "abc"})), "not a clip suite description"),
-    "dcase-year-1999": ("dcase/2024", lambda path: _edit_expected(path, lambda d: d.update({"year": 1999})), "year must be one of"),
-    "dcase-year-text": ("dcase/2024", lambda path: _edit_expected(path, lambda d: d.update({"year": "abc"})), "year must be one of"),
-    "dcase-unknown-configuration": ("dcase/2024", lambda path: _edit_expected(path, lambda d: d["cases"][0]["results"].update({"foo": {"ok": True}})), "configuration"),
-    "dcase-case-without-results": ("dcase/2024", lambda path: _edit_expected(path, lambda d: d["cases"][0].pop("results")), "no field 'results'"),
-    "qa-no-tolerances": ("qa", lambda path: _edit_expected(path, lambda d: d.pop("tolerances")), "no field 'tolerances'"),
+    "no-tolerances": (
+        "clip",
+        lambda path: _edit_expected(path, lambda d: d.pop("tolerances")),
+        "no field 'tolerances'",
+    ),
+    "tolerance-text": (
+        "clip",
+        lambda path: _edit_expected(path, lambda d: d["tolerances"].update({"mAP": {"rel": "x"}})),
+        "not a clip suite description",
+    ),
+    "value-text": (
+        "clip",
+        lambda path: _edit_expected(
+            path, lambda d: next(iter(d["cases"].values()))["reference"].update({"ER20": "abc"})
+        ),
+        "not a clip suite description",
+    ),
+    "dcase-year-1999": (
+        "dcase/2024",
+        lambda path: _edit_expected(path, lambda d: d.update({"year": 1999})),
+        "year must be one of",
+    ),
+    "dcase-year-text": (
+        "dcase/2024",
+        lambda path: _edit_expected(path, lambda d: d.update({"year": "abc"})),
+        "year must be one of",
+    ),
+    "dcase-unknown-configuration": (
+        "dcase/2024",
+        lambda path: _edit_expected(path, lambda d: d["cases"][0]["results"].update({"foo": {"ok": True}})),
+        "configuration",
+    ),
+    "dcase-case-without-results": (
+        "dcase/2024",
+        lambda path: _edit_expected(path, lambda d: d["cases"][0].pop("results")),
+        "no field 'results'",
+    ),
+    "qa-no-tolerances": (
+        "qa",
+        lambda path: _edit_expected(path, lambda d: d.pop("tolerances")),
+        "no field 'tolerances'",
+    ),
 }
 
 
@@ -398,10 +567,13 @@ def test_verify_expected_json_that_is_a_fifo(capsys, workspace):
     assert_rejected(outcome, naming=expected, says="not a regular file")
 
 
-@pytest.mark.parametrize(("argv", "naming", "says"), [
-    (("--suite", "nope"), "'nope'", "unknown suite"),
-    (("--regression-dir", "missing"), "missing", "regression folder not found"),
-])
+@pytest.mark.parametrize(
+    ("argv", "naming", "says"),
+    [
+        (("--suite", "nope"), "'nope'", "unknown suite"),
+        (("--regression-dir", "missing"), "missing", "regression folder not found"),
+    ],
+)
 def test_verify_bad_options(capsys, workspace, monkeypatch, argv, naming, says):
     monkeypatch.chdir(workspace)
     outcome = run_seldkit(capsys, "verify", *argv)

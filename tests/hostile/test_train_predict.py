@@ -67,21 +67,27 @@ def test_run_of_another_model_is_not_continued(capsys, workspace, tiny_protocol,
     before.assert_unchanged()
 
 
-@pytest.mark.parametrize(("argv", "naming", "says"), [
-    (("--resume",), "checkpoint.pt", "no checkpoint to resume from"),
-    (("--device", "foo"), "--device 'foo'", "is not a device"),
-    (("--device", "tpu:0"), "--device", ""),
-    (("--init", "missing.pth"), "missing.pth", "checkpoint not found"),
-])
+@pytest.mark.parametrize(
+    ("argv", "naming", "says"),
+    [
+        (("--resume",), "checkpoint.pt", "no checkpoint to resume from"),
+        (("--device", "foo"), "--device 'foo'", "is not a device"),
+        (("--device", "tpu:0"), "--device", ""),
+        (("--init", "missing.pth"), "missing.pth", "checkpoint not found"),
+    ],
+)
 def test_bad_options_stop_before_any_work(capsys, workspace, tiny_protocol, argv, naming, says):
     before = Snapshot(workspace)
-    outcome = train(capsys, tiny_protocol, workspace / "run", *[workspace / arg if arg.endswith(".pth") else arg for arg in argv])
+    outcome = train(
+        capsys, tiny_protocol, workspace / "run", *[workspace / arg if arg.endswith(".pth") else arg for arg in argv]
+    )
     assert_rejected(outcome, naming=naming, says=says)
     before.assert_unchanged()
 
 
-@pytest.mark.parametrize(("protocol", "says"), [("clip", "not a training protocol"),
-                                                 ("synth-binaural", "has no training recipe")])
+@pytest.mark.parametrize(
+    ("protocol", "says"), [("clip", "not a training protocol"), ("synth-binaural", "has no training recipe")]
+)
 def test_protocols_without_a_recipe(capsys, workspace, protocol, says):
     before = Snapshot(workspace)
     outcome = train(capsys, protocol, workspace / "run")
@@ -92,19 +98,31 @@ def test_protocols_without_a_recipe(capsys, workspace, protocol, says):
 # -- predict -------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", ["a-folder", "a-device", "under-a-file", "unwritable-folder"])
 def test_predict_out_that_cannot_take_a_file(capsys, workspace, finished_run, tiny_dataset, kind):
-    out = {"a-folder": workspace, "a-device": Path("/dev/full"), "under-a-file": workspace / "notes.txt" / "p.csv",
-           "unwritable-folder": Path("/proc/seldkit-predictions.csv")}[kind]
-    says = {"a-folder": "is a directory", "a-device": "not a regular file", "under-a-file": "Not a directory",
-            "unwritable-folder": "cannot write"}[kind]
+    out = {
+        "a-folder": workspace,
+        "a-device": Path("/dev/full"),
+        "under-a-file": workspace / "notes.txt" / "p.csv",
+        "unwritable-folder": Path("/proc/seldkit-predictions.csv"),
+    }[kind]
+    says = {
+        "a-folder": "is a directory",
+        "a-device": "not a regular file",
+        "under-a-file": "Not a directory",
+        "unwritable-folder": "cannot write",
+    }[kind]
     before = Snapshot(workspace)
-    outcome = run_seldkit(capsys, "predict", "--checkpoint", finished_run / "checkpoint.pt", "--data", tiny_dataset, "--out", out)
+    outcome = run_seldkit(
+        capsys, "predict", "--checkpoint", finished_run / "checkpoint.pt", "--data", tiny_dataset, "--out", out
+    )
     assert_rejected(outcome, naming=out, says=says)
     before.assert_unchanged()
 
 
 def test_predict_into_a_missing_folder_creates_it(capsys, workspace, finished_run, tiny_dataset):
     out = workspace / "new" / "folder" / "p.csv"
-    outcome = run_seldkit(capsys, "predict", "--checkpoint", finished_run / "checkpoint.pt", "--data", tiny_dataset, "--out", out)
+    outcome = run_seldkit(
+        capsys, "predict", "--checkpoint", finished_run / "checkpoint.pt", "--data", tiny_dataset, "--out", out
+    )
     assert_succeeded(outcome)
     assert out.read_bytes() == (finished_run / "predictions.csv").read_bytes()
 
@@ -139,7 +157,11 @@ def _damage(dataset: Path, kind: str) -> Path:
         target.write_text(json.dumps(info))
     elif kind == "manifest-nan-weight":
         target = dataset / "manifest.json"
-        target.write_text(target.read_text().replace('"weight": 1.0', '"weight": NaN', 1).replace('"weight": 0.', '"weight": NaN, "x": 0.', 1))
+        target.write_text(
+            target.read_text()
+            .replace('"weight": 1.0', '"weight": NaN', 1)
+            .replace('"weight": 0.', '"weight": NaN, "x": 0.', 1)
+        )
     elif kind == "manifest-unknown-clip":
         target = dataset / "manifest.json"
         manifest = json.loads(target.read_text())
@@ -183,27 +205,64 @@ def test_predict_on_a_damaged_data_set(capsys, workspace, finished_run, tiny_dat
     named = _damage(dataset, kind)
     (workspace / "p.csv").write_text("an older file the user keeps\n")
     before = Snapshot(workspace)
-    outcome = run_seldkit(capsys, "predict", "--checkpoint", finished_run / "checkpoint.pt", "--data", dataset, "--out", workspace / "p.csv")
+    outcome = run_seldkit(
+        capsys,
+        "predict",
+        "--checkpoint",
+        finished_run / "checkpoint.pt",
+        "--data",
+        dataset,
+        "--out",
+        workspace / "p.csv",
+    )
     assert_rejected(outcome, naming=named, says=DAMAGE[kind])
     before.assert_unchanged()
 
 
-@pytest.mark.parametrize(("argv", "says"), [(("--split", "validation"), "split 'validation' has no pairs"),
-                                            (("--device", "cuda:7x"), "is not a device")])
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [(("--split", "validation"), "split 'validation' has no pairs"), (("--device", "cuda:7x"), "is not a device")],
+)
 def test_predict_bad_options(capsys, workspace, finished_run, tiny_dataset, argv, says):
     before = Snapshot(workspace)
-    outcome = run_seldkit(capsys, "predict", "--checkpoint", finished_run / "checkpoint.pt", "--data", tiny_dataset,
-                          "--out", workspace / "p.csv", *argv)
+    outcome = run_seldkit(
+        capsys,
+        "predict",
+        "--checkpoint",
+        finished_run / "checkpoint.pt",
+        "--data",
+        tiny_dataset,
+        "--out",
+        workspace / "p.csv",
+        *argv,
+    )
     assert_rejected(outcome, naming=argv[1] if argv[0] == "--split" else "--device", says=says)
     before.assert_unchanged()
 
 
 def test_predict_data_that_is_not_a_data_set(capsys, workspace, finished_run):
     before = Snapshot(workspace)
-    outcome = run_seldkit(capsys, "predict", "--checkpoint", finished_run / "checkpoint.pt", "--data", workspace, "--out", workspace / "p.csv")
+    outcome = run_seldkit(
+        capsys,
+        "predict",
+        "--checkpoint",
+        finished_run / "checkpoint.pt",
+        "--data",
+        workspace,
+        "--out",
+        workspace / "p.csv",
+    )
     assert_rejected(outcome, naming=workspace / "dataset.json", says="file not found")
-    outcome = run_seldkit(capsys, "predict", "--checkpoint", finished_run / "checkpoint.pt", "--data", workspace / "notes.txt",
-                          "--out", workspace / "p.csv")
+    outcome = run_seldkit(
+        capsys,
+        "predict",
+        "--checkpoint",
+        finished_run / "checkpoint.pt",
+        "--data",
+        workspace / "notes.txt",
+        "--out",
+        workspace / "p.csv",
+    )
     assert_rejected(outcome, naming=workspace / "notes.txt", says="not a data set folder")
     before.assert_unchanged()
 
@@ -213,11 +272,15 @@ def comparable(run: Path) -> dict[str, object]:
     """What an interrupted and continued run must reproduce exactly: predictions, references, scores, weights,
     and the per-epoch records (without their wall-clock times)."""
     results = json.loads((run / "results.json").read_text())
-    log = [{key: value for key, value in json.loads(line).items() if key not in ("seconds", "clips_per_s")}
-           for line in (run / "log.jsonl").read_text().splitlines()]
+    log = [
+        {key: value for key, value in json.loads(line).items() if key not in ("seconds", "clips_per_s")}
+        for line in (run / "log.jsonl").read_text().splitlines()
+    ]
     weights = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=True)["model"]
     return {
-        "files": {name: (run / name).read_bytes() for name in ("predictions.csv", "references.csv", "chance_predictions.csv")},
+        "files": {
+            name: (run / name).read_bytes() for name in ("predictions.csv", "references.csv", "chance_predictions.csv")
+        },
         "metrics": (results["metrics"], results["chance"]["metrics"]),
         "table_rows": (run / "results.md").read_text().splitlines()[2:],
         "log": log,
@@ -231,7 +294,18 @@ def test_kill_9_during_train_reference_then_the_same_command(tmp_path, tiny_data
     protocol = tiny_training_protocol(tmp_path, epochs=(2, 4), clips=16)
     environment = {**os.environ, "SELDKIT_CACHE": str(hostile_cache)}
     out = tmp_path / "killed"
-    command = [sys.executable, "-m", "seldkit", "train-reference", "spatialast", "--protocol", str(protocol), "--out", str(out), "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "seldkit",
+        "train-reference",
+        "spatialast",
+        "--protocol",
+        str(protocol),
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert wait_until(lambda: (out / "log.jsonl").exists(), timeout=300)
@@ -244,7 +318,9 @@ def test_kill_9_during_train_reference_then_the_same_command(tmp_path, tiny_data
     assert again.returncode == 0, again.stderr
     assert "continuing the unfinished run" in again.stdout
     straight = tmp_path / "straight"
-    done = subprocess.run([*command[:-3], "--out", str(straight), "--quiet"], env=environment, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [*command[:-3], "--out", str(straight), "--quiet"], env=environment, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr
     assert comparable(out) == comparable(straight)
     assert not [path for path in out.iterdir() if path.name.endswith(TEMPORARY_SUFFIX)]
@@ -265,8 +341,16 @@ def test_a_failed_write_keeps_the_previous_predictions(workspace, finished_run, 
     out = workspace / "p.csv"
     out.write_text("an older file the user keeps\n")
     before = Snapshot(workspace)
-    outcome = run_seldkit_process("predict", "--checkpoint", finished_run / "checkpoint.pt", "--data", tiny_dataset,
-                                  "--out", out, env={**os.environ, "SELDKIT_CACHE": str(hostile_cache)},
-                                  preexec_fn=_limit_file_size)
+    outcome = run_seldkit_process(
+        "predict",
+        "--checkpoint",
+        finished_run / "checkpoint.pt",
+        "--data",
+        tiny_dataset,
+        "--out",
+        out,
+        env={**os.environ, "SELDKIT_CACHE": str(hostile_cache)},
+        preexec_fn=_limit_file_size,
+    )
     assert_rejected(outcome, naming=out, says="cannot write: File too large")
     before.assert_unchanged()

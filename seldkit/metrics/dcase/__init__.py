@@ -10,5 +10,15 @@ from seldkit.metrics.dcase.evaluate import DcaseScore, JackknifeIntervals, jackk
 from seldkit.metrics.dcase.events import N_CLASSES, DcaseEvents
 from seldkit.metrics.dcase.years import YEAR_RULES, FileFormat, MetricConfig, YearRules
 
-__all__ = ["N_CLASSES", "YEAR_RULES", "DcaseEvents", "DcaseScore", "FileFormat", "JackknifeIntervals", "MetricConfig",
-           "YearRules", "jackknife", "score_recordings"]
+__all__ = [
+    "N_CLASSES",
+    "YEAR_RULES",
+    "DcaseEvents",
+    "DcaseScore",
+    "FileFormat",
+    "JackknifeIntervals",
+    "MetricConfig",
+    "YearRules",
+    "jackknife",
+    "score_recordings",
+]

@@ -85,7 +85,9 @@ class TotalCounters:
         return document
 
 
-def _per_file_class(index_file: np.ndarray, index_class: np.ndarray, weights: np.ndarray, n_files: int, n_classes: int) -> np.ndarray:
+def _per_file_class(
+    index_file: np.ndarray, index_class: np.ndarray, weights: np.ndarray, n_files: int, n_classes: int
+) -> np.ndarray:
     flat = np.bincount(index_file * n_classes + index_class, weights=weights, minlength=n_files * n_classes)
     return flat.reshape(n_files, n_classes).astype(np.float64)
 
@@ -104,7 +106,16 @@ def _class_counts(
     de_tp: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """The official class counters per file from per-unit values (the localization FP/FN equal FP/FN)."""
-    values = {"TP": tp, "FP": fp, "FP_spatial": spatial_fp, "FN": fn, "Nref": n_ref, "DE_TP": de_tp, "DE_FP": fp, "DE_FN": fn}
+    values = {
+        "TP": tp,
+        "FP": fp,
+        "FP_spatial": spatial_fp,
+        "FN": fn,
+        "Nref": n_ref,
+        "DE_TP": de_tp,
+        "DE_FP": fp,
+        "DE_FN": fn,
+    }
     return {name: _per_file_class(index_file, index_class, value, n_files, n_classes) for name, value in values.items()}
 
 
@@ -164,8 +175,16 @@ def frame_level_counters(
 
     group_file, group_class = matching.group_file, matching.group_class
     counts = _class_counts(
-        group_file, group_class, n_files, n_classes,
-        tp=tp, fp=fp, spatial_fp=spatial_fp, fn=fn, n_ref=matching.n_ref.astype(np.float64), de_tp=matched,
+        group_file,
+        group_class,
+        n_files,
+        n_classes,
+        tp=tp,
+        fp=fp,
+        spatial_fp=spatial_fp,
+        fn=fn,
+        n_ref=matching.n_ref.astype(np.float64),
+        de_tp=matched,
     )
     pair_file = group_file[matching.pair_group]
     pair_class = group_class[matching.pair_group]
@@ -267,8 +286,16 @@ def segment_level_counters(
     block_file = blocks // n_classes // n_blocks
     block_class = blocks % n_classes
     counts = _class_counts(
-        block_file, block_class, n_files, n_classes,
-        tp=tp, fp=fp, spatial_fp=spatial_fp, fn=fn, n_ref=gt_instances, de_tp=n_tracks,
+        block_file,
+        block_class,
+        n_files,
+        n_classes,
+        tp=tp,
+        fp=fp,
+        spatial_fp=spatial_fp,
+        fn=fn,
+        n_ref=gt_instances,
+        de_tp=n_tracks,
     )
     sums = {"total_DE": _per_file_class(block_file, block_class, error_sum, n_files, n_classes)}
     block_index = (blocks // n_classes) % n_blocks

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from seldkit.errors import InputError
-from seldkit.metrics.dcase.events import N_CLASSES, DcaseEvents
 from seldkit.metrics.dcase.counters import (
     EPS,
     PairErrors,
@@ -18,6 +17,7 @@ from seldkit.metrics.dcase.counters import (
     frame_level_counters,
     segment_level_counters,
 )
+from seldkit.metrics.dcase.events import N_CLASSES, DcaseEvents
 from seldkit.metrics.dcase.geometry import (
     folded_azimuth_error_deg,
     polar_to_vector,
@@ -80,7 +80,8 @@ def score_recordings(
     n_classes: int = N_CLASSES,
 ) -> DcaseScore:
     """Score recordings (reference i paired with prediction i) under ``config`` of ``year`` (default: the
-    challenge configuration). Counts are pooled over recordings before averaging, as the official code does."""
+    challenge configuration). Counts are pooled over recordings before averaging, as the official code does.
+    """
     rules = YEAR_RULES[year]
     if config is None:
         config = rules.challenge_config
@@ -102,7 +103,9 @@ def score_recordings(
             matching, n_files=n_files, n_classes=n_classes, doa_threshold=config.doa_threshold
         )
     else:
-        errors = _pair_errors(config, reference_set, prediction_set, matching.pair_ref, matching.pair_pred, matching.pair_cost)
+        errors = _pair_errors(
+            config, reference_set, prediction_set, matching.pair_ref, matching.pair_pred, matching.pair_cost
+        )
         counters = frame_level_counters(
             matching,
             errors,
@@ -169,7 +172,8 @@ def jackknife(score: DcaseScore, *, level: float = 0.95) -> JackknifeIntervals:
 def dcase_metric_samples(score: DcaseScore, *, n_resamples: int, seed: int = 0) -> dict[str, np.ndarray]:
     """Every scalar metric on each bootstrap resample of the recordings (counters pooled with the resample's
     multiplicities, as the full set pools them). The draws depend only on (n_files, n_resamples, seed), so two
-    systems scored on the same reference recordings get the same resamples."""
+    systems scored on the same reference recordings get the same resamples.
+    """
     from seldkit.metrics.stats import resample_count_blocks
 
     names = list(score.metrics)

@@ -1,5 +1,6 @@
 """The events of one DCASE Task 3 file, as the metrics take them (the readers in :mod:`seldkit.io.dcase` make
-them from the files of each year)."""
+them from the files of each year).
+"""
 
 from __future__ import annotations
 

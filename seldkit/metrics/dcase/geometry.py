@@ -23,7 +23,8 @@ def spherical_error_deg(
 def polar_to_vector(azimuth: np.ndarray, elevation: np.ndarray) -> np.ndarray:
     """Unit vectors [n, 3] from azimuth/elevation in degrees (x front, y left, z up), with the official scorers'
     degree-to-radian arithmetic (``* pi / 180``), whose last bits the golden cases pin (the data generator's
-    :func:`seldkit.data.sofa.unit_vectors` uses ``np.radians``)."""
+    :func:`seldkit.data.sofa.unit_vectors` uses ``np.radians``).
+    """
     azimuth, elevation = azimuth * np.pi / 180.0, elevation * np.pi / 180.0
     horizontal = np.cos(elevation)
     return np.stack([np.cos(azimuth) * horizontal, np.sin(azimuth) * horizontal, np.sin(elevation)], axis=-1)

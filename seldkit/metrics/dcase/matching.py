@@ -54,7 +54,9 @@ class EventSet:
             present = [empty if value is None else value for value in values]
             return np.concatenate([empty, *present]).astype(dtype, copy=False)
 
-        file_index = np.concatenate([np.zeros(0, dtype=np.int64)] + [np.full(events.n_events, index, dtype=np.int64) for index, events in parts])
+        file_index = np.concatenate(
+            [np.zeros(0, dtype=np.int64)] + [np.full(events.n_events, index, dtype=np.int64) for index, events in parts]
+        )
         return cls(
             file=file_index,
             frame=join("frame", np.int64),  # type: ignore[arg-type]

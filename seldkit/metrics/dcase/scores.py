@@ -34,7 +34,7 @@ def _nanmean(values: np.ndarray, axis: int | None = None) -> np.ndarray | float:
 
 
 def _ratio(numerator: np.ndarray | float, denominator: np.ndarray | float) -> np.ndarray:
-    """numerator / denominator with NaN where the denominator is 0 (no matched pair)."""
+    """Numerator / denominator with NaN where the denominator is 0 (no matched pair)."""
     numerator, denominator = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1.0), np.nan)
@@ -90,7 +90,10 @@ def compute_scores(
             "RDE_CD": _ratio(sums["total_RelDistE"], de_tp),
             "OnscreenAcc": _ratio(sums["total_OnscreenCorrect"], de_tp),
         }
-        means = {name: float(np.mean(values)) if name == "F_20" else float(_nanmean(values)) for name, values in classwise.items()}
+        means = {
+            name: float(np.mean(values)) if name == "F_20" else float(_nanmean(values))
+            for name, values in classwise.items()
+        }
     if average == "micro":
         return {name: float(values[0]) for name, values in classwise.items()}, None
     return means, classwise

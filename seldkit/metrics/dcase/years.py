@@ -83,8 +83,16 @@ class YearRules:
     def with_average(self, name: str, average: Average) -> MetricConfig | None:
         """The configuration like ``name`` (same kind of score, same onscreen rule) with ``average``."""
         current = self.config(name)
-        return next((config for config in self.configs if config.average == average and config.kind == current.kind
-                     and config.require_onscreen == current.require_onscreen), None)
+        return next(
+            (
+                config
+                for config in self.configs
+                if config.average == average
+                and config.kind == current.kind
+                and config.require_onscreen == current.require_onscreen
+            ),
+            None,
+        )
 
 
 def _segment(name: str, average: Average) -> MetricConfig:
@@ -93,14 +101,24 @@ def _segment(name: str, average: Average) -> MetricConfig:
 
 YEAR_RULES: dict[int, YearRules] = {
     2022: YearRules(
-        2022, (_segment("macro", "macro"), _segment("micro", "micro")), False, "sharathadavanne/seld-dcase2022",
-        FileFormat({5: _POLAR}, {6: _CARTESIAN}, ignored_columns=frozenset({"distance"}),
-                   compat_skips_other_column_counts=True),
+        2022,
+        (_segment("macro", "macro"), _segment("micro", "micro")),
+        False,
+        "sharathadavanne/seld-dcase2022",
+        FileFormat(
+            {5: _POLAR}, {6: _CARTESIAN}, ignored_columns=frozenset({"distance"}), compat_skips_other_column_counts=True
+        ),
     ),
     2023: YearRules(
-        2023, (_segment("macro", "macro"), _segment("micro", "micro")), False, "sharathadavanne/seld-dcase2023",
-        FileFormat({5: _POLAR, 6: (*_POLAR, "distance")}, {7: (*_CARTESIAN, "distance")},
-                   ignored_columns=frozenset({"distance"})),
+        2023,
+        (_segment("macro", "macro"), _segment("micro", "micro")),
+        False,
+        "sharathadavanne/seld-dcase2023",
+        FileFormat(
+            {5: _POLAR, 6: (*_POLAR, "distance")},
+            {7: (*_CARTESIAN, "distance")},
+            ignored_columns=frozenset({"distance"}),
+        ),
     ),
     2024: YearRules(
         2024,
@@ -130,7 +148,12 @@ YEAR_RULES: dict[int, YearRules] = {
         (
             MetricConfig("macro_audio", "macro", "frame", "folded-azimuth", "stereo", evaluate_distance=True),
             MetricConfig(
-                "macro_av_onscreen", "macro", "frame", "folded-azimuth", "stereo", evaluate_distance=True,
+                "macro_av_onscreen",
+                "macro",
+                "frame",
+                "folded-azimuth",
+                "stereo",
+                evaluate_distance=True,
                 require_onscreen=True,
             ),
             MetricConfig("micro_audio", "micro", "frame", "folded-azimuth", "stereo", evaluate_distance=True),

@@ -1,2 +1,3 @@
 """SpatialSoundQA scoring (question types A-E): parse rules (:mod:`.text`), embedders (:mod:`.embedders`),
-per-type scores (:mod:`.scoring`) and bootstrap intervals (:mod:`.stats`). Definitions: ``metrics/qa.md``."""
+per-type scores (:mod:`.scoring`) and bootstrap intervals (:mod:`.stats`). Definitions: ``metrics/qa.md``.
+"""

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from seldkit.errors import InputError
-from seldkit.metrics.qa.items import QaItem
 from seldkit.metrics.qa.embedders import Embedder, cosine_matrix
+from seldkit.metrics.qa.items import QaItem
 from seldkit.metrics.qa.text import (
     LABEL_SEPARATOR,
     distance_correct,

@@ -1,5 +1,6 @@
 """Bootstrap intervals for the SpatialSoundQA scores: questions resampled within each type (stratified, so
-every type keeps its size), all resamples of a block evaluated at once."""
+every type keeps its size), all resamples of a block evaluated at once.
+"""
 
 from __future__ import annotations
 
@@ -56,11 +57,15 @@ def qa_point_values(scores: QaScores) -> dict[str, float]:
 
 def qa_metric_samples(scores: QaScores, *, n_resamples: int, seed: int = 0) -> dict[str, np.ndarray]:
     """Every metric on each resample, questions drawn within their type. The draws depend only on the types,
-    their sizes and ``seed``, so two systems answering the same questions get the same resamples."""
+    their sizes and ``seed``, so two systems answering the same questions get the same resamples.
+    """
     samples: dict[str, np.ndarray] = {}
     for offset, (question_type, (values, targets)) in enumerate(sorted(scores.detection.items())):
         ranked = RankedScores.from_scores(values, targets, for_weights=True)
-        blocks = [ranked.average_precision(counts.astype(float)) for counts in resample_count_blocks(len(values), n_resamples, seed + 1000 * offset)]
+        blocks = [
+            ranked.average_precision(counts.astype(float))
+            for counts in resample_count_blocks(len(values), n_resamples, seed + 1000 * offset)
+        ]
         ap = np.concatenate(blocks)
         samples[f"{question_type}.mAP_all"] = mean_average_precision_of(ap, classes="all")
         samples[f"{question_type}.mAP_present"] = mean_average_precision_of(ap, classes="present")

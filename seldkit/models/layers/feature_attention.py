@@ -1,6 +1,7 @@
 r"""DSpAST's feature attention: one gate per input feature channel,
 :math:`m = \sigma(W_1\, \mathrm{ReLU}(W_0\, \mathrm{BN}(\mathrm{AvgPool}(x)) + b_0) + b_1)`, applied as
-:math:`x \cdot m` (channel-wise) before the branch's fusion convolution."""
+:math:`x \cdot m` (channel-wise) before the branch's fusion convolution.
+"""
 
 from __future__ import annotations
 

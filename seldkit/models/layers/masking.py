@@ -1,12 +1,15 @@
 """Training-time masking: SpecAugment time/frequency masks on feature maps, and 2-D patch masking that
-drops whole patch rows (time) and columns (frequency) from the token sequence."""
+drops whole patch rows (time) and columns (frequency) from the token sequence.
+"""
 
 from __future__ import annotations
 
 import torch
 
 
-def spec_augment(x: torch.Tensor, *, time_width: int, freq_width: int, generator: torch.Generator | None = None) -> torch.Tensor:
+def spec_augment(
+    x: torch.Tensor, *, time_width: int, freq_width: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """One time and one frequency mask per example (widths uniform in [0, width)), set to 0: [B, C, T, F]."""
     batch, _, frames, bins = x.shape
     device = x.device
@@ -21,10 +24,18 @@ def spec_augment(x: torch.Tensor, *, time_width: int, freq_width: int, generator
     return x * keep.to(x.dtype)
 
 
-def patch_mask(grid_time: int, grid_freq: int, batch: int, *, time_ratio: float, freq_ratio: float,
-               generator: torch.Generator | None = None) -> torch.Tensor:
+def patch_mask(
+    grid_time: int,
+    grid_freq: int,
+    batch: int,
+    *,
+    time_ratio: float,
+    freq_ratio: float,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Indices [B, kept] of patches to keep (time-major flat order), dropping ``time_ratio`` of the patch
-    rows and ``freq_ratio`` of the columns at random per example; every example keeps the same count."""
+    rows and ``freq_ratio`` of the columns at random per example; every example keeps the same count.
+    """
     drop_time = int(round(grid_time * time_ratio))
     drop_freq = int(round(grid_freq * freq_ratio))
     keep_time = torch.rand(batch, grid_time, generator=generator).argsort(dim=1)[:, drop_time:].sort(dim=1).values

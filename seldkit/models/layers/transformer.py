@@ -1,5 +1,6 @@
 """A pre-norm transformer block (ViT layout: ``norm1``, ``attn.qkv``, ``attn.proj``, ``norm2``, ``mlp.fc1``,
-``mlp.fc2``) with attention through ``torch.nn.functional.scaled_dot_product_attention``."""
+``mlp.fc2``) with attention through ``torch.nn.functional.scaled_dot_product_attention``.
+"""
 
 from __future__ import annotations
 

@@ -35,9 +35,15 @@ def per_class_ap(ap: np.ndarray, names: Sequence[str], *, intervals: np.ndarray 
         low, high = intervals[order, 0], intervals[order, 1]
         valid = np.isfinite(low) & np.isfinite(high)
         centre = ap[order]
-        axes.errorbar(centre[valid], positions[valid],
-                      xerr=np.abs(np.stack([centre[valid] - low[valid], high[valid] - centre[valid]])),
-                      fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
+        axes.errorbar(
+            centre[valid],
+            positions[valid],
+            xerr=np.abs(np.stack([centre[valid] - low[valid], high[valid] - centre[valid]])),
+            fmt="none",
+            ecolor="black",
+            elinewidth=0.8,
+            capsize=2,
+        )
     axes.set_yticks(positions, [str(names[index])[:40] for index in order], fontsize=7)
     axes.invert_yaxis()
     axes.set_xlim(0, 1.0)
@@ -63,8 +69,14 @@ def angular_errors(angles_deg: np.ndarray, *, threshold_deg: float = 20.0) -> Fi
     cumulative.step(ordered, fraction, where="post", color=COLOURS[0])
     within = float(np.mean(angles_deg <= threshold_deg)) if ordered.size else float("nan")
     cumulative.axvline(threshold_deg, color=COLOURS[1], linestyle="--", linewidth=1)
-    cumulative.annotate(f"{within * 100:.1f} % within {threshold_deg:g}°", (threshold_deg, within),
-                        xytext=(8, -14), textcoords="offset points", fontsize=8, color=COLOURS[1])
+    cumulative.annotate(
+        f"{within * 100:.1f} % within {threshold_deg:g}°",
+        (threshold_deg, within),
+        xytext=(8, -14),
+        textcoords="offset points",
+        fontsize=8,
+        color=COLOURS[1],
+    )
     cumulative.set_xlim(0, 180)
     cumulative.set_ylim(0, 1)
     cumulative.set_xlabel("angular error (degrees)")
@@ -94,11 +106,18 @@ def error_by_azimuth(azimuth_ref_deg: np.ndarray, angles_deg: np.ndarray, *, bin
     return figure
 
 
-def distance_errors(distance_ref_m: np.ndarray, distance_pred_m: np.ndarray, wrong: np.ndarray, *,
-                    wrong_label: str = "DER", bin_m: float = 0.5) -> Figure:
+def distance_errors(
+    distance_ref_m: np.ndarray,
+    distance_pred_m: np.ndarray,
+    wrong: np.ndarray,
+    *,
+    wrong_label: str = "DER",
+    bin_m: float = 0.5,
+) -> Figure:
     """Confusion matrix of distance bins (rows: reference, normalised per row) and, per reference bin, the
     mean absolute error and the share of clips the metric counts as wrong (``wrong``, per clip, as the DER of
-    the protocol's mode decides it: so the figure agrees with the table in either mode)."""
+    the protocol's mode decides it: so the figure agrees with the table in either mode).
+    """
     top = max(float(np.max(distance_ref_m, initial=0)), float(np.max(distance_pred_m, initial=0)))
     n_bins = int(np.floor(top / bin_m)) + 1
     reference_bin = np.floor(distance_ref_m / bin_m).astype(int)
@@ -110,8 +129,15 @@ def distance_errors(distance_ref_m: np.ndarray, distance_pred_m: np.ndarray, wro
         normalised = np.where(row_totals > 0, matrix / np.maximum(row_totals, 1), np.nan)
     figure = new_figure(10.0, 4.0)
     confusion, errors = figure.subplots(1, 2, width_ratios=(1.1, 1))
-    image = confusion.imshow(normalised, origin="lower", cmap="Blues", vmin=0, vmax=1,
-                             extent=(0, n_bins * bin_m, 0, n_bins * bin_m), aspect="auto")
+    image = confusion.imshow(
+        normalised,
+        origin="lower",
+        cmap="Blues",
+        vmin=0,
+        vmax=1,
+        extent=(0, n_bins * bin_m, 0, n_bins * bin_m),
+        aspect="auto",
+    )
     confusion.plot([0, n_bins * bin_m], [0, n_bins * bin_m], color=NEUTRAL, linewidth=0.8, linestyle=":")
     confusion.set_xlabel("predicted distance (m)")
     confusion.set_ylabel("reference distance (m)")

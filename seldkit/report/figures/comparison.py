@@ -13,7 +13,8 @@ VERDICT_COLOURS = {"A": COLOURS[1], "B": COLOURS[0], "neither": NEUTRAL}
 
 def paired_differences(comparison: Comparison) -> Figure:
     """One row per metric (each on its own scale): the difference B - A, its interval, and the zero line;
-    coloured by which system the interval favours."""
+    coloured by which system the interval favours.
+    """
     differences = comparison.differences
     figure = new_figure(7.0, 0.9 + 0.75 * max(len(differences), 1))
     axes_list = np.atleast_1d(figure.subplots(max(len(differences), 1), 1))
@@ -29,10 +30,16 @@ def paired_differences(comparison: Comparison) -> Figure:
         axes.set_xlim(-1.15 * span, 1.15 * span)
         axes.set_yticks([0], [difference.name], fontsize=9)
         arrow = "higher is better" if difference.higher_is_better else "lower is better"
-        axes.set_title(f"{difference.name}: B - A = {difference.difference:+.4g}, p = {difference.p_value:.3g}, "
-                       f"better: {difference.better} ({arrow})", fontsize=8, loc="left")
+        axes.set_title(
+            f"{difference.name}: B - A = {difference.difference:+.4g}, p = {difference.p_value:.3g}, "
+            f"better: {difference.better} ({arrow})",
+            fontsize=8,
+            loc="left",
+        )
         axes.spines[["top", "right", "left"]].set_visible(False)
         axes.tick_params(axis="x", labelsize=7)
-    figure.suptitle(f"Paired differences B - A, {comparison.level * 100:g} % intervals over {comparison.n} {comparison.unit}",
-                    fontsize=10)
+    figure.suptitle(
+        f"Paired differences B - A, {comparison.level * 100:g} % intervals over {comparison.n} {comparison.unit}",
+        fontsize=10,
+    )
     return figure

@@ -23,10 +23,12 @@ TYPE_COLUMNS = {
 }
 
 
-def per_type_scores(per_type: Mapping[str, Mapping[str, float]],
-                    intervals: Mapping[str, tuple[float, float]] | None = None) -> Figure:
+def per_type_scores(
+    per_type: Mapping[str, Mapping[str, float]], intervals: Mapping[str, tuple[float, float]] | None = None
+) -> Figure:
     """Bars of each question type's scores (in %), labelled with Table 3's column, with bootstrap intervals
-    (``intervals["<TYPE>.<metric>"]``) where given."""
+    (``intervals["<TYPE>.<metric>"]``) where given.
+    """
     labels: list[str] = []
     colours: list[str] = []
     values: list[float] = []
@@ -53,13 +55,24 @@ def per_type_scores(per_type: Mapping[str, Mapping[str, float]],
     centre, low_bound, high_bound = np.array(values), np.array(lows), np.array(highs)
     valid = np.isfinite(low_bound) & np.isfinite(high_bound)
     if valid.any():
-        axes.errorbar(positions[valid], centre[valid], yerr=np.abs(np.stack([centre[valid] - low_bound[valid], high_bound[valid] - centre[valid]])),
-                      fmt="none", ecolor="black", elinewidth=0.8, capsize=3)
+        axes.errorbar(
+            positions[valid],
+            centre[valid],
+            yerr=np.abs(np.stack([centre[valid] - low_bound[valid], high_bound[valid] - centre[valid]])),
+            fmt="none",
+            ecolor="black",
+            elinewidth=0.8,
+            capsize=3,
+        )
     for position, value in zip(positions, values):
-        axes.annotate(f"{value:.1f}", (position, value), xytext=(0, 2), textcoords="offset points", ha="center", fontsize=7)
+        axes.annotate(
+            f"{value:.1f}", (position, value), xytext=(0, 2), textcoords="offset points", ha="center", fontsize=7
+        )
     axes.set_xticks(positions, labels, rotation=40, ha="right", fontsize=7)
     axes.set_ylabel("%")
     axes.set_ylim(0, 105)
-    axes.set_title("SpatialSoundQA scores by question type (columns of the paper's Table 3; DER: lower is better)", fontsize=9)
+    axes.set_title(
+        "SpatialSoundQA scores by question type (columns of the paper's Table 3; DER: lower is better)", fontsize=9
+    )
     tidy(axes)
     return figure

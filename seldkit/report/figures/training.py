@@ -13,9 +13,12 @@ from seldkit.report.figures.style import COLOURS, NEUTRAL, new_figure, tidy
 
 def training_curves(history: Sequence[Mapping[str, Any]]) -> Figure:
     """Per-epoch losses (log scale) and, when logged, training-batch accuracies, across all stages; stage
-    boundaries are marked and labelled."""
+    boundaries are marked and labelled.
+    """
     epochs = np.arange(1, len(history) + 1)
-    loss_names = sorted({key for record in history for key in record if key.startswith("loss_") and key != "loss_total"})
+    loss_names = sorted(
+        {key for record in history for key in record if key.startswith("loss_") and key != "loss_total"}
+    )
     accuracy_names = sorted({key for record in history for key in record if key.startswith("train_")})
     rows = 2 if accuracy_names else 1
     figure = new_figure(9.0, 3.2 * rows)
@@ -26,7 +29,14 @@ def training_curves(history: Sequence[Mapping[str, Any]]) -> Figure:
     for axes, names, log_scale in panels:
         for name, colour in zip(names, COLOURS):
             values = np.array([record.get(name, np.nan) for record in history], dtype=float)
-            axes.plot(epochs, values, "o-", markersize=3, color=colour, label=name.removeprefix("loss_").removeprefix("train_"))
+            axes.plot(
+                epochs,
+                values,
+                "o-",
+                markersize=3,
+                color=colour,
+                label=name.removeprefix("loss_").removeprefix("train_"),
+            )
         if log_scale:
             axes.set_yscale("log")
             axes.set_ylabel("mean training loss")
@@ -49,13 +59,16 @@ def training_curves(history: Sequence[Mapping[str, Any]]) -> Figure:
 
 def feature_attention(gates: np.ndarray, branches: Sequence[str], features: Sequence[str]) -> Figure:
     """Average feature-attention weight per branch (rows of ``gates``) and input feature (columns): the
-    analysis of the DSpAST paper's Figure 2."""
+    analysis of the DSpAST paper's Figure 2.
+    """
     figure = new_figure(8.0, 3.6)
     axes = figure.add_subplot()
     positions = np.arange(len(features))
     width = 0.8 / max(len(branches), 1)
     for index, (branch, colour) in enumerate(zip(branches, COLOURS)):
-        axes.bar(positions + (index - (len(branches) - 1) / 2) * width, gates[index], width=width, color=colour, label=branch)
+        axes.bar(
+            positions + (index - (len(branches) - 1) / 2) * width, gates[index], width=width, color=colour, label=branch
+        )
     axes.set_xticks(positions, list(features), fontsize=8)
     axes.set_ylim(0, 1)
     axes.set_ylabel("mean attention weight")
