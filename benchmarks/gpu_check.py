@@ -59,7 +59,8 @@ def main() -> None:
         ours = timed(lambda: frontend(waveforms, reverbs), device)
         baseline = timed(lambda: naive_dspast(waveforms, reverbs), device, rounds=2)
     print(
-        f"| DSpAST front-end, batch {batch} x 10 s, float32 | {batch / ours:,.0f} clips/s | {batch / baseline:,.0f} clips/s | {baseline / ours:.1f}x |"
+        f"| DSpAST front-end, batch {batch} x 10 s, float32 | {batch / ours:,.0f} clips/s "
+        f"| {batch / baseline:,.0f} clips/s | {baseline / ours:.1f}x |"
     )
 
 

@@ -311,7 +311,8 @@ def test_headless_chromium_loads_every_image(tmp_path, capsys):
         out.read_text().replace(
             "</body>",
             "<script>window.addEventListener('load', () => { const images = [...document.images]; "
-            "document.body.dataset.loaded = images.filter(i => i.complete && i.naturalWidth > 0).length + '/' + images.length; "
+            "document.body.dataset.loaded = images.filter(i => i.complete && i.naturalWidth > 0).length"
+            " + '/' + images.length; "
             "});</script></body>",
         )
     )

@@ -195,8 +195,8 @@ def _distributed_worker(rank: int, world_size: int, folder: str, protocol: str) 
 @pytest.mark.slow
 def test_two_processes_equal_one(tmp_path, protocol):
     """One step on a global batch split over 2 processes averages to the gradient of one process on the whole
-    batch and gives its parameters, leaves both ranks with identical weights, and distributed evaluation gathers every clip exactly
-    once, equal to single-process evaluation."""
+    batch and gives its parameters, leaves both ranks with identical weights, and distributed evaluation gathers
+    every clip exactly once, equal to single-process evaluation."""
     from tests.train_distributed import run_worker
 
     single = tmp_path / "single"

@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     splits = ", ".join(f"{name} {count}" for name, count in info["splits"].items())
     verb = "verified existing" if reused else "built"
     print(
-        f"{verb} {protocol.name} (sha256:{protocol.short_hash}) in {out}: {splits} clips, {len(info['classes'])} classes, {seconds:.1f} s"
+        f"{verb} {protocol.name} (sha256:{protocol.short_hash}) in {out}: {splits} clips, "
+        f"{len(info['classes'])} classes, {seconds:.1f} s"
     )
     return 0
 

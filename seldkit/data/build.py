@@ -87,7 +87,8 @@ def _check_published(data: Mapping[str, Any], settings: dict[str, str]) -> dict[
     missing = [key for key in needed if not values[key]]
     if missing:
         raise InputError(
-            f"give the paths of your copy of the published data: --set {missing[0]}=PATH (and {', '.join(missing[1:]) or 'no more'})"
+            f"give the paths of your copy of the published data: --set {missing[0]}=PATH "
+            f"(and {', '.join(missing[1:]) or 'no more'})"
         )
     paths = {key: Path(str(values[key])) for key in needed}
     audio = read_audio_index(paths["audio_index"], audio_root=paths["audio_root"])

@@ -62,7 +62,8 @@ def real_classes(sounds_dir: Path, spatial_mids: list[str]) -> list[SourceClass]
                     raise ValueError
             except (KeyError, ValueError, TypeError, AttributeError):
                 raise InputError(
-                    f"needs a file name and subset355_positions (';'-joined class positions 0..{len(spatial_mids) - 1})",
+                    "needs a file name and subset355_positions "
+                    f"(';'-joined class positions 0..{len(spatial_mids) - 1})",
                     file=str(labels),
                     row=reader.line_num - 1,
                 ) from None

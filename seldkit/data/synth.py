@@ -212,7 +212,8 @@ def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool)
     for number, split in enumerate(config.splits):
         bank = _impulse_response_bank(config, split, seeds[2 * number], progress=progress)
         for index, (placement, room, response) in enumerate(bank):
-            fname = f"{split.name}/room{index // split.positions_per_room:02d}_pos{index % split.positions_per_room:03d}.npy"
+            room_number, position_number = divmod(index, split.positions_per_room)
+            fname = f"{split.name}/room{room_number:02d}_pos{position_number:03d}.npy"
             files.write(f"binaural/{fname}", _npy_bytes(response))
             reverb_records.append(
                 {

@@ -27,7 +27,7 @@ GCC_LAGS = 64  # lags -64 .. 63
 def cross_phasor(
     spectrum: torch.Tensor, magnitude: torch.Tensor, *, epsilon: float | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Real and imaginary part of :math:`u_L \bar u_R = G / |G|` with :math:`G = X_L \bar X_R`, from the
+    r"""Real and imaginary part of :math:`u_L \bar u_R = G / |G|` with :math:`G = X_L \bar X_R`, from the
     [B, 2, T, K] spectrum and its magnitude, in real arithmetic (no complex division, no ``abs`` of complex).
 
     With ``epsilon=None`` a bin where either channel is exactly 0 gets phasor 1 (``angle(0) = 0``, as in the
@@ -51,7 +51,7 @@ def cross_phasor(
 
 
 def ipd_mel(cross: tuple[torch.Tensor, torch.Tensor], mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Cos and sin of the interaural phase difference (R relative to L) through the mel matrix, from the
+    r"""Cos and sin of the interaural phase difference (R relative to L) through the mel matrix, from the
     cross phasor :math:`u_L \bar u_R`: 2 x [B, T, n_mels].
     """
     cross_real, cross_imag = cross
@@ -65,10 +65,10 @@ def gcc_phat(cross: tuple[torch.Tensor, torch.Tensor], *, n_fft: int, lags: int 
 
 
 def gcc_phat_cao(binaural: torch.Tensor, *, n_fft: int = 2048, hop: int = 320, lags: int = 48) -> torch.Tensor:
-    """The GCC-PHAT of Cao et al. (2019), for comparison with the published one: [B, T, 2 * lags].
+    r"""The GCC-PHAT of Cao et al. (2019), for comparison with the published one: [B, T, 2 * lags].
 
-    A 2048-sample Hann window (not zero padding), :math:`R = X_R \\bar X_L`, lags -48 .. 47 with
-    :math:`\\tau = t_R - t_L` — the mirror image of :func:`gcc_phat`'s convention.
+    A 2048-sample Hann window (not zero padding), :math:`R = X_R \bar X_L`, lags -48 .. 47 with
+    :math:`\tau = t_R - t_L` — the mirror image of :func:`gcc_phat`'s convention.
     """
     from seldkit.features.stft import stft
 

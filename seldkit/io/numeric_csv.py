@@ -58,8 +58,9 @@ def read_numeric_csv(
     """Read ``path``; ``layouts`` maps each accepted field count to its column names.
 
     ``header``: ``"none"`` (every line is data), ``"optional"`` (a first line that is not all numbers must be
-    the names of the layout), ``"skip-first-line"`` (drop the first line unread, whatever it holds). An empty file, or one with
-    only a header, gives zero rows with the names of the single layout (or no names if there are several).
+    the names of the layout), ``"skip-first-line"`` (drop the first line unread, whatever it holds). An empty
+    file, or one with only a header, gives zero rows with the names of the single layout (or no names if there
+    are several).
     """
     source = str(path)
     data = read_input_bytes(path)

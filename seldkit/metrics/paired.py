@@ -6,7 +6,8 @@ m_A` the observed difference of a metric and :math:`d^*_1 \ldots d^*_R` its valu
 
 - interval: the percentile interval :math:`[q_{\alpha/2}(d^*),\ q_{1-\alpha/2}(d^*)]`;
 - two-sided p-value of :math:`H_0: d = 0`, read off the same distribution so that it agrees with the interval:
-  :math:`p = \min\left(1,\ 2\min\left(\frac{1 + \#\{d^* \le 0\}}{R + 1},\ \frac{1 + \#\{d^* \ge 0\}}{R + 1}\right)\right)`
+  :math:`p = \min\left(1,\ 2\min\left(\frac{1 + \#\{d^* \le 0\}}{R + 1},\
+  \frac{1 + \#\{d^* \ge 0\}}{R + 1}\right)\right)`
   (an interval that excludes 0 has :math:`p \lesssim \alpha`);
 - verdict: the system whose side of 0 the whole interval lies on, after the metric's direction
   (:mod:`seldkit.metrics.metadata`: mAP higher is better; ER20, MAE, DER, DOAE, SELD lower), otherwise

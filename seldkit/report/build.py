@@ -570,7 +570,8 @@ def _comparison_section(a: Path, b: Path, references: Path, protocol: Protocol, 
     return Section(
         "Comparison",
         [
-            f"A = {a}; B = {b}; paired bootstrap over {comparison.n} {comparison.unit}, {comparison.n_resamples} resamples.",
+            f"A = {a}; B = {b}; paired bootstrap over {comparison.n} {comparison.unit}, "
+            f"{comparison.n_resamples} resamples.",
             Table(("metric", "A", "B", "B - A", f"{comparison.level * 100:g} % interval", "p", "better"), rows),
             FigureItem(
                 "comparison",

@@ -1,7 +1,8 @@
 """Checkpoints: written atomically, read without unpickling.
 
-A PyTorch checkpoint is a pickle, and a full unpickling runs whatever code a crafted pickle names. seldkit reads every checkpoint with ``weights_only=True``, which builds only tensors and plain values
-(numbers, strings, lists, dicts). seldkit's own checkpoints hold nothing else. Checkpoints saved by the
+A PyTorch checkpoint is a pickle, and a full unpickling runs whatever code a crafted pickle names. seldkit
+reads every checkpoint with ``weights_only=True``, which builds only tensors and plain values (numbers,
+strings, lists, dicts). seldkit's own checkpoints hold nothing else. Checkpoints saved by the
 published code (AudioMAE pre-training, SpatialAST / DSpAST fine-tuning) also carry their training arguments as
 an ``argparse.Namespace`` and NumPy scalars; :data:`PUBLISHED_GLOBALS` allows exactly those classes, by name,
 for files given as published checkpoints (``train-reference --init``).
@@ -69,7 +70,8 @@ def load_torch_file(path: Path, *, published: bool = False) -> Any:
         if "global" in text.lower() or "allowlist" in text.lower():
             name = _named_global(text)
             raise InputError(
-                f"refused: the checkpoint holds a Python object{f' ({name})' if name else ''} besides tensors and plain "
+                f"refused: the checkpoint holds a Python object{f' ({name})' if name else ''} besides tensors and "
+                "plain "
                 "values; loading it could run code, so seldkit does not",
                 file=str(path),
             ) from None

@@ -92,7 +92,7 @@ def batch_accuracies(outputs, batch: dict[str, torch.Tensor]) -> dict[str, torch
 
 
 def soft_class_targets(classes: torch.Tensor, count: int, sigma: float, *, circular: bool) -> torch.Tensor:
-    """Rows of Gaussian weights :math:`\\propto e^{-d^2 / 2\\sigma^2}` over ``count`` one-degree classes, where
+    r"""Rows of Gaussian weights :math:`\propto e^{-d^2 / 2\sigma^2}` over ``count`` one-degree classes, where
     :math:`d` is the distance to the true class (the shorter way round when ``circular``); rows sum to 1.
 
     >>> row = soft_class_targets(torch.tensor([0]), 360, 5.0, circular=True)[0]

@@ -2,7 +2,8 @@
 
 Shared machinery — the events of a file (:mod:`.events`), frame matching (:mod:`.matching`), accumulators
 (:mod:`.counters`), metric formulas (:mod:`.scores`), angle measures (:mod:`.geometry`) — and the table of what
-differs per year, file formats included (:mod:`.years`). :func:`~.evaluate.score_recordings` scores recordings; :func:`~.evaluate.jackknife` adds
+differs per year, file formats included (:mod:`.years`). :func:`~.evaluate.score_recordings` scores
+recordings; :func:`~.evaluate.jackknife` adds
 leave-one-recording-out intervals. See ``metrics/dcase.md`` for the definitions and documented deviations.
 """
 

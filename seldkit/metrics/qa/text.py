@@ -21,9 +21,9 @@ LABEL_SEPARATOR = "; "
 
 
 def normalise(text: str) -> str:
-    """Lower case, whitespace runs to one space, trimmed.
+    r"""Lower case, whitespace runs to one space, trimmed.
 
-    >>> normalise("  Left,\\tFRONT\\n above ")
+    >>> normalise("  Left,\tFRONT\n above ")
     'left, front above'
     """
     return " ".join(text.lower().split())
