@@ -51,8 +51,10 @@ class QaSettings:
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """A training protocol: its data section (checked, as written; the generator reads it) and the recipe of
-    each model it trains, with the model size (:class:`seldkit.train.config.TrainConfig`).
+    """A training protocol: its data section (checked, as written.
+
+    the generator reads it) and the recipe of each model it trains, with the model size
+    (:class:`seldkit.train.config.TrainConfig`).
     """
 
     generator: str

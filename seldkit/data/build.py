@@ -44,7 +44,8 @@ DATASET_ENTRIES = frozenset(
 
 
 def check_dataset_target(out: Path) -> None:
-    """``out`` may receive a (re)built data set: it is absent, empty, or a seldkit data set (which is replaced);
+    """``out`` may receive a (re)built data set: it is absent, empty, or a seldkit data set (which is replaced).
+
     a folder holding anything else is the user's and is refused before any work starts.
     """
     from seldkit.io.atomic import TEMPORARY_SUFFIX, check_output_folder

@@ -50,8 +50,10 @@ def unit_vectors(azimuth_deg: np.ndarray | float, elevation_deg: np.ndarray | fl
 
 @lru_cache(maxsize=4)
 def read_sofa(path: str | Path, sample_rate: int | None = None) -> HrirSet:
-    """Read a SimpleFreeFieldHRIR file; optionally resample the responses to ``sample_rate``. A file that is not
-    one (unreadable, other layout, non-finite values) is an :class:`InputError` naming it.
+    """Read a SimpleFreeFieldHRIR file.
+
+    optionally resample the responses to ``sample_rate``. A file that is not one (unreadable, other layout, non-finite
+    values) is an :class:`InputError` naming it.
     """
     import h5py
 

@@ -141,7 +141,8 @@ _INFO_KEYS = {"classes": list, "splits": dict, "clip_samples": int, "rir_samples
 
 
 def verify_dataset(out: Path, fingerprint: str) -> dict[str, Any] | None:
-    """The data set's description if ``out`` holds a complete copy for ``fingerprint`` (checksums verified);
+    """The data set's description if ``out`` holds a complete copy for ``fingerprint`` (checksums verified).
+
     None for anything else, a damaged or foreign copy included.
     """
     try:

@@ -76,8 +76,9 @@ def binaural_features(
 
 
 def resize_time(feature: torch.Tensor, frames: int) -> torch.Tensor:
-    """Bicubic resize of the time axis to ``frames`` (align_corners=True, as published; the published
-    front-end only ever lengthens 1001 -> 1024). Works on [B, T, F] and [B, C, T, F]; the frequency axis
+    """Bicubic resize of the time axis to ``frames`` (align_corners=True, as published.
+
+    the published front-end only ever lengthens 1001 -> 1024). Works on [B, T, F] and [B, C, T, F]; the frequency axis
     is untouched.
     """
     if feature.shape[-2] == frames:

@@ -36,8 +36,10 @@ def mel_to_hz(mel: np.ndarray | float) -> np.ndarray:
 def slaney_mel_matrix(
     *, sample_rate: int = 32_000, n_fft: int = 1024, n_mels: int = 128, fmin: float = 50.0, fmax: float = 14_000.0
 ) -> np.ndarray:
-    """[n_fft // 2 + 1, n_mels] filter bank. Values are rounded to float32 as librosa stores them (the
-    published front-ends use that float32-valued matrix); returned as float64 holding those values.
+    """[n_fft // 2 + 1, n_mels] filter bank.
+
+    Values are rounded to float32 as librosa stores them (the published front-ends use that float32-valued matrix);
+    returned as float64 holding those values.
 
     >>> weights = slaney_mel_matrix()
     >>> weights.shape, bool(weights[:2].sum() == 0)

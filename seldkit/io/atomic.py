@@ -118,8 +118,10 @@ def _ensure_parent(target: Path) -> None:
 
 @contextmanager
 def atomic_output(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; when the block ends without an exception, the temporary replaces
-    ``path`` (with ordinary permissions); otherwise it is removed and ``path`` is left as it was.
+    """Yield a temporary path beside ``path``.
+
+    when the block ends without an exception, the temporary replaces ``path`` (with ordinary permissions); otherwise it
+    is removed and ``path`` is left as it was.
 
     OSErrors of the block and of the replacement are reported as :class:`InputError` naming ``path``.
     """
@@ -180,8 +182,9 @@ def replace_folder(staging: Path, target: Path) -> None:
 
 
 def make_staging_folder(target: Path) -> Path:
-    """A new empty folder beside ``target`` for building it; a killed build leaves it to the next run's
-    :func:`remove_stale_temporaries`.
+    """A new empty folder beside ``target`` for building it.
+
+    a killed build leaves it to the next run's :func:`remove_stale_temporaries`.
     """
     _ensure_parent(target)
     remove_stale_temporaries(target)

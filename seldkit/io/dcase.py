@@ -193,8 +193,10 @@ _HEADER_YEARS = {
 
 
 def detect_year(predictions: Path, references: Path) -> int:
-    """The challenge year whose file formats these folders use; an error naming the file that decides it when
-    a file is malformed, and asking for ``--protocol`` when the formats fit more than one year.
+    """The challenge year whose file formats these folders use.
+
+    an error naming the file that decides it when a file is malformed, and asking for ``--protocol`` when the formats
+    fit more than one year.
     """
     pairs, _ = pair_folders(predictions, references)
     prediction_path = next(pair.prediction for pair in pairs if pair.prediction is not None)
@@ -247,8 +249,9 @@ _ROWS_FOR_DETECTION = 2000
 
 
 def _leading_rows(path: Path) -> tuple[list[list[float]], int | None]:
-    """The first rows of a DCASE file as numbers, and the year whose header line it starts with. A first
-    line that is neither numbers nor that header, or a later row that is not numbers, is an error naming the
+    """The first rows of a DCASE file as numbers, and the year whose header line it starts with.
+
+    A first line that is neither numbers nor that header, or a later row that is not numbers, is an error naming the
     file and line (the format decides the year, so a malformed file must be named, not another one).
     """
     data = read_input_bytes(path, what="DCASE file")

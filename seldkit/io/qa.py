@@ -67,8 +67,9 @@ def read_decode_file(path: str | Path) -> list[QaItem]:
 
 
 def looks_like_decode_file(path: Path) -> bool:
-    """True if the first non-empty line has the decode-pair shape (``TYPE-id<TAB>...``); only the file's first
-    64 kB are looked at, and a path that is not a regular file is reported as such.
+    """True if the first non-empty line has the decode-pair shape (``TYPE-id<TAB>...``).
+
+    only the file's first 64 kB are looked at, and a path that is not a regular file is reported as such.
     """
     check_input_file(path)
     try:

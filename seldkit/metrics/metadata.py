@@ -19,9 +19,10 @@ Unit = Literal["fraction", "ratio", "degrees", "distance"]
 
 @dataclass(frozen=True)
 class MetricInfo:
-    """``fraction``: in [0, 1], shown as a percentage; ``ratio``: a dimensionless number shown as it is (it may
-    exceed 1, e.g. an error rate counting insertions); ``degrees``; ``distance`` (metres, or the unit of the
-    year's files for DCASE).
+    """``fraction``: in [0, 1], shown as a percentage.
+
+    ``ratio``: a dimensionless number shown as it is (it may exceed 1, e.g. an error rate counting insertions);
+    ``degrees``; ``distance`` (metres, or the unit of the year's files for DCASE).
     """
 
     name: str

@@ -58,8 +58,10 @@ def discover_suites(root: Path) -> dict[str, Path]:
 
 
 def run_suite(name: str, folder: Path) -> SuiteOutcome:
-    """Run one suite. An ``expected.json`` that is not a suite description of its kind (unreadable, another
-    shape, values that are not numbers) is an :class:`~seldkit.errors.InputError` naming it.
+    """Run one suite.
+
+    An ``expected.json`` that is not a suite description of its kind (unreadable, another shape, values that are not
+    numbers) is an :class:`~seldkit.errors.InputError` naming it.
     """
     from seldkit.errors import InputError
 

@@ -51,8 +51,9 @@ def build_report(
     n_resamples: int = DEFAULT_RESAMPLES,
     embedder: str | None = None,
 ) -> Report:
-    """The report on ``source`` (see the module docstring); ``compare_with`` adds a paired comparison
-    (``source`` = A, ``compare_with`` = B) on the same references.
+    """The report on ``source`` (see the module docstring).
+
+    ``compare_with`` adds a paired comparison (``source`` = A, ``compare_with`` = B) on the same references.
 
     Labels come from the inputs (class ids, stage names) and are drawn as plain text: matplotlib's mathtext
     is off, so a ``$`` in a class id is a dollar sign, not a formula that fails to parse.

@@ -108,8 +108,9 @@ def check_report_paths(out: Path) -> None:
 
 
 def write_report(report: Report, out: Path) -> list[Path]:
-    """Write ``out`` (HTML) and its figures folder; returns the PNG paths. Both are replaced together: on any
-    failure the previous report and figures stay as they were.
+    """Write ``out`` (HTML) and its figures folder.
+
+    returns the PNG paths. Both are replaced together: on any failure the previous report and figures stay as they were.
     """
     check_report_paths(out)
     images = {item.name: png_bytes(item.figure) for item in report.figures}

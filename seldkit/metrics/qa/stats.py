@@ -56,8 +56,10 @@ def qa_point_values(scores: QaScores) -> dict[str, float]:
 
 
 def qa_metric_samples(scores: QaScores, *, n_resamples: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """Every metric on each resample, questions drawn within their type. The draws depend only on the types,
-    their sizes and ``seed``, so two systems answering the same questions get the same resamples.
+    """Every metric on each resample, questions drawn within their type.
+
+    The draws depend only on the types, their sizes and ``seed``, so two systems answering the same questions get the
+    same resamples.
     """
     samples: dict[str, np.ndarray] = {}
     for offset, (question_type, (values, targets)) in enumerate(sorted(scores.detection.items())):

@@ -49,8 +49,9 @@ def parse_direction(text: str) -> tuple[str, str, str] | None:
 
 
 def parse_partial_direction(text: str) -> tuple[str | None, ...] | None:
-    """Per axis the one word given, or None for an axis not mentioned; None if an axis has both words or no
-    axis is mentioned (the non-binary direction column).
+    """Per axis the one word given, or None for an axis not mentioned.
+
+    None if an axis has both words or no axis is mentioned (the non-binary direction column).
 
     >>> parse_partial_direction("to the left")
     ('left', None, None)

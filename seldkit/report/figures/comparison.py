@@ -12,7 +12,8 @@ VERDICT_COLOURS = {"A": COLOURS[1], "B": COLOURS[0], "neither": NEUTRAL}
 
 
 def paired_differences(comparison: Comparison) -> Figure:
-    """One row per metric (each on its own scale): the difference B - A, its interval, and the zero line;
+    """One row per metric (each on its own scale): the difference B - A, its interval, and the zero line.
+
     coloured by which system the interval favours.
     """
     differences = comparison.differences

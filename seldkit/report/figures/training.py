@@ -12,8 +12,9 @@ from seldkit.report.figures.style import COLOURS, NEUTRAL, new_figure, tidy
 
 
 def training_curves(history: Sequence[Mapping[str, Any]]) -> Figure:
-    """Per-epoch losses (log scale) and, when logged, training-batch accuracies, across all stages; stage
-    boundaries are marked and labelled.
+    """Per-epoch losses (log scale) and, when logged, training-batch accuracies, across all stages.
+
+    stage boundaries are marked and labelled.
     """
     epochs = np.arange(1, len(history) + 1)
     loss_names = sorted(
