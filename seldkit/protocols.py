@@ -51,6 +51,8 @@ class ClassSet:
 
 @dataclass(frozen=True)
 class Protocol:
+    """A loaded protocol: its name, task and source, the resolved content and its hash, the task's typed settings."""
+
     name: str
     task: str
     source: str
@@ -63,22 +65,27 @@ class Protocol:
 
     @property
     def short_hash(self) -> str:
+        """The first 12 hex digits of the hash."""
         return self.hash[:12]
 
     @property
     def clip(self) -> ClipSettings:
+        """The settings of a ``clip`` protocol; an :class:`InputError` for a protocol of another task."""
         return self._settings(ClipSettings, "clip")
 
     @property
     def dcase(self) -> DcaseSettings:
+        """The settings of a ``dcase`` protocol; an :class:`InputError` for a protocol of another task."""
         return self._settings(DcaseSettings, "dcase")
 
     @property
     def qa(self) -> QaSettings:
+        """The settings of a ``qa`` protocol; an :class:`InputError` for a protocol of another task."""
         return self._settings(QaSettings, "qa")
 
     @property
     def train(self) -> TrainSettings:
+        """The settings of a ``train`` protocol; an :class:`InputError` for a protocol of another task."""
         return self._settings(TrainSettings, "train")
 
     def _settings(self, kind: type[_Settings], task: str) -> _Settings:
@@ -127,8 +134,10 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
 
 
 def protocol_from_summary(summary: Any, *, file: str | Path | None = None) -> Protocol:
-    """The protocol a results file or run description recorded (:meth:`Protocol.summary`): shipped by name, or
-    the recorded file; its content must still hash as recorded.
+    """The protocol a results file or run description recorded, loaded again; its content must still hash as recorded.
+
+    ``summary`` is what :meth:`Protocol.summary` wrote: the protocol is loaded as shipped by name, or from the
+    recorded file.
     """
     from seldkit.io.fields import Fields
 
@@ -155,8 +164,10 @@ def protocol_from_summary(summary: Any, *, file: str | Path | None = None) -> Pr
 
 @functools.cache
 def audioset_classes() -> ClassSet:
-    """The 355 AudioSet classes of the binaural evaluation, in model output order, with display names: the class
-    list of the ``bat-encoder`` protocols, which the reference models predict and the data generator labels.
+    """The 355 AudioSet classes of the binaural evaluation, in model output order, with display names.
+
+    They are the class list of the ``bat-encoder`` protocols, which the reference models predict and the data
+    generator labels.
     """
     classes = load_protocol("bat-encoder").classes
     assert classes is not None

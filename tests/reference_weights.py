@@ -1,4 +1,4 @@
-"""The deterministic weight rule of ``tests/data/models/README.md`` (splitmix64 fills), for parity tests."""
+"""The deterministic weight rule of ``tests/fixtures/models/README.md`` (splitmix64 fills), for parity tests."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import torch
 
 from seldkit.models.layers import sincos_position_table
 
-MODELS = Path(__file__).resolve().parent / "data" / "models"
+MODELS = Path(__file__).resolve().parent / "fixtures" / "models"
 
 
 def fill(index: int, shape: list[int], center: float, half_width: float) -> np.ndarray:

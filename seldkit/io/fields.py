@@ -64,16 +64,20 @@ class Fields:
 
     # -- plumbing ------------------------------------------------------------------------------------------
     def path(self, key: str) -> str:
+        """The key path of ``key`` in the document (``stage.epochs``)."""
         return f"{self.where}.{key}" if self.where else key
 
     def error(self, key: str, problem: str) -> InputError:
+        """An :class:`InputError` naming the file and the key path of ``key``, followed by ``problem``."""
         return InputError(f"{self.path(key)} {problem}", file=self.file)
 
     def has(self, key: str) -> bool:
+        """Whether the mapping holds ``key``; the key counts as asked for (see :meth:`finish`)."""
         self._asked.add(key)
         return key in self.mapping
 
     def raw(self, key: str, default: Any = _REQUIRED) -> Any:
+        """The value of ``key`` unchecked; ``default`` when the key is absent, an error when there is no default."""
         self._asked.add(key)
         if key in self.mapping:
             return self.mapping[key]
@@ -92,12 +96,14 @@ class Fields:
     def integer(
         self, key: str, default: Any = _REQUIRED, *, minimum: int | None = None, maximum: int | None = None
     ) -> int:
+        """A whole number (not a boolean) within ``minimum`` and ``maximum``; ``default`` when the key is absent."""
         value = self.raw(key, default)
         if value is default and default is not _REQUIRED:
             return value
         return self.check_integer(key, value, minimum=minimum, maximum=maximum)
 
     def check_integer(self, key: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
+        """``value``, the value of ``key``, if it is a whole number (not a boolean) within the bounds."""
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.error(key, f"must be a whole number, not {describe(value)}")
         _check_bounds(self, key, value, minimum, maximum, exclusive_minimum=False)
@@ -139,6 +145,7 @@ class Fields:
         exclusive_minimum: bool = False,
         exclusive_maximum: bool = False,
     ) -> float:
+        """``value`` (the value of ``key``) as float if it is a finite number, not a boolean, within the bounds."""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.error(key, f"must be a number, not {describe(value)}")
         if isinstance(value, float) and not math.isfinite(value):
@@ -159,6 +166,7 @@ class Fields:
         return number
 
     def boolean(self, key: str, default: Any = _REQUIRED) -> bool:
+        """``true`` or ``false``; ``default`` when the key is absent (a default must be a boolean too)."""
         value = self.raw(key, default)
         if not isinstance(value, bool):
             raise self.error(key, f"must be true or false, not {describe(value)}")
@@ -167,6 +175,7 @@ class Fields:
     def string(
         self, key: str, default: Any = _REQUIRED, *, choices: Collection[str] | None = None, nonempty: bool = True
     ) -> str:
+        """Text, one of ``choices`` when given, not blank when ``nonempty``; ``default`` when the key is absent."""
         value = self.raw(key, default)
         if not isinstance(value, str):
             raise self.error(key, f"must be text, not {describe(value)}")
@@ -186,6 +195,7 @@ class Fields:
         minimum: float | None = None,
         maximum: float | None = None,
     ) -> tuple[float, ...]:
+        """A list of ``length`` finite numbers within ``minimum`` and ``maximum``, as a tuple of floats."""
         value = self.raw(key, default)
         if not isinstance(value, (list, tuple)) or len(value) != length:
             raise self.error(key, f"must be a list of {length} numbers, not {describe(value)}")

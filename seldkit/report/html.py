@@ -1,5 +1,7 @@
-"""Writing a report: one self-contained HTML file (PNG figures embedded as data URIs) and the same PNGs in a
-folder beside it (``<name>_figures/``). Both appear whole or not at all.
+"""Writing a report: one self-contained HTML file, and its figures as PNG files beside it.
+
+The HTML file embeds the PNG figures as data URIs; the same PNGs go to a folder beside it (``<name>_figures/``).
+Both appear whole or not at all.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ PNG_DPI = 110
 
 @dataclass(frozen=True)
 class FigureItem:
+    """A figure of a report with its caption; ``name`` is the stem of its PNG file."""
+
     name: str  # file stem of the PNG
     caption: str
     figure: Figure
@@ -35,6 +39,8 @@ class FigureItem:
 
 @dataclass(frozen=True)
 class Table:
+    """A table of text cells: the header row and the rows under it."""
+
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
 
@@ -48,22 +54,28 @@ class Note:
 
 @dataclass(frozen=True)
 class Section:
+    """A titled part of a report: figures, tables, notes and paragraphs (a str), in order."""
+
     title: str
     items: list[FigureItem | Table | Note | str] = field(default_factory=list)  # a str is a paragraph
 
 
 @dataclass(frozen=True)
 class Report:
+    """A report: its title, the lines saying what it reports on (inputs, protocol), and its sections."""
+
     title: str
     lines: tuple[str, ...]  # what was reported on: inputs, protocol
     sections: list[Section]
 
     @property
     def figures(self) -> list[FigureItem]:
+        """Every figure of the report, in order."""
         return [item for section in self.sections for item in section.items if isinstance(item, FigureItem)]
 
     @property
     def notes(self) -> list[str]:
+        """The text of every note of the report, in order."""
         return [item.text for section in self.sections for item in section.items if isinstance(item, Note)]
 
 
@@ -75,12 +87,15 @@ def png_bytes(figure: Figure) -> bytes:
 
 
 def figures_folder(out: Path) -> Path:
+    """The folder beside the report file ``out`` that holds its PNG figures: ``<stem>_figures``."""
     return out.with_name(f"{out.stem}_figures")
 
 
 def check_report_paths(out: Path) -> None:
-    """Before any work: ``out`` can take the HTML file, and the figures folder beside it is absent or one that
-    seldkit wrote (only PNG files), so replacing it loses nothing of the user's.
+    """Refuse, before any work, report paths whose writing would lose a file of the user's.
+
+    ``out`` can take the HTML file, and the figures folder beside it is absent or one that seldkit wrote (only PNG
+    files), so replacing it loses nothing of the user's.
     """
     check_output_file(out, what="report file")
     folder = figures_folder(out)
@@ -148,6 +163,7 @@ def write_report(report: Report, out: Path) -> list[Path]:
 
 
 def render(report: Report, images: dict[str, bytes]) -> str:
+    """The report as one HTML document, the PNG ``images`` (by figure name) embedded as data URIs."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

@@ -1,5 +1,6 @@
-"""The training loop of ``seldkit train-reference``: curriculum stages, checkpoints, resume, NaN guard,
-multi-process training with exact distributed evaluation.
+"""The training loop of ``seldkit train-reference``.
+
+Curriculum stages, checkpoints, resume, NaN guard, multi-process training with exact distributed evaluation.
 """
 
 from __future__ import annotations
@@ -78,8 +79,10 @@ def compute_losses(
 
 @torch.no_grad()
 def batch_accuracies(outputs, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Training-batch accuracies logged per epoch beside the losses (the run's metric curves): distance class
-    exact, azimuth within 20 degrees (the shorter way round), and elevation within 20 degrees.
+    """Accuracies of the distance and direction outputs on a training batch.
+
+    They are logged per epoch beside the losses (the run's metric curves): distance class exact, azimuth within 20
+    degrees (the shorter way round), and elevation within 20 degrees.
     """
     _, distance, azimuth, elevation = outputs
     azimuth_error = (azimuth.argmax(dim=1) - batch["azimuth"]).abs()
@@ -92,8 +95,10 @@ def batch_accuracies(outputs, batch: dict[str, torch.Tensor]) -> dict[str, torch
 
 
 def soft_class_targets(classes: torch.Tensor, count: int, sigma: float, *, circular: bool) -> torch.Tensor:
-    r"""Rows of Gaussian weights :math:`\propto e^{-d^2 / 2\sigma^2}` over ``count`` one-degree classes, where
-    :math:`d` is the distance to the true class (the shorter way round when ``circular``); rows sum to 1.
+    r"""Soft targets: a Gaussian around each true class over ``count`` one-degree classes.
+
+    Rows of Gaussian weights :math:`\propto e^{-d^2 / 2\sigma^2}`, where :math:`d` is the distance to the true class
+    (the shorter way round when ``circular``); rows sum to 1.
 
     >>> row = soft_class_targets(torch.tensor([0]), 360, 5.0, circular=True)[0]
     >>> bool(torch.isclose(row[1], row[359])), round(float(row.sum()), 6)
@@ -108,6 +113,8 @@ def soft_class_targets(classes: torch.Tensor, count: int, sigma: float, *, circu
 
 
 class Trainer:
+    """Trains ``model`` on ``train_set`` through the stages of ``config``, with checkpoint and logs in ``out``."""
+
     def __init__(
         self,
         model: torch.nn.Module,
@@ -131,6 +138,7 @@ class Trainer:
     # -- state -------------------------------------------------------------------------------------------
     @property
     def checkpoint_path(self) -> Path:
+        """Path of the run's checkpoint, ``checkpoint.pt`` in ``out``."""
         return self.out / "checkpoint.pt"
 
     def _new_optimizer(self, stage: Stage) -> torch.optim.Optimizer:
@@ -143,6 +151,10 @@ class Trainer:
         return torch.optim.AdamW(groups, lr=stage.lr, betas=(0.9, 0.95))
 
     def save(self, order: list[int] | None = None) -> None:
+        """Write the checkpoint (main process only): weights, optimiser, progress, random states, data set classes.
+
+        ``order`` is the current epoch's clip order, saved when training is interrupted within an epoch.
+        """
         if not self.world.main:
             return
         save_checkpoint(
@@ -282,6 +294,11 @@ class Trainer:
         self.tensorboard.close()
 
     def step(self, indices: list[int], stage: Stage, steps_per_epoch: int) -> dict[str, float]:
+        """One optimiser step on the training clips ``indices``; the step's losses and batch accuracies.
+
+        The learning rate follows the stage's schedule; gradients and buffers are averaged over processes. A non-finite
+        loss is a :class:`TrainingError`, raised before the weights change.
+        """
         assert self.optimizer is not None
         batch = self._batch(self.train_set, indices)
         total_steps = stage.epochs * steps_per_epoch
@@ -323,8 +340,10 @@ class Trainer:
         return {name: value.to(self.device) for name, value in batch.items()}
 
     def _log(self) -> None:
-        """Write ``log.jsonl`` from the history the checkpoint holds (so the two always agree, whenever the
-        process stops) and the newest record to TensorBoard.
+        """Write the history to ``log.jsonl`` and its newest record to TensorBoard (main process only).
+
+        ``log.jsonl`` is written from the history the checkpoint holds, so the two always agree, whenever the process
+        stops.
         """
         if not self.world.main:
             return

@@ -19,48 +19,61 @@ from seldkit.io.jsonfile import read_json_file
 
 
 class RunStart(enum.Enum):
+    """How a run uses its folder: train from the start, or continue an unfinished run from its checkpoint."""
+
     NEW = "new"  # nothing to continue: train from the start
     CONTINUE = "continue"  # an unfinished run of this model and protocol: continue from its checkpoint
 
 
 @dataclass(frozen=True)
 class RunFolder:
+    """The ``train-reference`` run folder at ``path``: the paths of its files, and whether a run may use it."""
+
     path: Path
 
     @property
     def checkpoint(self) -> Path:
+        """Path of the run's checkpoint, ``checkpoint.pt``."""
         return self.path / "checkpoint.pt"
 
     @property
     def description(self) -> Path:
+        """Path of the run's description, ``run.json``."""
         return self.path / "run.json"
 
     @property
     def predictions(self) -> Path:
+        """Path of the model's predictions on the test split, ``predictions.csv``."""
         return self.path / "predictions.csv"
 
     @property
     def references(self) -> Path:
+        """Path of the test split's references, ``references.csv``."""
         return self.path / "references.csv"
 
     @property
     def chance_predictions(self) -> Path:
+        """Path of the chance baseline's predictions, ``chance_predictions.csv``."""
         return self.path / "chance_predictions.csv"
 
     @property
     def results(self) -> Path:
+        """Path of the run's scores, ``results.json``; written last, it marks the run finished."""
         return self.path / "results.json"
 
     @property
     def results_table(self) -> Path:
+        """Path of the Markdown table of results, ``results.md``."""
         return self.path / "results.md"
 
     @property
     def log(self) -> Path:
+        """Path of the training history, ``log.jsonl`` (one JSON record a line)."""
         return self.path / "log.jsonl"
 
     @property
     def tensorboard(self) -> Path:
+        """Path of the TensorBoard log folder."""
         return self.path / "tensorboard"
 
     def read_description(self) -> dict[str, Any]:

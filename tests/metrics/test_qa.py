@@ -24,7 +24,7 @@ from seldkit.metrics.qa.text import (
 )
 from seldkit.protocols import load_protocol, with_settings
 from seldkit.scoring.qa import class_names, score_qa_files
-from tests.cli import run_cli
+from tests.command import run_cli
 from tests.golden import REPO
 
 QA = REPO / "metrics" / "regression" / "qa"
@@ -137,7 +137,7 @@ def test_trigram256_check_values():
 @needs_minilm
 def test_minilm_reproduces_the_reference_values():
     reference = json.loads(
-        (REPO / "tests" / "data" / "embedding_reference" / "all_minilm_l6_v2_reference.json").read_text()
+        (REPO / "tests" / "fixtures" / "embedding_reference" / "all_minilm_l6_v2_reference.json").read_text()
     )
     embedder = MiniLM()
     measured = reference["measured_here"]

@@ -1,5 +1,5 @@
 """Reference models: parameter counts, checkpoint compatibility and output parity with the published code
-(deterministic weights in the published key layout, ``tests/data/models``), AudioMAE initialisation."""
+(deterministic weights in the published key layout, ``tests/fixtures/models``), AudioMAE initialisation."""
 
 from __future__ import annotations
 

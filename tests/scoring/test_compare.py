@@ -17,10 +17,10 @@ from seldkit.metrics.stats import clip_metric_samples, resample_count_blocks
 from seldkit.protocols import load_protocol, with_settings
 from seldkit.scoring.dcase import score_dcase_folders
 from tests import naive_dcase
-from tests.cli import run_cli
+from tests.command import run_cli
 from tests.golden import REPO
 
-STARSS22 = REPO / "tests" / "data" / "starss22"
+STARSS22 = REPO / "tests" / "fixtures" / "starss22"
 QA_CASE = REPO / "metrics" / "regression" / "qa" / "cases" / "random_medium"
 
 

@@ -14,10 +14,10 @@ import pytest
 from seldkit.metrics.paired import compare_samples
 from seldkit.report.figures import clip, comparison, dcase, qa, training
 from seldkit.report.html import FigureItem, Report, Section, Table, png_bytes, write_report
-from tests.cli import run_cli
+from tests.command import run_cli
 from tests.golden import REPO
 
-STARSS22 = REPO / "tests" / "data" / "starss22"
+STARSS22 = REPO / "tests" / "fixtures" / "starss22"
 QA_CASE = REPO / "metrics" / "regression" / "qa" / "cases" / "random_medium"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from seldkit.cli.main import main
-from tests.cli import run_cli
+from tests.command import run_cli
 from tests.golden import CLIP_SUITE, clip_cases
 
 PREDS = """clip_id,azimuth,elevation,distance,dog,cat

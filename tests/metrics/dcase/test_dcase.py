@@ -14,7 +14,7 @@ from seldkit.io.dcase import detect_year
 from seldkit.protocols import load_protocol, with_settings
 from seldkit.scoring.dcase import score_dcase_folders
 from tests import naive_dcase
-from tests.cli import run_cli
+from tests.command import run_cli
 from tests.dcase_scenes import write_scene
 from tests.golden import REPO
 
@@ -232,7 +232,7 @@ def test_option_misuse_is_a_usage_error(capsys):
     assert code == 2 and "two folders" in err
 
 
-STARSS22 = REPO / "tests" / "data" / "starss22"
+STARSS22 = REPO / "tests" / "fixtures" / "starss22"
 
 
 def test_real_starss22_output_equals_per_frame_loops():

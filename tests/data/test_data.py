@@ -23,7 +23,7 @@ from seldkit.resources import shipped_dir
 from tests.golden import REPO
 
 HRTF = shipped_dir("protocols") / "assets" / "hrtf"
-TARGETS = np.load(REPO / "tests" / "data" / "features" / "targets.npz")
+TARGETS = np.load(REPO / "tests" / "fixtures" / "features" / "targets.npz")
 
 
 @pytest.mark.parametrize("mode", ["reference", "clean"])

@@ -1,5 +1,5 @@
 """Binaural front-ends: the recorded outputs of the published front-ends (reference mode, float64 and float32,
-with the validity masks and tolerances of ``tests/data/features/README.md``), librosa's mel matrix, and
+with the validity masks and tolerances of ``tests/fixtures/features/README.md``), librosa's mel matrix, and
 physical checks independent of any recorded data."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from seldkit.features.frontend import STACKS, resize_time
 from seldkit.features.spatial import cross_phasor
 from tests.golden import REPO
 
-DATA = REPO / "tests" / "data" / "features"
+DATA = REPO / "tests" / "fixtures" / "features"
 SHORT = np.load(DATA / "short.npz")
 CLIP = np.load(DATA / "clip10s.npz")
 LEFT_ONLY = 6  # its reference GCC is decided by IEEE signed zeros: not compared (see the README)
