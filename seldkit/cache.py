@@ -25,7 +25,7 @@ def cache_dir(*parts: str) -> Path:
 def read_cached_array(path: Path, *, shape: Sequence[int | None]) -> np.ndarray | None:
     """The finite real array cached at ``path`` if it has ``shape`` (None: any length on that axis).
 
-    else None, and an unusable entry is removed so that the next writer replaces it.
+    Otherwise None, and an unusable entry is removed so that the next writer replaces it.
     """
     if not path.is_file():
         return None

@@ -51,10 +51,10 @@ class QaSettings:
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """A training protocol: its data section (checked, as written.
+    """A training protocol: its data section and the recipe of each model it trains.
 
-    the generator reads it) and the recipe of each model it trains, with the model size
-    (:class:`seldkit.train.config.TrainConfig`).
+    The data section is checked and kept as written (the generator reads it); each recipe is a
+    :class:`seldkit.train.config.TrainConfig`, the model size included.
     """
 
     generator: str

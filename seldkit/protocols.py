@@ -214,7 +214,7 @@ def _load_file(path: Path, *, source: str) -> Protocol:
 def with_settings(protocol: Protocol, **settings: Any) -> Protocol:
     """The protocol with some top-level settings changed (e.g. another DCASE configuration, another embedder).
 
-    the content is resolved again and the hash follows.
+    The content is resolved again and the hash follows.
     """
     unknown = set(settings) - _OVERRIDABLE[protocol.task]
     if unknown:

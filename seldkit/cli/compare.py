@@ -17,6 +17,7 @@ from seldkit.cli.options import MAX_RESAMPLES, resample_count
 
 
 def register(commands: Any) -> None:
+    """Add the ``compare`` command to the subcommand parsers ``commands``."""
     parser = commands.add_parser(
         "compare",
         help="paired bootstrap comparison of two systems on the same references",
@@ -42,6 +43,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``seldkit compare``: print the comparison of A and B, and write its JSON with ``--json``; the exit code."""
     from seldkit.cli.format_compare import format_comparison
     from seldkit.cli.options import output_file
     from seldkit.cli.score import write_results_json

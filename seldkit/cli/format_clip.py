@@ -37,6 +37,7 @@ def format_clip_table(score: ClipScore) -> str:
 
 
 def format_per_class_table(score: ClipScore) -> str:
+    """The per-class table: AP in % (with its interval), positives and display name of each class."""
     metrics = score.metrics
     if metrics.per_class_AP is None:
         return "(no class-score columns: no per-class table)"

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
 
 def format_comparison(report: ComparisonReport) -> str:
+    """The comparison table: per metric A, B, B - A with its interval, the p-value, and the system it favours."""
     comparison = report.comparison
     percent = f"{comparison.level * 100:g} %"
     lines = [

@@ -12,8 +12,9 @@ if TYPE_CHECKING:
 
 
 def _display(name: str, year: int) -> tuple[float, str]:
-    """(scale, unit) of a metric in the tables: fractions in %, angles in degrees, distances in the year's unit,
-    ratios (ER, RDE, SELD) as they are.
+    """(scale, unit) of a metric in the tables.
+
+    Fractions in %, angles in degrees, distances in the year's unit, ratios (ER, RDE, SELD) as they are.
     """
     from seldkit.metrics.dcase.years import YEAR_RULES
 
@@ -22,6 +23,7 @@ def _display(name: str, year: int) -> tuple[float, str]:
 
 
 def format_dcase_table(report: DcaseReport) -> str:
+    """The human table of a DCASE score: each metric, with its jackknife interval when computed."""
     score, intervals = report.score, report.intervals
     header = protocol_line(
         report.protocol,
@@ -43,6 +45,7 @@ def format_dcase_table(report: DcaseReport) -> str:
 
 
 def format_dcase_per_class(report: DcaseReport) -> str:
+    """The class-wise table: each class-wise metric per class, with the class's reference count (Nref)."""
     classwise = report.score.classwise
     if classwise is None:
         return f"(configuration {report.score.config.name} averages over all classes: no per-class table)"

@@ -18,6 +18,7 @@ _LETTERS = {
 
 
 def format_qa_table(report: QaReport) -> str:
+    """The human table: each question type's metrics with intervals and unparseable answers, then type E's averages."""
     results = report.scores.results
     intervals = report.intervals.bounds if report.intervals is not None else {}
     detail = f"embedder {report.scores.embedder}"

@@ -45,10 +45,12 @@ class OneLineArgumentParser(argparse.ArgumentParser):
     """Usage errors as a single line (argparse prints the whole usage block by default)."""
 
     def error(self, message: str) -> NoReturn:
+        """Exit with status 2 and ``message`` on one line that points to ``--help``."""
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``seldkit`` argument parser, with the subcommands of every command module."""
     parser = OneLineArgumentParser(
         prog="seldkit",
         description="Evaluate spatial sound event localization and detection systems and spatial-audio encoders.",
@@ -62,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``seldkit`` command on ``argv`` (default: the process's arguments); the exit code.
+
+    Bad input is one line on stderr and exit code 2, as is a missing optional package (naming the extra that
+    installs it); an interruption gives 130; any other exception prints its traceback and gives 1.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

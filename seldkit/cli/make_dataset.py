@@ -8,6 +8,7 @@ from typing import Any
 
 
 def register(commands: Any) -> None:
+    """Add the ``make-dataset`` command to the subcommand parsers ``commands``."""
     parser = commands.add_parser(
         "make-dataset",
         help="generate (or check) the data set of a training protocol",
@@ -30,6 +31,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``seldkit make-dataset``: build (or verify) the protocol's data set, print what it holds; the exit code."""
     import time
 
     from seldkit.data.build import build_dataset, default_dataset_dir

@@ -15,6 +15,7 @@ from seldkit.cli.options import MAX_RESAMPLES, resample_count
 
 
 def register(commands: Any) -> None:
+    """Add the ``report`` command to the subcommand parsers ``commands``."""
     parser = commands.add_parser(
         "report",
         help="an HTML report with figures: per-class AP, angular/distance errors, training curves, comparisons",
@@ -40,6 +41,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``seldkit report``: write the HTML report and its PNG figures, print the notes; the exit code."""
     from seldkit.errors import InputError
     from seldkit.report.build import build_report
     from seldkit.report.html import check_report_paths, figures_folder, write_report

@@ -15,6 +15,7 @@ from seldkit.cli.options import ci_option
 
 
 def register(commands: Any) -> None:
+    """Add the ``score`` command to the subcommand parsers ``commands``."""
     parser = commands.add_parser(
         "score",
         help="score predictions against references under a protocol",
@@ -62,6 +63,10 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``seldkit score`` with the scorer of the protocol's task; the exit code.
+
+    Options of another task (``--average`` for clip files, ``--ci jackknife`` outside DCASE, ...) are errors.
+    """
     from seldkit.cli.options import output_file
     from seldkit.errors import InputError
     from seldkit.protocols import load_protocol
@@ -178,6 +183,7 @@ def _reject_options(args: argparse.Namespace, protocol, *names: str) -> None:
 
 
 def write_results_json(path: Path | None, document: dict[str, Any]) -> None:
+    """Write ``document`` to ``path`` atomically; nothing without a path."""
     if path is None:
         return
     from seldkit.results import write_json_atomic

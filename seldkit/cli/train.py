@@ -1,4 +1,6 @@
-"""``seldkit train-reference {dspast,spatialast} [--protocol NAME] [--out DIR] [--resume] [--device ...]``
+"""The training commands: ``seldkit train-reference`` and ``seldkit predict``.
+
+``seldkit train-reference {dspast,spatialast} [--protocol NAME] [--out DIR] [--resume] [--device ...]``
 and ``seldkit predict --checkpoint CKPT --data DIR --out preds.csv``.
 """
 
@@ -11,6 +13,7 @@ from typing import Any
 
 
 def register(commands: Any) -> None:
+    """Add the ``train-reference`` and ``predict`` commands to the subcommand parsers ``commands``."""
     train = commands.add_parser(
         "train-reference",
         help="train a reference encoder under a training protocol and score it",
@@ -46,6 +49,10 @@ def register(commands: Any) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    """Run ``seldkit train-reference``: train and score a model in its run folder; the exit status.
+
+    A failed training (a non-finite loss) gives 1 and an interruption 130; the checkpoint keeps the progress.
+    """
     from seldkit.cli.options import torch_device
     from seldkit.errors import InputError
     from seldkit.protocols import load_protocol
@@ -90,6 +97,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def format_run(document: dict[str, Any], out: Path) -> str:
+    """What ``seldkit train-reference`` prints: the model's and the chance baseline's metrics, and the run's files."""
     from seldkit.cli.format_common import number
     from seldkit.metrics.metadata import CLIP_METRICS, metric_info
 
@@ -110,6 +118,7 @@ def format_run(document: dict[str, Any], out: Path) -> str:
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    """Run ``seldkit predict``: a checkpoint's predictions for a split of a data set, written in the clip CSV format."""
     import torch
 
     from seldkit.cli.options import output_file, torch_device

@@ -9,6 +9,7 @@ from typing import Any
 
 
 def register(commands: Any) -> None:
+    """Add the ``verify`` command to the subcommand parsers ``commands``."""
     parser = commands.add_parser(
         "verify",
         help="run the metric regression suites against this installation",
@@ -31,6 +32,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``seldkit verify``: one row per suite, then each failure; the exit code is 0 only if every case passed."""
     from seldkit.errors import InputError
     from seldkit.regression import discover_suites, run_suite
     from seldkit.resources import shipped_dir

@@ -69,8 +69,10 @@ def fit_length(signal: np.ndarray, length: int) -> np.ndarray:
 
 
 def load_source(path: str | Path, *, length: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """A mono source as the published loader prepares it: first channel, resampled, -14 dBFS RMS (over the
-    whole file, before cutting), float32, padded/cut to ``length`` samples.
+    """A mono source as the published loader prepares it, ``length`` samples of float32.
+
+    First channel, resampled, -14 dBFS RMS (over the whole file, before cutting), float32, padded/cut to ``length``
+    samples.
     """
     signal, rate = read_audio(path)
     if not np.isfinite(signal).all():

@@ -12,6 +12,7 @@ from seldkit.protocols import Protocol, audioset_classes
 
 
 def default_dataset_dir(protocol: Protocol) -> Path:
+    """The protocol's data set folder in the cache, named by the protocol and a hash (of the data, when generated)."""
     generated = protocol.task == "train" and protocol.train.generator != "published-layout"
     suffix = data_fingerprint(protocol)[:12] if generated else protocol.short_hash
     return cache_dir("datasets", f"{protocol.name}-{suffix}")
@@ -46,7 +47,7 @@ DATASET_ENTRIES = frozenset(
 def check_dataset_target(out: Path) -> None:
     """``out`` may receive a (re)built data set: it is absent, empty, or a seldkit data set (which is replaced).
 
-    a folder holding anything else is the user's and is refused before any work starts.
+    A folder holding anything else is the user's and is refused before any work starts.
     """
     from seldkit.io.atomic import TEMPORARY_SUFFIX, check_output_folder
 
@@ -71,8 +72,9 @@ def check_dataset_target(out: Path) -> None:
 
 
 def data_fingerprint(protocol: Protocol) -> str:
-    """Hash of what decides the data (the data section and its assets), not of the training recipe: changing
-    the curriculum must not regenerate the data.
+    """Hash of what decides the data (the data section and its assets), not of the training recipe.
+
+    Changing the curriculum must not regenerate the data.
     """
     from seldkit.protocols import protocol_hash
 

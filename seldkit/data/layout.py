@@ -31,6 +31,8 @@ from seldkit.io.jsonfile import read_json_file
 
 @dataclass(frozen=True)
 class AudioRecord:
+    """A source of the audio index: its id, the path of its audio file, and its labels (class ids)."""
+
     id: str
     path: Path
     labels: tuple[str, ...]
@@ -38,6 +40,8 @@ class AudioRecord:
 
 @dataclass(frozen=True)
 class ReverbRecord:
+    """An impulse response of the reverb index: its file name and path, and the sensor and source positions."""
+
     fname: str
     path: Path
     sensor: np.ndarray
@@ -46,6 +50,8 @@ class ReverbRecord:
 
 @dataclass(frozen=True)
 class Pair:
+    """A manifest entry: the source ``audio`` played through the impulse response ``reverb`` in ``split``, weighted."""
+
     audio: str
     reverb: str
     split: str
@@ -64,6 +70,7 @@ class DatasetIndex:
     info: dict[str, Any]
 
     def split(self, name: str) -> list[Pair]:
+        """The pairs of the split ``name``, in manifest order."""
         return [pair for pair in self.pairs if pair.split == name]
 
 
@@ -122,8 +129,9 @@ def _records(document: Any, path: Path, form: str) -> list[Any]:
 
 
 def read_dataset(root: str | Path) -> DatasetIndex:
-    """A data set written by ``seldkit make-dataset`` (or laid out the same way): ``dataset.json`` names the
-    audio index, reverb index, manifest and class list.
+    """A data set written by ``seldkit make-dataset`` (or laid out the same way), read and checked.
+
+    ``dataset.json`` names the audio index, reverb index, manifest and class list.
     """
     from seldkit.io.fields import Fields
 
@@ -230,6 +238,7 @@ class BinauralDataset:
 
     @property
     def weights(self) -> np.ndarray:
+        """The sampling weights of the split's pairs, in order."""
         return np.array([pair.weight for pair in self.pairs])
 
     def _sed(self, audio_id: str) -> np.ndarray:

@@ -19,8 +19,9 @@ _POLL_SECONDS = 0.5
 
 
 def exit_with_parent() -> None:
-    """Pool initializer: end this worker when the process that started it ends (that is the caller itself, or
-    with the ``forkserver`` start method the fork server, which ends with the caller).
+    """Pool initializer: end this worker when the process that started it ends.
+
+    That is the caller itself, or with the ``forkserver`` start method the fork server, which ends with the caller.
     """
     parent = os.getppid()
     if sys.platform.startswith("linux"):

@@ -1,5 +1,4 @@
-r"""Binaural room impulse responses: image sources of a shoebox room (pyroomacoustics) rendered through
-measured HRIRs.
+r"""Binaural room impulse responses: image sources of a shoebox room (pyroomacoustics) rendered through measured HRIRs.
 
 pyroomacoustics finds the image sources and their reflection damping; each image then arrives at the head
 from its own direction, so it is rendered with the measured HRIR nearest to that direction, delayed by its
@@ -21,12 +20,16 @@ SPEED_OF_SOUND = 343.0
 
 @dataclass(frozen=True)
 class Room:
+    """A shoebox room: its size [3] in metres (pyroomacoustics axes) and target reverberation time in s (Sabine)."""
+
     size: np.ndarray  # [3] metres (pyroomacoustics axes)
     rt60: float  # target reverberation time in seconds (Sabine)
 
 
 @dataclass(frozen=True)
 class Placement:
+    """Listener and source positions [3] in a room, in pyroomacoustics axes."""
+
     listener: np.ndarray  # [3] pyroomacoustics axes
     source: np.ndarray
 

@@ -17,6 +17,8 @@ from seldkit.errors import InputError
 
 @dataclass(frozen=True)
 class HrirSet:
+    """Measured HRIRs: both ears' responses ``ir`` [M, 2, N] for M directions (azimuth, elevation in degrees)."""
+
     name: str
     sample_rate: int
     azimuth: np.ndarray  # [M] degrees
@@ -33,6 +35,7 @@ class HrirSet:
         return np.argmax(vectors @ self.directions.T, axis=1)
 
     def resampled(self, rate: int) -> HrirSet:
+        """The same set at the sample rate ``rate`` (itself when it has that rate already)."""
         if rate == self.sample_rate:
             return self
         from seldkit.data.audio import resample
@@ -42,6 +45,7 @@ class HrirSet:
 
 
 def unit_vectors(azimuth_deg: np.ndarray | float, elevation_deg: np.ndarray | float) -> np.ndarray:
+    """Unit vectors [..., 3] (x front, y left, z up) of azimuths and elevations in degrees."""
     azimuth, elevation = np.radians(azimuth_deg), np.radians(elevation_deg)
     return np.stack(
         [np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)], axis=-1
@@ -52,7 +56,7 @@ def unit_vectors(azimuth_deg: np.ndarray | float, elevation_deg: np.ndarray | fl
 def read_sofa(path: str | Path, sample_rate: int | None = None) -> HrirSet:
     """Read a SimpleFreeFieldHRIR file.
 
-    optionally resample the responses to ``sample_rate``. A file that is not one (unreadable, other layout, non-finite
+    Optionally resamples the responses to ``sample_rate``. A file that is not one (unreadable, other layout, non-finite
     values) is an :class:`InputError` naming it.
     """
     import h5py

@@ -42,6 +42,8 @@ FORMAT_VERSION = 1
 
 @dataclass(frozen=True)
 class SplitConfig:
+    """How one split is generated: clip count, rooms and positions per room, HRTF set, RT60 and room-size ranges."""
+
     name: str
     clips: int
     rooms: int
@@ -54,6 +56,8 @@ class SplitConfig:
 
 @dataclass(frozen=True)
 class SynthConfig:
+    """The generator's settings: seed, sample rate, clip and impulse-response lengths, placement ranges, splits."""
+
     seed: int
     sample_rate: int
     clip_seconds: float
@@ -68,14 +72,17 @@ class SynthConfig:
 
     @property
     def clip_samples(self) -> int:
+        """Length of a clip in samples."""
         return int(round(self.clip_seconds * self.sample_rate))
 
     @property
     def rir_samples(self) -> int:
+        """Length of an impulse response in samples."""
         return int(round(self.rir_seconds * self.sample_rate))
 
 
 def config_from_protocol(data: Mapping[str, Any], protocol_dir: Path, *, labels: ClassSet) -> SynthConfig:
+    """The generator's settings from a protocol's ``data`` section; asset paths are relative to ``protocol_dir``."""
     splits = tuple(
         SplitConfig(
             name=name,
@@ -105,6 +112,7 @@ def config_from_protocol(data: Mapping[str, Any], protocol_dir: Path, *, labels:
 
 
 def source_classes(config: SynthConfig) -> list[SourceClass]:
+    """The sound classes to draw from: one per shipped recording, and the procedural ones when ``config.procedural``."""
     audioset = config.labels
     classes = real_classes(config.sounds, list(audioset.ids))
     if config.procedural:
@@ -171,8 +179,10 @@ def _sha256(path: Path) -> str:
 
 
 class _Files:
-    """Writes the data set's files into the staging folder and keeps the sha256 of the bytes written (not of
-    what a later read finds: a write that fails raises, and a file damaged afterwards fails verification).
+    """Writes the data set's files into the staging folder and keeps the sha256 of each.
+
+    The checksum is of the bytes written, not of what a later read finds: a write that fails raises, and a file damaged
+    afterwards fails verification.
     """
 
     def __init__(self, root: Path) -> None:

@@ -27,6 +27,8 @@ N_ELEVATION_CLASSES = 180
 
 @dataclass(frozen=True)
 class SpatialTargets:
+    """The class targets of N positions: distance, azimuth and elevation classes [N] (int64)."""
+
     distance: np.ndarray  # int64 classes
     azimuth: np.ndarray
     elevation: np.ndarray

@@ -1,5 +1,6 @@
-"""Binaural feature front-ends: STFT, Slaney mel, log-mel, IPD, ILD, GCC-PHAT, RIR convolution,
-and the SpatialAST / DSpAST stacks, in ``reference`` (published) and ``clean`` (numerically safe) modes.
+"""Binaural feature front-ends, in ``reference`` (published) and ``clean`` (numerically safe) modes.
+
+STFT, Slaney mel, log-mel, IPD, ILD, GCC-PHAT, RIR convolution, and the SpatialAST / DSpAST stacks.
 """
 
 from seldkit.features.convolution import convolve_rir

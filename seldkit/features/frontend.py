@@ -35,13 +35,16 @@ STACKS: dict[str, tuple[str, ...]] = {
 
 
 def mel_matrix(dtype: torch.dtype, device: torch.device | str) -> torch.Tensor:
+    """The Slaney mel matrix [513, 128] (:func:`~seldkit.features.mel.slaney_mel_matrix`) as ``dtype`` on ``device``."""
     return torch.as_tensor(slaney_mel_matrix(), dtype=dtype, device=device)
 
 
 def binaural_features(
     binaural: torch.Tensor, *, mode: Mode = "reference", resize_to: int | None = None
 ) -> dict[str, torch.Tensor]:
-    """Features of ``binaural`` [B, 2, T] (channel 0 = left): ``logmel`` [B, 2, T', 128] and ``ipd_cos_mel``,
+    """The features of the binaural audio ``binaural``, by name.
+
+    ``binaural`` is [B, 2, T] (channel 0 = left); the features are ``logmel`` [B, 2, T', 128] and ``ipd_cos_mel``,
     ``ipd_sin_mel``, ``gcc``, ``ild`` [B, T', 128], T' = 1 + T // 320 (or ``resize_to`` if T' is shorter).
     """
     if mode not in ("reference", "clean"):
@@ -76,10 +79,10 @@ def binaural_features(
 
 
 def resize_time(feature: torch.Tensor, frames: int) -> torch.Tensor:
-    """Bicubic resize of the time axis to ``frames`` (align_corners=True, as published.
+    """Bicubic resize of the time axis to ``frames`` (align_corners=True, as published).
 
-    the published front-end only ever lengthens 1001 -> 1024). Works on [B, T, F] and [B, C, T, F]; the frequency axis
-    is untouched.
+    The published front-end only ever lengthens 1001 -> 1024. Works on [B, T, F] and [B, C, T, F]; the frequency
+    axis is untouched.
     """
     if feature.shape[-2] == frames:
         return feature
@@ -114,9 +117,11 @@ class Frontend(nn.Module):
 
     @property
     def n_channels(self) -> int:
+        """Channels of the feature stack: 4 for SpatialAST, 6 for DSpAST."""
         return len(STACKS[self.kind])
 
     def forward(self, audio: torch.Tensor, reverbs: torch.Tensor | None = None) -> torch.Tensor:
+        """The feature stack [B, C, T', 128] of mono ``audio`` convolved with ``reverbs``, or of binaural ``audio``."""
         with torch.autocast(device_type=audio.device.type, enabled=False):
             if audio.dtype not in (torch.float32, torch.float64):
                 audio = audio.float()
@@ -128,4 +133,5 @@ class Frontend(nn.Module):
             return stack_features(features, self.kind)
 
     def extra_repr(self) -> str:
+        """The settings shown in the module's repr."""
         return f"kind={self.kind!r}, mode={self.mode!r}, resize_to={self.resize_to}"

@@ -19,6 +19,7 @@ _LOG_STEP = np.log(6.4) / 27.0
 
 
 def hz_to_mel(frequency: np.ndarray | float) -> np.ndarray:
+    """Mel values of frequencies in Hz on the Slaney scale (see the module docstring)."""
     frequency = np.asarray(frequency, dtype=np.float64)
     linear = frequency / _F_SP
     logarithmic = _MIN_LOG_MEL + np.log(np.maximum(frequency, _MIN_LOG_HZ) / _MIN_LOG_HZ) / _LOG_STEP
@@ -26,6 +27,7 @@ def hz_to_mel(frequency: np.ndarray | float) -> np.ndarray:
 
 
 def mel_to_hz(mel: np.ndarray | float) -> np.ndarray:
+    """Frequencies in Hz of mel values on the Slaney scale (the inverse of :func:`hz_to_mel`)."""
     mel = np.asarray(mel, dtype=np.float64)
     linear = _F_SP * mel
     logarithmic = _MIN_LOG_HZ * np.exp(_LOG_STEP * (np.maximum(mel, _MIN_LOG_MEL) - _MIN_LOG_MEL))

@@ -27,8 +27,10 @@ GCC_LAGS = 64  # lags -64 .. 63
 def cross_phasor(
     spectrum: torch.Tensor, magnitude: torch.Tensor, *, epsilon: float | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""Real and imaginary part of :math:`u_L \bar u_R = G / |G|` with :math:`G = X_L \bar X_R`, from the
-    [B, 2, T, K] spectrum and its magnitude, in real arithmetic (no complex division, no ``abs`` of complex).
+    r"""Real and imaginary part of the cross phasor :math:`u_L \bar u_R` of a binaural spectrum.
+
+    The phasor is :math:`G / |G|` with :math:`G = X_L \bar X_R`, from the [B, 2, T, K] spectrum and its magnitude, in
+    real arithmetic (no complex division, no ``abs`` of complex).
 
     With ``epsilon=None`` a bin where either channel is exactly 0 gets phasor 1 (``angle(0) = 0``, as in the
     reference); otherwise the denominator is :math:`(|X_L| + \varepsilon)(|X_R| + \varepsilon)`. Its
@@ -51,8 +53,9 @@ def cross_phasor(
 
 
 def ipd_mel(cross: tuple[torch.Tensor, torch.Tensor], mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""Cos and sin of the interaural phase difference (R relative to L) through the mel matrix, from the
-    cross phasor :math:`u_L \bar u_R`: 2 x [B, T, n_mels].
+    r"""Cos and sin of the interaural phase difference (R relative to L) through the mel matrix: 2 x [B, T, n_mels].
+
+    They are computed from the cross phasor :math:`u_L \bar u_R`.
     """
     cross_real, cross_imag = cross
     return cross_real @ mel, -(cross_imag @ mel)

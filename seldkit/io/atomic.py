@@ -27,6 +27,7 @@ TEMPORARY_SUFFIX = ".seldkit-tmp"
 
 
 def current_umask() -> int:
+    """The process's file-mode creation mask (read by setting it and putting it back)."""
     umask = os.umask(0)
     os.umask(umask)
     return umask
@@ -38,6 +39,7 @@ def temporary_path(target: Path) -> Path:
 
 
 def process_alive(pid: int) -> bool:
+    """Whether the process ``pid`` may still exist (a process of another user counts as alive)."""
     if pid == os.getpid():
         return True
     try:
@@ -73,8 +75,10 @@ def remove_stale_temporaries(target: Path) -> list[Path]:
 
 
 def check_output_file(path: Path, *, what: str = "output file") -> None:
-    """Fail now, with one line, if ``path`` cannot receive a file: it is a directory or a device, or its folder
-    cannot be created or written. Missing parent folders are fine (they are created when writing).
+    """Fail now, with one line, if ``path`` cannot receive a file.
+
+    It cannot when it is a directory or a device, or its folder cannot be created or written. Missing parent folders
+    are fine (they are created when writing).
     """
     try:
         mode = path.stat().st_mode
@@ -120,7 +124,7 @@ def _ensure_parent(target: Path) -> None:
 def atomic_output(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``.
 
-    when the block ends without an exception, the temporary replaces ``path`` (with ordinary permissions); otherwise it
+    When the block ends without an exception, the temporary replaces ``path`` (with ordinary permissions); otherwise it
     is removed and ``path`` is left as it was.
 
     OSErrors of the block and of the replacement are reported as :class:`InputError` naming ``path``.
@@ -154,6 +158,7 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` as UTF-8, atomically (see :func:`write_bytes_atomic`)."""
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
@@ -164,8 +169,10 @@ def write_new_file(path: Path, data: bytes) -> None:
 
 
 def replace_folder(staging: Path, target: Path) -> None:
-    """Put the finished folder ``staging`` at ``target``, moving any previous ``target`` aside first and
-    deleting it only once the new one is in place (on failure the previous one is put back).
+    """Put the finished folder ``staging`` at ``target`` in place of any previous one.
+
+    Any previous ``target`` is moved aside first and deleted only once the new one is in place (on failure the previous
+    one is put back).
     """
     previous = None
     if target.exists() or target.is_symlink():
@@ -184,7 +191,7 @@ def replace_folder(staging: Path, target: Path) -> None:
 def make_staging_folder(target: Path) -> Path:
     """A new empty folder beside ``target`` for building it.
 
-    a killed build leaves it to the next run's :func:`remove_stale_temporaries`.
+    A killed build leaves it to the next run's :func:`remove_stale_temporaries`.
     """
     _ensure_parent(target)
     remove_stale_temporaries(target)

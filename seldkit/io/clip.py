@@ -62,6 +62,7 @@ class ClipEvaluationSet:
 
     @property
     def n_clips(self) -> int:
+        """The number of clips."""
         return len(self.clip_ids)
 
 

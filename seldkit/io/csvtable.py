@@ -109,6 +109,7 @@ def read_csv_table(
 
 
 def check_utf8(data: bytes, source: str) -> None:
+    """Raise an :class:`InputError` at the first byte of ``data`` that is not UTF-8, naming its line (and column)."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -187,6 +188,7 @@ def _check_columns(
 
 
 def strip_trailing_blank_lines(body: bytes) -> bytes:
+    """``body`` without the line breaks, spaces and tabs at its end."""
     end = len(body)
     while end > 0 and body[end - 1 : end] in (b"\n", b"\r", b" ", b"\t"):
         end -= 1
@@ -194,6 +196,7 @@ def strip_trailing_blank_lines(body: bytes) -> bytes:
 
 
 def field_count_problem(n_fields: int, n_columns: int, *, last_line: bool) -> str:
+    """The message for a row of ``n_fields`` fields under ``n_columns`` columns; a short last line may be truncated."""
     problem = f"row has {n_fields} field{'s' if n_fields != 1 else ''}, the header has {n_columns}"
     if last_line and n_fields < n_columns:
         problem += " (truncated last line?)"

@@ -195,7 +195,7 @@ _HEADER_YEARS = {
 def detect_year(predictions: Path, references: Path) -> int:
     """The challenge year whose file formats these folders use.
 
-    an error naming the file that decides it when a file is malformed, and asking for ``--protocol`` when the formats
+    An error names the file that decides it when a file is malformed; it asks for ``--protocol`` when the formats
     fit more than one year.
     """
     pairs, _ = pair_folders(predictions, references)

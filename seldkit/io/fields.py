@@ -145,7 +145,7 @@ class Fields:
         exclusive_minimum: bool = False,
         exclusive_maximum: bool = False,
     ) -> float:
-        """``value`` (the value of ``key``) as float if it is a finite number, not a boolean, within the bounds."""
+        """``value``, the value of ``key``, as float if it is a finite number (not a boolean) within the bounds."""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.error(key, f"must be a number, not {describe(value)}")
         if isinstance(value, float) and not math.isfinite(value):

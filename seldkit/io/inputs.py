@@ -46,7 +46,7 @@ def read_input_bytes(path: str | Path, *, what: str = "file", limit: int | None 
 def read_input_text(path: str | Path, *, what: str = "file", limit: int | None = None) -> str:
     """The UTF-8 text of the regular file ``path`` (a leading byte-order mark dropped).
 
-    a byte that is not UTF-8 is an :class:`InputError` with its line.
+    A byte that is not UTF-8 is an :class:`InputError` with its line.
     """
     data = read_input_bytes(path, what=what, limit=limit)
     try:

@@ -13,7 +13,7 @@ from seldkit.io.inputs import read_input_text
 def read_json_file(path: Path) -> Any:
     """The parsed document.
 
-    a missing, unreadable or invalid file (deeply nested ones included) is an :class:`InputError` naming ``path``.
+    A missing, unreadable or invalid file (deeply nested ones included) is an :class:`InputError` naming ``path``.
     """
     text = read_input_text(path)
     try:

@@ -39,12 +39,15 @@ class NumericTable:
 
     @property
     def n_rows(self) -> int:
+        """The number of data rows."""
         return int(self.values.shape[0])
 
     def column(self, name: str) -> np.ndarray:
+        """The values of column ``name``, one per data row."""
         return self.values[:, self.names.index(name)]
 
     def error(self, problem: str, *, row: int, column: str | None = None) -> InputError:
+        """An :class:`InputError` at data row ``row`` (and ``column``) of the file, with its physical line."""
         return InputError(problem, file=self.source, row=row, column=column, line=self.first_line + row - 1)
 
 

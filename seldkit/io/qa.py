@@ -69,7 +69,7 @@ def read_decode_file(path: str | Path) -> list[QaItem]:
 def looks_like_decode_file(path: Path) -> bool:
     """True if the first non-empty line has the decode-pair shape (``TYPE-id<TAB>...``).
 
-    only the file's first 64 kB are looked at, and a path that is not a regular file is reported as such.
+    Only the file's first 64 kB are looked at, and a path that is not a regular file is reported as such.
     """
     check_input_file(path)
     try:
@@ -87,8 +87,9 @@ def looks_like_decode_file(path: Path) -> bool:
 def pair_items(
     references: Sequence[QaItem], predictions: Sequence[QaItem], *, prediction_file: str | Path | None = None
 ) -> list[tuple[QaItem, QaItem]]:
-    """Join answers to references by key, in reference order (``prediction_file`` names the answers in errors
-    when there are none).
+    """Join answers to references by key, in reference order.
+
+    ``prediction_file`` names the answers in errors when there are none.
     """
     if references and not predictions:
         raise InputError(

@@ -241,6 +241,7 @@ class ClipMetricAccumulator:
         )
 
     def compute(self) -> ClipMetrics:
+        """The metrics of all clips added; a ValueError when there are none."""
         if not self._n_clips:
             raise ValueError("no clips were added")
         return summarise(self.per_clip(), mode=self.mode, error_threshold_deg=self.error_threshold_deg)

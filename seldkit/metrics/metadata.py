@@ -19,10 +19,11 @@ Unit = Literal["fraction", "ratio", "degrees", "distance"]
 
 @dataclass(frozen=True)
 class MetricInfo:
-    """``fraction``: in [0, 1], shown as a percentage.
+    """A reported metric: its name, display label, direction, unit and range.
 
-    ``ratio``: a dimensionless number shown as it is (it may exceed 1, e.g. an error rate counting insertions);
-    ``degrees``; ``distance`` (metres, or the unit of the year's files for DCASE).
+    Units: ``fraction`` in [0, 1], shown as a percentage; ``ratio``, a dimensionless number shown as it is (it may
+    exceed 1, e.g. an error rate counting insertions); ``degrees``; ``distance`` (metres, or the unit of the year's
+    files for DCASE).
     """
 
     name: str
@@ -34,9 +35,11 @@ class MetricInfo:
 
     @property
     def scale(self) -> float:
+        """The factor a value is shown with: 100 for a fraction (shown as a percentage), else 1."""
         return 100.0 if self.unit == "fraction" else 1.0
 
     def symbol(self, distance_unit: str = "m") -> str:
+        """The unit shown after a value: ``%``, nothing, ``°`` or ``distance_unit``."""
         return {"fraction": "%", "ratio": "", "degrees": "°", "distance": distance_unit}[self.unit]
 
     def display(self, value: float | None, *, digits: int = 2, distance_unit: str = "m") -> str:

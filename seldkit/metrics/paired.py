@@ -42,6 +42,7 @@ class MetricDifference:
     better: Verdict
 
     def as_json(self) -> dict[str, object]:
+        """The values, interval, p-value and verdict as the comparison JSON records them (under the metric's name)."""
         return {
             "a": self.a,
             "b": self.b,
@@ -71,6 +72,7 @@ class Comparison:
         raise KeyError(name)
 
     def as_json(self) -> dict[str, object]:
+        """The comparison as its JSON records it: method, level, resamples, seed, n, each metric's difference."""
         return {
             "method": f"paired percentile bootstrap over {self.unit}",
             "difference": "B - A",

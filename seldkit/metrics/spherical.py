@@ -35,8 +35,10 @@ def great_circle_deg(
 
 
 def reference_direction_classes(azimuth: np.ndarray, elevation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The published models' direction classes: azimuth ``round(az) mod 360`` (360 classes of 1°) and
-    elevation ``(round(el) + 90) mod 180`` (180 classes), rounding half to even.
+    """The published models' direction classes of azimuths and elevations in degrees.
+
+    Azimuth ``round(az) mod 360`` (360 classes of 1°) and elevation ``(round(el) + 90) mod 180`` (180 classes),
+    rounding half to even.
 
     The mod 180 maps +90° (and anything rounding to ±90°) to class 0, i.e. -90°: a quirk of the published
     label code that the ``reference`` mode keeps.

@@ -35,6 +35,7 @@ class BootstrapIntervals:
     per_class_AP: np.ndarray | None = None  # [C, 2], NaN where undefined
 
     def as_json(self) -> dict[str, object]:
+        """The intervals of the scalar metrics as the results JSON records them, with the method."""
         return {
             "method": "percentile bootstrap over clips",
             "level": self.level,
@@ -102,9 +103,11 @@ def clip_metric_samples(
     error_threshold_deg: float = ERROR_THRESHOLD_DEG,
     ranked: RankedScores | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-    """Every metric on each of the ``seed``'s ``n_resamples`` resamples of the clips: ``{name: [R]}`` and the
-    per-class AP ``[R, C]`` (None without class scores). The draws depend only on (n_clips, n_resamples, seed),
-    so two systems scored on the same references get the same resamples (what a paired comparison needs).
+    """Every metric on each of the ``seed``'s ``n_resamples`` resamples of the clips.
+
+    Returns ``{name: [R]}`` and the per-class AP ``[R, C]`` (None without class scores). The draws depend only on
+    (n_clips, n_resamples, seed), so two systems scored on the same references get the same resamples (what a paired
+    comparison needs).
     """
     if n_resamples < 1:
         raise ValueError("n_resamples must be at least 1")

@@ -13,6 +13,8 @@ from seldkit.resources import shipped_dir
 
 @dataclass(frozen=True)
 class ModelConfig:
+    """A reference model's configuration: architecture, output sizes, front-end mode, masking and drop path."""
+
     model: str  # "spatialast" | "dspast"
     size: str
     dim: int = 768
@@ -36,6 +38,7 @@ class ModelConfig:
 
     @property
     def grid(self) -> tuple[int, int]:
+        """The patch grid of a feature map: (time patches, frequency patches)."""
         return self.frames // self.patch, self.mel_bins // self.patch
 
 
@@ -57,8 +60,9 @@ def config_of(model: Any) -> ModelConfig:
 
 
 def load_model_config(model: str, size: str = "base", **overrides: Any) -> ModelConfig:
-    """The configuration ``reference_models/<model>-<size>.yaml`` with ``overrides`` (e.g. from a protocol's
-    ``model:`` section) applied; every value is checked.
+    """The configuration ``reference_models/<model>-<size>.yaml`` with ``overrides`` applied; every value is checked.
+
+    ``overrides`` come, for example, from a protocol's ``model:`` section.
     """
     from seldkit.io.yamlfile import read_yaml_file
 
@@ -73,8 +77,10 @@ def load_model_config(model: str, size: str = "base", **overrides: Any) -> Model
 
 
 def model_config_from_mapping(values: Any, *, file: str | Path | None, where: str = "") -> ModelConfig:
-    """A :class:`ModelConfig` from a mapping read from a file (a configuration, a protocol, a checkpoint), every
-    key and value checked: an :class:`InputError` naming the file and key otherwise.
+    """A :class:`ModelConfig` from a mapping read from a file, every key and value checked.
+
+    The file is a configuration, a protocol or a checkpoint; a bad key or value is an :class:`InputError` naming the
+    file and key.
     """
     from seldkit.io.fields import Fields
 

@@ -21,12 +21,15 @@ BRANCHES = ("distance", "direction", "events")
 
 
 def fusion(channels: int) -> nn.Sequential:
+    """A branch's fusion of ``channels`` feature maps into one: feature attention, 3x3 convolution, batch norm, GELU."""
     return nn.Sequential(
         FeatureAttention(channels), nn.Conv2d(channels, 1, 3, padding=1, bias=False), nn.BatchNorm2d(1), nn.GELU()
     )
 
 
 class DSpAST(nn.Module):
+    """DSpAST of the sizes in ``config``: mono sources and impulse responses in, the four task outputs out."""
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
@@ -44,6 +47,7 @@ class DSpAST(nn.Module):
         self.elevation_head = AdaCos(width, config.n_elevation)
 
     def feature_stack(self, waveforms: torch.Tensor, reverbs: torch.Tensor) -> torch.Tensor:
+        """The feature stack [B, 6, T', 128] of ``waveforms`` convolved with ``reverbs``, log-mel and ILD normalised."""
         stack = self.frontend(waveforms, reverbs)
         return torch.cat([self.bn(stack[:, :2]), stack[:, 2:3], self.bn_ild(stack[:, 3:4]), stack[:, 4:]], dim=1)
 

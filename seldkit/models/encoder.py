@@ -15,6 +15,8 @@ from seldkit.models.layers import Block, PatchEmbed, patch_mask, sincos_position
 
 
 class TokenEncoder(nn.Module):
+    """The token encoder of ``config``: shared weights for ``n_branches`` branches, each with its own class tokens."""
+
     def __init__(self, config: ModelConfig, *, n_branches: int) -> None:
         super().__init__()
         self.config = config

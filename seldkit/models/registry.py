@@ -21,11 +21,13 @@ _ENCODER_PREFIXES = ("pos_embed", "cls_tokens", "patch_embed.", "blocks.")
 
 
 def create_model(name: str, size: str = "base", **overrides: Any) -> nn.Module:
+    """A new reference model ``name`` of size ``size``, with ``overrides`` of its configuration."""
     config = load_model_config(name, size, **overrides)
     return build(config)
 
 
 def build(config: ModelConfig) -> nn.Module:
+    """A new reference model built from ``config``."""
     if config.model == "spatialast":
         from seldkit.models.spatial_ast import SpatialAST
 
@@ -38,6 +40,7 @@ def build(config: ModelConfig) -> nn.Module:
 
 
 def count_trainable(model: nn.Module) -> int:
+    """The number of trainable parameter values of ``model``."""
     return sum(parameter.numel() for parameter in model.parameters() if parameter.requires_grad)
 
 
@@ -59,7 +62,8 @@ def from_reference_state_dict(name: str, state_dict: Mapping[str, torch.Tensor],
 
 
 def load_audiomae_encoder(model: nn.Module, state_dict: Any, *, file: str | Path | None = None) -> list[str]:
-    """Initialise the shared encoder from an AudioMAE checkpoint the way the published fine-tuning does:
+    """Initialise the shared encoder from an AudioMAE checkpoint as the published fine-tuning does.
+
     ``pos_embed``, ``patch_embed.proj.*`` and ``blocks.*`` are loaded (shapes must match); everything else
     (decoder, ``cls_token``, ``norm``, ``mask_token``) is ignored. Returns the keys loaded.
 

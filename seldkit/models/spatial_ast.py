@@ -1,5 +1,7 @@
-"""SpatialAST (BAT's encoder): binaural front-end -> 3x3 fusion conv -> ViT with three class tokens
-(distance, direction, sound events) -> linear heads. Module names follow the published checkpoints.
+"""SpatialAST (BAT's encoder): a ViT with three class tokens on the binaural feature stack.
+
+Binaural front-end -> 3x3 fusion conv -> ViT with three class tokens (distance, direction, sound events) -> linear
+heads. Module names follow the published checkpoints.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from seldkit.models.encoder import TokenEncoder
 
 
 class SpatialAST(nn.Module):
+    """SpatialAST of the sizes in ``config``: mono sources and impulse responses in, the four task outputs out."""
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
@@ -28,6 +32,7 @@ class SpatialAST(nn.Module):
         self.head = nn.Linear(dim, config.n_classes)
 
     def feature_stack(self, waveforms: torch.Tensor, reverbs: torch.Tensor) -> torch.Tensor:
+        """The feature stack [B, 4, T', 128] of ``waveforms`` convolved with ``reverbs``; log-mels batch-normalised."""
         stack = self.frontend(waveforms, reverbs)
         return torch.cat([self.bn(stack[:, :2]), stack[:, 2:]], dim=1)
 

@@ -32,26 +32,32 @@ class CaseOutcome:
 
 @dataclass(frozen=True)
 class SuiteOutcome:
+    """The outcome of one suite: its checked cases, or the ``problem`` that kept it from running."""
+
     suite: str
     cases: tuple[CaseOutcome, ...]
     problem: str = ""  # a suite that could not run at all
 
     @property
     def n_passed(self) -> int:
+        """How many cases passed."""
         return sum(case.passed for case in self.cases)
 
     @property
     def passed(self) -> bool:
+        """Whether the suite ran and every one of its cases (at least one) passed."""
         return not self.problem and bool(self.cases) and all(case.passed for case in self.cases)
 
     @property
     def worst(self) -> float:
+        """The largest ``worst`` of the cases (0 without cases)."""
         return max((case.worst for case in self.cases), default=0.0)
 
 
 def discover_suites(root: Path) -> dict[str, Path]:
-    """Suites under ``root``: folders holding an ``expected.json``, one or two levels down (``clip``,
-    ``dcase/2024``), by name.
+    """The suites under ``root`` by name (``clip``, ``dcase/2024``): folders one or two levels down.
+
+    A suite is a folder holding an ``expected.json``.
     """
     folders = [*root.glob("*/expected.json"), *root.glob("*/*/expected.json")]
     return {path.parent.relative_to(root).as_posix(): path.parent for path in sorted(folders)}
@@ -82,8 +88,9 @@ def run_suite(name: str, folder: Path) -> SuiteOutcome:
 
 
 def _raised_by_a_runner(error: BaseException) -> bool:
-    """Whether the innermost Python frame of ``error`` is a suite runner's own code (where it reads the
-    expected values), not a function it called.
+    """Whether ``error`` was raised by a suite runner's own code (where it reads the expected values).
+
+    That is, the innermost Python frame of ``error`` is in a runner, not in a function it called.
     """
     traceback = error.__traceback__
     if traceback is None:

@@ -26,6 +26,7 @@ _EXACT = ("n_clips", "n_classes_scored")
 
 
 def run_suite(folder: Path) -> SuiteOutcome:
+    """Run the clip suite in ``folder``: every case in each mode it has expected values for, under its protocol."""
     expected = read_expected(folder)
     tolerances = expected["tolerances"]
     protocols = {key: load_protocol(name) for key, name in _PROTOCOLS.items()}

@@ -48,6 +48,7 @@ _ANGLE_METRICS = frozenset({"LE_CD", "DOAE_CD", "total_DE"})
 
 
 def run_suite(folder: Path) -> SuiteOutcome:
+    """Run one year's DCASE suite in ``folder``: every case in each configuration it has expected values for."""
     expected = read_expected(folder)
     year = expected.get("year")
     if year not in YEAR_RULES:

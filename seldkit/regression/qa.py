@@ -23,6 +23,7 @@ _FORMS = {"jsonl": ("answers_jsonl", "questions"), "pair": ("pred", "gt")}
 
 
 def run_suite(folder: Path) -> SuiteOutcome:
+    """Run the QA suite in ``folder``: every case in both answer forms, with each embedder available here."""
     expected = read_expected(folder)
     tolerances = expected["tolerances"]
     embedders = ["trigram256"] + (["minilm"] if MiniLM.available() else [])

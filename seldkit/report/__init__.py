@@ -1,5 +1,6 @@
-"""Reports: figures made with matplotlib from scored results, assembled into one self-contained
-HTML file (images embedded) with the PNGs beside it.
+"""Reports: figures of scored results in one self-contained HTML file, with the PNGs beside it.
+
+The figures are made with matplotlib from scored results; the HTML file embeds them as images.
 
 :mod:`.figures` holds one module per kind of result (clip metrics, DCASE, QA, training runs, comparisons),
 each a set of pure functions from arrays to a :class:`matplotlib.figure.Figure`; :mod:`.build` reads what a

@@ -12,8 +12,9 @@ from seldkit.errors import InputError
 def average_feature_gates(
     checkpoint: Path, data_dir: Path, *, split: str = "test", max_clips: int = 256, batch_size: int = 32
 ) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...], int]:
-    """Mean gate per branch and feature over the first ``max_clips`` clips of ``split``:
-    (``[branches, features]``, branch names, feature names, clips used).
+    """Mean DSpAST feature-attention gate per branch and feature over the first ``max_clips`` clips of ``split``.
+
+    Returns (``[branches, features]``, branch names, feature names, clips used).
     """
     import torch
 

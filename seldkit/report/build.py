@@ -1,5 +1,7 @@
-"""Choosing a report's sections from its input: a ``train-reference`` run folder, a results JSON, or a
-prediction file/folder scored on the fly exactly as ``seldkit score`` scores it.
+"""Choosing a report's sections from its input.
+
+The input is a ``train-reference`` run folder, a results JSON, or a prediction file/folder scored on the fly
+exactly as ``seldkit score`` scores it.
 """
 
 from __future__ import annotations
@@ -453,8 +455,9 @@ def _clip_figures(score: ClipScore) -> list[Section]:
 
 
 def _audioset_names() -> dict[str, str]:
-    """Display names of the AudioSet ids (the 355 classes of the encoder protocols), for protocols whose class set
-    comes from the prediction file.
+    """Display names of the AudioSet ids (the 355 classes of the encoder protocols).
+
+    They name the classes for protocols whose class set comes from the prediction file.
     """
     from seldkit.protocols import audioset_classes
 
@@ -586,8 +589,9 @@ def _comparison_section(a: Path, b: Path, references: Path, protocol: Protocol, 
 
 # -- helpers -----------------------------------------------------------------------------------------------
 def _read_history(path: Path) -> list[dict[str, Any]]:
-    """The per-epoch records of ``log.jsonl``: one JSON object per line, numbers (or null) for the logged
-    losses and accuracies, text for the stage.
+    """The per-epoch records of ``log.jsonl``; none when the file is absent.
+
+    One JSON object per line, numbers (or null) for the logged losses and accuracies, text for the stage.
     """
     if not path.is_file():
         return []

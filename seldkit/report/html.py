@@ -92,10 +92,10 @@ def figures_folder(out: Path) -> Path:
 
 
 def check_report_paths(out: Path) -> None:
-    """Refuse, before any work, report paths whose writing would lose a file of the user's.
+    """Refuse report paths whose writing would lose a file of the user's, before any work.
 
-    ``out`` can take the HTML file, and the figures folder beside it is absent or one that seldkit wrote (only PNG
-    files), so replacing it loses nothing of the user's.
+    Checked: ``out`` can take the HTML file, and the figures folder beside it is absent or one that seldkit wrote
+    (only PNG files), so replacing it loses nothing of the user's.
     """
     check_output_file(out, what="report file")
     folder = figures_folder(out)
@@ -125,7 +125,7 @@ def check_report_paths(out: Path) -> None:
 def write_report(report: Report, out: Path) -> list[Path]:
     """Write ``out`` (HTML) and its figures folder.
 
-    returns the PNG paths. Both are replaced together: on any failure the previous report and figures stay as they were.
+    Returns the PNG paths. Both are replaced together: on any failure the previous report and figures stay as they were.
     """
     check_report_paths(out)
     images = {item.name: png_bytes(item.figure) for item in report.figures}

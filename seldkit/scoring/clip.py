@@ -30,9 +30,11 @@ class ClipScore:
 
     @property
     def mode(self) -> str:
+        """The mode the metrics were computed in (``reference`` or ``continuous``)."""
         return self.metrics.mode
 
     def class_name(self, class_id: str) -> str:
+        """The display name of ``class_id`` in the protocol's class list; empty when it has none."""
         classes = self.protocol.classes
         return classes.names.get(class_id, "") if classes is not None else ""
 
@@ -44,6 +46,7 @@ class ClipScore:
         return targets.sum(axis=0)
 
     def results_json(self) -> dict[str, Any]:
+        """The results JSON: metrics and mode, per-class AP (positives, names, intervals), inputs and notes."""
         per_class = None
         if self.metrics.per_class_AP is not None:
             positives = self.n_positive()

@@ -1,5 +1,7 @@
-"""Comparing two systems on the same references under a protocol: both are scored exactly as ``seldkit score``
-scores them, then every metric is compared by a paired bootstrap over the protocol's evaluation units.
+"""Comparing two systems on the same references under a protocol, metric by metric.
+
+Both are scored exactly as ``seldkit score`` scores them, then every metric is compared by a paired bootstrap over
+the protocol's evaluation units.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ DEFAULT_RESAMPLES = 1000
 
 @dataclass(frozen=True)
 class ComparisonReport:
+    """The paired comparison of two systems under a protocol, and the inputs compared."""
+
     protocol: Protocol
     comparison: Comparison
     inputs: dict[str, Any]
 
     def results_json(self) -> dict[str, Any]:
+        """The comparison as a results JSON: protocol, seldkit version, environment, inputs and the comparison."""
         from seldkit import __version__
 
         return {

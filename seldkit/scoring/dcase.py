@@ -16,6 +16,8 @@ from seldkit.results import results_document
 
 @dataclass(frozen=True)
 class DcaseReport:
+    """A DCASE score under a protocol, with the file pairs scored, jackknife intervals and notes for the user."""
+
     protocol: Protocol
     score: DcaseScore
     files: list[FilePair]
@@ -24,6 +26,7 @@ class DcaseReport:
     empty_references: tuple[str, ...] = ()  # recordings whose reference file has no events (empty window)
 
     def results_json(self) -> dict[str, Any]:
+        """The results JSON: metrics, class-wise values, intervals, recordings, notes, configuration, accumulators."""
         score = self.score
         per_class = None
         if score.classwise is not None:

@@ -10,8 +10,10 @@ DEFAULT_CLIP_PROTOCOL = "clip"
 
 
 def infer_protocol_name(predictions: Path, references: Path) -> str:
-    """The protocol a pair of inputs calls for when none is named: two folders are DCASE Task 3 (the year
-    recognised from the files), question/answer files SpatialSoundQA, anything else clip-level CSV files.
+    """The protocol a pair of inputs calls for when none is named.
+
+    Two folders are DCASE Task 3 (the year recognised from the files), question/answer files SpatialSoundQA,
+    anything else clip-level CSV files.
     """
     if predictions.is_dir() and references.is_dir():
         from seldkit.io.dcase import detect_year

@@ -17,6 +17,8 @@ from seldkit.results import file_digest, results_document
 
 @dataclass(frozen=True)
 class QaReport:
+    """SpatialSoundQA scores under a protocol, and what their results JSON records: embedder, answer form, inputs."""
+
     protocol: Protocol
     scores: QaScores
     embedder_model_id: str
@@ -25,6 +27,7 @@ class QaReport:
     intervals: QaIntervals | None
 
     def results_json(self) -> dict[str, Any]:
+        """The results JSON: scores per type and of type E, intervals, inputs, and the embedder with its class hash."""
         intervals = None
         if self.intervals is not None:
             intervals = self.intervals.as_json()
@@ -44,6 +47,7 @@ class QaReport:
 
 
 def class_names(protocol: Protocol) -> ClassNames:
+    """The display names of the protocol's classes, in class-list order; an error when a class has none."""
     classes = protocol.classes
     if classes is None:
         raise InputError(f"protocol {protocol.name!r} has no class list")
@@ -67,6 +71,7 @@ def score_qa_files(
     *,
     n_resamples: int | None = None,
 ) -> QaReport:
+    """Score the answers ``predictions`` against ``references`` under ``protocol``; ``n_resamples`` adds intervals."""
     predictions, references = Path(predictions), Path(references)
     reference_items, prediction_items, form = read_answer_files(predictions, references)
     questions = prepare(pair_items(reference_items, prediction_items, prediction_file=predictions))

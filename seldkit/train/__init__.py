@@ -1,3 +1,5 @@
-"""Training of the reference models: configuration, optimiser and schedule, the loop with
-checkpoints and resume, multi-process training and evaluation, and the run's outputs.
+"""Training of the reference models.
+
+Configuration, optimiser and schedule, the loop with checkpoints and resume, multi-process training and
+evaluation, and the run's outputs.
 """

@@ -51,8 +51,10 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 
 def load_torch_file(path: Path, *, published: bool = False) -> Any:
-    """The content of a checkpoint file, read with ``weights_only=True`` (``published``: also the classes of
-    :data:`PUBLISHED_GLOBALS`). Anything unreadable or holding other objects is an :class:`InputError`.
+    """The content of a checkpoint file, read with ``weights_only=True``.
+
+    ``published``: also the classes of :data:`PUBLISHED_GLOBALS`. Anything unreadable or holding other objects is an
+    :class:`InputError`.
     """
     if not path.is_file():
         raise InputError(

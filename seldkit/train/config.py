@@ -26,6 +26,8 @@ class Stage:
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """How a model is trained under a training protocol: size, stages, optimiser and data settings, evaluation."""
+
     model: str
     size: str
     stages: tuple[Stage, ...]
@@ -44,6 +46,7 @@ class TrainConfig:
 
     @property
     def total_epochs(self) -> int:
+        """The epochs of all stages together."""
         return sum(stage.epochs for stage in self.stages)
 
 
@@ -52,8 +55,9 @@ LABEL_MODES = ("clean", "reference")
 
 
 def train_config(protocol_content: dict[str, Any], model: str, *, file: str | Path | None = None) -> TrainConfig:
-    """The recipe for ``model`` in a training protocol's content, every key and value checked (``file`` names
-    the protocol in errors).
+    """The recipe for ``model`` in a training protocol's content, every key and value checked.
+
+    ``file`` names the protocol in errors.
     """
     if "training" not in protocol_content:
         raise InputError(
@@ -83,9 +87,10 @@ def train_config(protocol_content: dict[str, Any], model: str, *, file: str | Pa
 
 
 def check_training_section(protocol_content: dict[str, Any], *, file: str | Path | None) -> dict[str, TrainConfig]:
-    """Validate a training protocol's ``model:`` and ``training:`` sections (at protocol load, before any work):
-    every key known, every value of its type and range, the model settings valid for each recipe's model.
-    Returns the recipe of each model the protocol trains.
+    """Validate a training protocol's ``model:`` and ``training:`` sections; the recipe of each model it trains.
+
+    This runs at protocol load, before any work: every key known, every value of its type and range, the model settings
+    valid for each recipe's model.
     """
     from seldkit.models.config import load_model_config
 

@@ -11,12 +11,15 @@ import torch.distributed as dist
 
 @dataclass(frozen=True)
 class World:
+    """This process's place among the training processes: its rank, their number, and its rank on its node."""
+
     rank: int = 0
     size: int = 1
     local_rank: int = 0
 
     @property
     def main(self) -> bool:
+        """Whether this is the main process (rank 0), the one that writes the run's files."""
         return self.rank == 0
 
 

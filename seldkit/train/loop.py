@@ -175,7 +175,7 @@ class Trainer:
     def resume(self) -> list[int] | None:
         """Restore the state of :meth:`save`.
 
-        a checkpoint of another model, configuration or data set, or one that is damaged, is an :class:`InputError`
+        A checkpoint of another model, configuration or data set, or one that is damaged, is an :class:`InputError`
         naming it.
         """
         path = self.checkpoint_path

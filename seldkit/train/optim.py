@@ -47,5 +47,6 @@ def learning_rate(step: int, *, base: float, warmup_steps: int, total_steps: int
 
 
 def set_learning_rate(optimizer: torch.optim.Optimizer, value: float) -> None:
+    """Set each parameter group's learning rate to ``value`` times the group's ``lr_scale`` (1 when it has none)."""
     for group in optimizer.param_groups:
         group["lr"] = value * group.get("lr_scale", 1.0)

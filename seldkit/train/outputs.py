@@ -1,6 +1,7 @@
-"""What a training run leaves behind: predictions and references in the clip format, the
-results JSON scored under the evaluation protocol, a chance-level baseline scored the same way, and a row
-in the run's results table.
+"""What a training run leaves behind, beside its checkpoint and logs.
+
+Predictions and references in the clip format, the results JSON scored under the evaluation protocol, a
+chance-level baseline scored the same way, and a row in the run's results table.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from seldkit.scoring.clip import ClipScore
 
 
 def clip_ids(dataset: BinauralDataset) -> list[str]:
+    """The ids of the dataset's clips: the source ids, or ``<audio>@<reverb>`` for all when a source occurs twice."""
     names = [pair.audio for pair in dataset.pairs]
     if len(set(names)) == len(names):
         return names
@@ -66,8 +68,10 @@ def write_references(dataset: BinauralDataset, path: Path) -> None:
 
 
 def write_predictions(ids: list[str], outputs: dict[str, np.ndarray], classes: tuple[str, ...], path: Path) -> None:
-    """The clip CSV format: clip_id, azimuth, elevation, distance, one score column per class (written
-    atomically: a failed write leaves any previous file as it was).
+    """Write the predictions ``outputs`` for the clips ``ids`` to ``path`` in the clip CSV format.
+
+    Columns: clip_id, azimuth, elevation, distance, one score column per class of ``classes``. Written atomically: a
+    failed write leaves any previous file as it was.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -87,7 +91,9 @@ def write_predictions(ids: list[str], outputs: dict[str, np.ndarray], classes: t
 
 
 def chance_outputs(train_set: BinauralDataset, n_clips: int, sed_map: np.ndarray) -> dict[str, np.ndarray]:
-    """A system that ignores its input: training-set prevalence as scores, the most frequent training
+    """The outputs, for ``n_clips`` clips, of a system that ignores its input.
+
+    Training-set prevalence as scores (over the output classes, through ``sed_map``), the most frequent training
     direction, and the median training distance.
     """
     prevalence = np.zeros(sed_map.shape[1])
@@ -106,6 +112,7 @@ def chance_outputs(train_set: BinauralDataset, n_clips: int, sed_map: np.ndarray
 
 
 def results_json(score: ClipScore, chance: ClipScore, training: Protocol, extra: dict[str, Any]) -> dict[str, Any]:
+    """The run's results JSON: ``score``'s, with the chance baseline's metrics, the training protocol and ``extra``."""
     document = score.results_json()
     document["chance"] = {
         "metrics": jsonable(chance.metrics.scalars()),

@@ -31,6 +31,7 @@ _CACHE_LIMIT_BYTES = 2 * 1024**3
 
 
 def datasets(protocol: Protocol, config, *, data_dir: Path | None = None, progress: bool = True):
+    """The protocol's (training, test) sets, built or verified in ``data_dir`` first; the training set is augmented."""
     data_dir = data_dir or default_dataset_dir(protocol)
     build_dataset(protocol, data_dir, progress=progress)
     index = read_dataset(data_dir)

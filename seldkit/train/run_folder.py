@@ -92,7 +92,7 @@ class RunFolder:
     def prepare(self, *, model: str, protocol_hash: str, resume: bool) -> RunStart:
         """Decide how a run of ``model`` under the protocol with ``protocol_hash`` (``sha256:...``) may use this folder.
 
-        raise :class:`InputError` when it may not (see the module docstring).
+        Raises :class:`InputError` when it may not (see the module docstring).
         """
         folder = self.path
         if folder.exists() and not folder.is_dir():

@@ -7,9 +7,10 @@ from typing import Any
 
 
 class TensorBoardLog:
-    """Writes each epoch record's numbers under ``<run>/tensorboard`` (tag ``<stage>/<name>`` and ``all/<name>``,
-    x = epochs completed over all stages). The writer is created on first use and only if the ``tensorboard``
-    package imports.
+    """Writes each epoch record's numbers to TensorBoard, under ``<run>/tensorboard``.
+
+    Tags are ``<stage>/<name>`` and ``all/<name>``, x = epochs completed over all stages. The writer is created on first
+    use and only if the ``tensorboard`` package imports.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -18,6 +19,7 @@ class TensorBoardLog:
         self._available: bool | None = None
 
     def write(self, record: dict[str, Any], epoch_index: int) -> None:
+        """Write the numbers of the epoch ``record`` (not its epoch and step counts) at x = ``epoch_index``."""
         writer = self._open()
         if writer is None:
             return
@@ -28,6 +30,7 @@ class TensorBoardLog:
         writer.flush()
 
     def close(self) -> None:
+        """Close the writer, if one was opened."""
         if self._writer is not None:
             self._writer.close()
             self._writer = None

@@ -39,6 +39,7 @@ class SeldCounters:
 
     @property
     def n_files(self) -> int:
+        """The number of files counted."""
         return int(self.substitutions.size)
 
     def total(self, keep: np.ndarray | None = None) -> TotalCounters:
@@ -67,6 +68,8 @@ class SeldCounters:
 
 @dataclass(frozen=True)
 class TotalCounters:
+    """Accumulators summed over files: counts and error sums per class, S, D and I; ``totals[name]`` reads either."""
+
     counts: dict[str, np.ndarray]  # [n_classes]
     sums: dict[str, np.ndarray]  # [n_classes]
     S: float

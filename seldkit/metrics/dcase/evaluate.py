@@ -44,6 +44,7 @@ class DcaseScore:
 
     @property
     def totals(self) -> TotalCounters:
+        """The counters summed over all recordings."""
         return self.counters.total()
 
 
@@ -79,8 +80,10 @@ def score_recordings(
     config: MetricConfig | str | None = None,
     n_classes: int = N_CLASSES,
 ) -> DcaseScore:
-    """Score recordings (reference i paired with prediction i) under ``config`` of ``year`` (default: the
-    challenge configuration). Counts are pooled over recordings before averaging, as the official code does.
+    """Score recordings (reference i paired with prediction i) under ``config`` of ``year``.
+
+    ``config`` defaults to the challenge configuration. Counts are pooled over recordings before averaging, as the
+    official code does.
     """
     rules = YEAR_RULES[year]
     if config is None:
@@ -170,9 +173,10 @@ def jackknife(score: DcaseScore, *, level: float = 0.95) -> JackknifeIntervals:
 
 
 def dcase_metric_samples(score: DcaseScore, *, n_resamples: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """Every scalar metric on each bootstrap resample of the recordings (counters pooled with the resample's
-    multiplicities, as the full set pools them). The draws depend only on (n_files, n_resamples, seed), so two
-    systems scored on the same reference recordings get the same resamples.
+    """Every scalar metric on each bootstrap resample of the recordings.
+
+    Counters are pooled with the resample's multiplicities, as the full set pools them. The draws depend only on
+    (n_files, n_resamples, seed), so two systems scored on the same reference recordings get the same resamples.
     """
     from seldkit.metrics.stats import resample_count_blocks
 

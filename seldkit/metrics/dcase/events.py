@@ -1,5 +1,6 @@
-"""The events of one DCASE Task 3 file, as the metrics take them (the readers in :mod:`seldkit.io.dcase` make
-them from the files of each year).
+"""The events of one DCASE Task 3 file, as the metrics take them.
+
+The readers in :mod:`seldkit.io.dcase` make them from the files of each year.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class DcaseEvents:
 
     @property
     def n_events(self) -> int:
+        """The number of events (file rows)."""
         return int(self.frame.size)
 
     def subset(self, keep: np.ndarray) -> DcaseEvents:

@@ -21,9 +21,10 @@ def spherical_error_deg(
 
 
 def polar_to_vector(azimuth: np.ndarray, elevation: np.ndarray) -> np.ndarray:
-    """Unit vectors [n, 3] from azimuth/elevation in degrees (x front, y left, z up), with the official scorers'
-    degree-to-radian arithmetic (``* pi / 180``), whose last bits the golden cases pin (the data generator's
-    :func:`seldkit.data.sofa.unit_vectors` uses ``np.radians``).
+    """Unit vectors [n, 3] from azimuth/elevation in degrees (x front, y left, z up), as the official scorers make them.
+
+    The degree-to-radian arithmetic is the official scorers' (``* pi / 180``), whose last bits the golden cases pin
+    (the data generator's :func:`seldkit.data.sofa.unit_vectors` uses ``np.radians``).
     """
     azimuth, elevation = azimuth * np.pi / 180.0, elevation * np.pi / 180.0
     horizontal = np.cos(elevation)

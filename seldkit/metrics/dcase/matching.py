@@ -33,6 +33,7 @@ class EventSet:
 
     @property
     def size(self) -> int:
+        """The number of events."""
         return int(self.frame.size)
 
     @classmethod
@@ -97,6 +98,7 @@ class FrameMatching:
 
     @property
     def n_groups(self) -> int:
+        """The number of (file, frame, class) groups."""
         return int(self.group_file.size)
 
 

@@ -61,6 +61,8 @@ class FileFormat:
 
 @dataclass(frozen=True)
 class YearRules:
+    """What a year's official scorer does: its metric configurations, file format, and the rules that differ."""
+
     year: int
     configs: tuple[MetricConfig, ...]  # the first is the challenge configuration
     empty_reference_ok: bool  # the official code evaluates zero frames instead of failing
@@ -71,9 +73,11 @@ class YearRules:
 
     @property
     def challenge_config(self) -> MetricConfig:
+        """The configuration the challenge ranks by (the first)."""
         return self.configs[0]
 
     def config(self, name: str) -> MetricConfig:
+        """The configuration called ``name``; a KeyError naming the known ones otherwise."""
         for config in self.configs:
             if config.name == name:
                 return config

@@ -1,3 +1,5 @@
-"""SpatialSoundQA scoring (question types A-E): parse rules (:mod:`.text`), embedders (:mod:`.embedders`),
-per-type scores (:mod:`.scoring`) and bootstrap intervals (:mod:`.stats`). Definitions: ``metrics/qa.md``.
+"""SpatialSoundQA scoring (question types A-E).
+
+Parse rules (:mod:`.text`), embedders (:mod:`.embedders`), per-type scores (:mod:`.scoring`) and bootstrap
+intervals (:mod:`.stats`). Definitions: ``metrics/qa.md``.
 """

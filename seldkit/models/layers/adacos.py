@@ -17,6 +17,8 @@ from torch import nn
 
 
 class AdaCos(nn.Module):
+    """An AdaCos head for ``classes`` classes on ``features``-dimensional inputs; the scale ``s`` is a buffer."""
+
     s: torch.Tensor  # the scale (a buffer: saved in checkpoints, not trained)
 
     def __init__(self, features: int, classes: int) -> None:
@@ -26,9 +28,11 @@ class AdaCos(nn.Module):
         self.register_buffer("s", torch.tensor([math.sqrt(2) * math.log(classes - 1)]))
 
     def cosine(self, x: torch.Tensor) -> torch.Tensor:
+        """Cosines [..., classes] between ``x`` and each class's weight vector."""
         return F.linear(F.normalize(x, dim=-1), F.normalize(self.W, dim=-1))
 
     def forward(self, x: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
+        """The cosines; in training with a ``target``, the cosines times the scale, which this batch updates first."""
         cosine = self.cosine(x)
         if not self.training or target is None:
             return cosine

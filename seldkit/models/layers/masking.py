@@ -1,5 +1,7 @@
-"""Training-time masking: SpecAugment time/frequency masks on feature maps, and 2-D patch masking that
-drops whole patch rows (time) and columns (frequency) from the token sequence.
+"""Training-time masking of feature maps and token sequences.
+
+SpecAugment time/frequency masks on feature maps, and 2-D patch masking that drops whole patch rows (time) and
+columns (frequency) from the token sequence.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ def patch_mask(
     freq_ratio: float,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Indices [B, kept] of patches to keep (time-major flat order), dropping ``time_ratio`` of the patch
-    rows and ``freq_ratio`` of the columns at random per example; every example keeps the same count.
+    """Indices [B, kept] of the patches to keep (time-major flat order), drawn at random per example.
+
+    ``time_ratio`` of the patch rows and ``freq_ratio`` of the columns are dropped; every example keeps the same count.
     """
     drop_time = int(round(grid_time * time_ratio))
     drop_freq = int(round(grid_freq * freq_ratio))

@@ -16,6 +16,7 @@ class PatchEmbed(nn.Module):
         self.proj = nn.Conv2d(in_channels, dim, kernel_size=patch, stride=patch)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Patch tokens [B, (T/p)(F/p), dim] of ``x`` [B, 1, T, F], time-major."""
         # The same map as the strided convolution, computed as one matrix product over the cut-out patches:
         # about 8x faster to train on CPU (the convolution's input gradient is slow there).
         batch, channels, frames, bins = x.shape

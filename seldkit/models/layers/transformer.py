@@ -1,5 +1,6 @@
-"""A pre-norm transformer block (ViT layout: ``norm1``, ``attn.qkv``, ``attn.proj``, ``norm2``, ``mlp.fc1``,
-``mlp.fc2``) with attention through ``torch.nn.functional.scaled_dot_product_attention``.
+"""A pre-norm transformer block with attention through ``torch.nn.functional.scaled_dot_product_attention``.
+
+The parameters have the ViT layout: ``norm1``, ``attn.qkv``, ``attn.proj``, ``norm2``, ``mlp.fc1``, ``mlp.fc2``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ LAYER_NORM_EPS = 1e-6
 
 
 class Attention(nn.Module):
+    """Multi-head self-attention: ``qkv`` makes queries, keys and values, ``proj`` mixes the heads' outputs."""
+
     def __init__(self, dim: int, heads: int) -> None:
         super().__init__()
         if dim % heads:
@@ -21,6 +24,7 @@ class Attention(nn.Module):
         self.proj = nn.Linear(dim, dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Self-attention over the tokens of ``x`` [B, N, dim]; the same shape out."""
         batch, tokens, dim = x.shape
         qkv = self.qkv(x).reshape(batch, tokens, 3, self.heads, dim // self.heads).permute(2, 0, 3, 1, 4)
         attended = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2])
@@ -28,12 +32,15 @@ class Attention(nn.Module):
 
 
 class Mlp(nn.Module):
+    """Two linear layers, ``dim`` -> ``hidden`` -> ``dim``, with an exact (erf) GELU between them."""
+
     def __init__(self, dim: int, hidden: int) -> None:
         super().__init__()
         self.fc1 = nn.Linear(dim, hidden)
         self.fc2 = nn.Linear(hidden, dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``fc2(gelu(fc1(x)))``."""
         return self.fc2(F.gelu(self.fc1(x)))  # exact (erf) GELU, as in ViT
 
 
@@ -55,5 +62,6 @@ class Block(nn.Module):
         return branch * keep.to(branch.dtype) / (1.0 - self.drop_path)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The block applied to the tokens ``x`` [B, N, dim]."""
         x = x + self._residual(self.attn(self.norm1(x)))
         return x + self._residual(self.mlp(self.norm2(x)))

@@ -114,7 +114,9 @@ def distance_errors(
     wrong_label: str = "DER",
     bin_m: float = 0.5,
 ) -> Figure:
-    """Confusion matrix of distance bins (rows: reference, normalised per row) and, per reference bin, the
+    """Distance errors: confusion of distance bins, and per reference bin the mean error and the share of clips wrong.
+
+    Confusion matrix of distance bins (rows: reference, normalised per row) and, per reference bin, the
     mean absolute error and the share of clips the metric counts as wrong (``wrong``, per clip, as the DER of
     the protocol's mode decides it: so the figure agrees with the table in either mode).
     """

@@ -14,7 +14,7 @@ VERDICT_COLOURS = {"A": COLOURS[1], "B": COLOURS[0], "neither": NEUTRAL}
 def paired_differences(comparison: Comparison) -> Figure:
     """One row per metric (each on its own scale): the difference B - A, its interval, and the zero line.
 
-    coloured by which system the interval favours.
+    Rows are coloured by which system the interval favours.
     """
     differences = comparison.differences
     figure = new_figure(7.0, 0.9 + 0.75 * max(len(differences), 1))

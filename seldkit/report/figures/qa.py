@@ -26,8 +26,9 @@ TYPE_COLUMNS = {
 def per_type_scores(
     per_type: Mapping[str, Mapping[str, float]], intervals: Mapping[str, tuple[float, float]] | None = None
 ) -> Figure:
-    """Bars of each question type's scores (in %), labelled with Table 3's column, with bootstrap intervals
-    (``intervals["<TYPE>.<metric>"]``) where given.
+    """Bars of each question type's scores (in %), labelled with Table 3's column.
+
+    Bootstrap intervals (``intervals["<TYPE>.<metric>"]``) are drawn where given.
     """
     labels: list[str] = []
     colours: list[str] = []

@@ -15,5 +15,6 @@ def new_figure(width: float, height: float) -> Figure:
 
 
 def tidy(axes) -> None:
+    """Hide the top and right spines of ``axes`` and add a light horizontal grid."""
     axes.spines[["top", "right"]].set_visible(False)
     axes.grid(axis="y", alpha=0.3)

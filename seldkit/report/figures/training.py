@@ -14,7 +14,7 @@ from seldkit.report.figures.style import COLOURS, NEUTRAL, new_figure, tidy
 def training_curves(history: Sequence[Mapping[str, Any]]) -> Figure:
     """Per-epoch losses (log scale) and, when logged, training-batch accuracies, across all stages.
 
-    stage boundaries are marked and labelled.
+    Stage boundaries are marked and labelled.
     """
     epochs = np.arange(1, len(history) + 1)
     loss_names = sorted(
@@ -59,8 +59,9 @@ def training_curves(history: Sequence[Mapping[str, Any]]) -> Figure:
 
 
 def feature_attention(gates: np.ndarray, branches: Sequence[str], features: Sequence[str]) -> Figure:
-    """Average feature-attention weight per branch (rows of ``gates``) and input feature (columns): the
-    analysis of the DSpAST paper's Figure 2.
+    """Bars of the average feature-attention weight per branch and input feature (the DSpAST paper's Figure 2).
+
+    The rows of ``gates`` are the branches, its columns the input features.
     """
     figure = new_figure(8.0, 3.6)
     axes = figure.add_subplot()
