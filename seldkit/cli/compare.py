@@ -48,9 +48,9 @@ def run(args: argparse.Namespace) -> int:
     from seldkit.cli.options import output_file
     from seldkit.cli.score import write_results_json
     from seldkit.errors import InputError
-    from seldkit.protocols import Protocol, load_protocol, with_settings
-    from seldkit.scoring.compare import compare_systems
+    from seldkit.protocols import Protocol, load_protocol
     from seldkit.scoring.detect import infer_protocol_name
+    from seldkit.tasks import compare_systems, task_for
 
     output_file(args.json, what="comparison file")
     systems = [Path(args.system_a), Path(args.system_b)]
@@ -79,10 +79,10 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(protocol_name, Protocol)
         else load_protocol(protocol_name or infer_protocol_name(paths[0], paths[2]))
     )
-    if args.embedder:
-        if protocol.task != "qa":
-            raise InputError(f"--embedder does not apply to protocol {protocol.name!r} (task {protocol.task})")
-        protocol = with_settings(protocol, embedder=args.embedder)  # recorded with the embedder's protocol hash
+    task = task_for(protocol)
+    if args.embedder and "embedder" not in task.options:
+        raise InputError(f"--embedder does not apply to protocol {protocol.name!r} (task {protocol.task})")
+    protocol = task.configure(protocol, {"embedder": args.embedder})  # recorded with the embedder's protocol hash
     report = compare_systems(paths[0], paths[1], paths[2], protocol, n_resamples=args.resamples)
     write_results_json(args.json, report.results_json())
     print(format_comparison(report))

@@ -13,6 +13,9 @@ from typing import Any
 
 from seldkit.cli.options import ci_option
 
+# The options that belong to one task (a task's ``options`` lists those it takes).
+TASK_OPTIONS = ("embedder", "average", "config", "dcase_compat")
+
 
 def register(commands: Any) -> None:
     """Add the ``score`` command to the subcommand parsers ``commands``."""
@@ -71,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from seldkit.errors import InputError
     from seldkit.protocols import load_protocol
     from seldkit.scoring.detect import infer_protocol_name
+    from seldkit.tasks import task_for
 
     predictions, references = Path(args.predictions), Path(args.ref)
     for path in (predictions, references):
@@ -78,108 +82,31 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("not found", file=str(path))
     output_file(args.json, what="results file")
     protocol = load_protocol(args.protocol or infer_protocol_name(predictions, references))
-    if protocol.task == "clip":
-        if predictions.is_dir() or references.is_dir():
-            raise InputError(
-                f"is a folder; protocol {protocol.name!r} scores clip-level CSV files",
-                file=str(predictions if predictions.is_dir() else references),
-            )
-        if args.ci == "jackknife":
-            raise InputError("--ci jackknife is for DCASE folders; clip metrics take --ci N (bootstrap resamples)")
-        _reject_options(args, protocol, "average", "config", "dcase_compat", "embedder")
-        return _score_clip(args, protocol)
-    if protocol.task == "dcase":
-        if not (predictions.is_dir() and references.is_dir()):
-            raise InputError(
-                f"is not a folder; protocol {protocol.name!r} scores a prediction folder against a reference folder",
-                file=str(references if predictions.is_dir() else predictions),
-            )
-        if isinstance(args.ci, int):
+    task = task_for(protocol)
+    task.check_inputs(predictions, references, protocol)
+    if args.ci is not None and (args.ci == "jackknife") != (task.interval == "jackknife"):
+        if task.interval == "jackknife":
             raise InputError("DCASE intervals are jackknife intervals over recordings: use --ci jackknife")
-        _reject_options(args, protocol, "embedder")
-        return _score_dcase(args, protocol)
-    if protocol.task == "qa":
-        if predictions.is_dir() or references.is_dir():
-            raise InputError(
-                f"is a folder; protocol {protocol.name!r} scores answer files",
-                file=str(predictions if predictions.is_dir() else references),
-            )
-        if args.ci == "jackknife":
-            raise InputError("--ci jackknife is for DCASE folders; QA scores take --ci N (bootstrap resamples)")
-        _reject_options(args, protocol, "average", "config", "dcase_compat")
-        return _score_qa(args, protocol)
-    raise InputError(f"protocol {protocol.name!r} (task {protocol.task!r}) cannot be scored by this version")
-
-
-def _score_qa(args: argparse.Namespace, protocol) -> int:
-    from seldkit.cli.format_qa import format_qa_table
-    from seldkit.protocols import with_settings
-    from seldkit.scoring.qa import score_qa_files
-
-    if args.embedder:
-        protocol = with_settings(protocol, embedder=args.embedder)
-    report = score_qa_files(args.predictions, args.ref, protocol, n_resamples=args.ci)
-    write_results_json(args.json, report.results_json())
-    print(format_qa_table(report))
-    return 0
-
-
-def _score_clip(args: argparse.Namespace, protocol) -> int:
-    from seldkit.cli.format_clip import format_clip_table, format_per_class_table
-    from seldkit.scoring.clip import score_clip_files
-
-    score = score_clip_files(args.predictions, args.ref, protocol, n_resamples=args.ci)
-    write_results_json(args.json, score.results_json())
-    print(format_clip_table(score))
-    if args.per_class:
-        print()
-        print(format_per_class_table(score))
-    for note in (*score.evaluation.notes, *_interval_notes(score)):
-        print(f"note: {note}")
-    return 0
-
-
-def _score_dcase(args: argparse.Namespace, protocol) -> int:
-    from seldkit.cli.format_dcase import format_dcase_per_class, format_dcase_table
-    from seldkit.errors import InputError
-    from seldkit.metrics.dcase.years import YEAR_RULES
-    from seldkit.protocols import with_settings
-    from seldkit.scoring.dcase import score_dcase_folders
-
-    settings: dict[str, Any] = {}
-    rules = YEAR_RULES[protocol.dcase.year]
-    if args.config:
-        if args.config not in {config.name for config in rules.configs}:
-            known = ", ".join(config.name for config in rules.configs)
-            raise InputError(f"{rules.year} has no configuration {args.config!r} (known: {known})")
-        settings["configuration"] = args.config
-    if args.average:
-        current = settings.get("configuration", protocol.dcase.configuration)
-        variant = rules.with_average(current, args.average)
-        if variant is None:
-            raise InputError(f"{rules.year} has no {args.average}-averaged variant of configuration {current!r}")
-        settings["configuration"] = variant.name
-    if args.dcase_compat:
-        settings["compat"] = True
-    if settings:
-        protocol = with_settings(protocol, **settings)
-    report = score_dcase_folders(args.predictions, args.ref, protocol, with_jackknife=args.ci == "jackknife")
-    write_results_json(args.json, report.results_json())
-    print(format_dcase_table(report))
-    if args.per_class:
-        print()
-        print(format_dcase_per_class(report))
-    for note in report.notes:
-        print(f"note: {note}")
-    return 0
-
-
-def _reject_options(args: argparse.Namespace, protocol, *names: str) -> None:
-    from seldkit.errors import InputError
-
-    given = [f"--{name.replace('_', '-')}" for name in names if getattr(args, name)]
+        raise InputError(
+            f"--ci jackknife is for DCASE folders; {protocol.task} scores take --ci N (bootstrap resamples)"
+        )
+    given = [name for name in TASK_OPTIONS if getattr(args, name) and name not in task.options]
     if given:
-        raise InputError(f"{', '.join(given)} does not apply to protocol {protocol.name!r} (task {protocol.task})")
+        options = ", ".join(f"--{name.replace('_', '-')}" for name in given)
+        raise InputError(f"{options} does not apply to protocol {protocol.name!r} (task {protocol.task})")
+    protocol = task.configure(protocol, {name: getattr(args, name) for name in TASK_OPTIONS})
+    scored = task.score(
+        predictions,
+        references,
+        protocol,
+        resamples=args.ci if isinstance(args.ci, int) else None,
+        jackknife=args.ci == "jackknife",
+    )
+    write_results_json(args.json, scored.results_json())
+    print(task.table(scored, per_class=args.per_class))
+    for note in task.notes(scored):
+        print(f"note: {note}")
+    return 0
 
 
 def write_results_json(path: Path | None, document: dict[str, Any]) -> None:
@@ -189,17 +116,3 @@ def write_results_json(path: Path | None, document: dict[str, Any]) -> None:
     from seldkit.results import write_json_atomic
 
     write_json_atomic(path, document)
-
-
-def _interval_notes(score) -> list[str]:
-    """Explain an interval that excludes its point value (it happens, and looks like a bug when unexplained)."""
-    intervals = score.intervals
-    if intervals is None or "mAP" not in intervals.bounds or score.metrics.mAP is None:
-        return []
-    low, high = intervals.bounds["mAP"]
-    if low <= score.metrics.mAP <= high or score.mode != "reference":
-        return []
-    return [
-        "the mAP interval excludes the point value: reference mode counts a class without positives as AP 0, "
-        "so resamples that miss a rare class's only positives pull mAP down (see continuous mode)"
-    ]

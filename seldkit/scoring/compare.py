@@ -1,7 +1,8 @@
 """Comparing two systems on the same references under a protocol, metric by metric.
 
 Both are scored exactly as ``seldkit score`` scores them, then every metric is compared by a paired bootstrap over
-the protocol's evaluation units.
+the protocol's evaluation units: clips (:func:`compare_clip`), recordings (:func:`compare_dcase`) or questions
+(:func:`compare_qa`). :func:`seldkit.tasks.compare_systems` picks the one of a protocol's task.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import numpy as np
 
 from seldkit.errors import InputError
 from seldkit.metrics.paired import Comparison, compare_samples
-from seldkit.protocol_settings import TrainSettings
 from seldkit.protocols import Protocol
 from seldkit.results import environment, file_digest
 
@@ -42,29 +42,10 @@ class ComparisonReport:
         }
 
 
-def compare_systems(
-    system_a: str | Path,
-    system_b: str | Path,
-    references: str | Path,
-    protocol: Protocol,
-    *,
-    n_resamples: int = DEFAULT_RESAMPLES,
+def comparison_report(
+    system_a: Path, system_b: Path, references: Path, protocol: Protocol, comparison: Comparison
 ) -> ComparisonReport:
-    """Paired comparison of ``system_b`` against ``system_a`` (differences are B - A) on every metric."""
-    system_a, system_b, references = Path(system_a), Path(system_b), Path(references)
-    if isinstance(protocol.settings, TrainSettings):
-        raise InputError(
-            f"protocol {protocol.name!r} is a training protocol: compare scores under an evaluation protocol"
-        )
-    level, seed = protocol.settings.bootstrap.level, protocol.settings.bootstrap.seed
-    if protocol.task == "clip":
-        comparison = _compare_clip(system_a, system_b, references, protocol, n_resamples, seed, level)
-    elif protocol.task == "dcase":
-        comparison = _compare_dcase(system_a, system_b, references, protocol, n_resamples, seed, level)
-    elif protocol.task == "qa":
-        comparison = _compare_qa(system_a, system_b, references, protocol, n_resamples, seed, level)
-    else:
-        raise InputError(f"protocol {protocol.name!r} (task {protocol.task!r}) has no comparison in this version")
+    """The comparison with the inputs it was made on (paths, and the digests of files)."""
     inputs = {"a": _describe(system_a), "b": _describe(system_b), "references": _describe(references)}
     return ComparisonReport(protocol, comparison, inputs)
 
@@ -75,9 +56,10 @@ def _describe(path: Path) -> dict[str, str]:
     return {"path": str(path), "digest": file_digest(path)}
 
 
-def _compare_clip(
+def compare_clip(
     a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int, seed: int, level: float
 ) -> Comparison:
+    """Two clip-level prediction files, paired resamples of the clips."""
     from seldkit.metrics.stats import clip_metric_samples
     from seldkit.scoring.clip import score_clip_files
 
@@ -106,9 +88,10 @@ def _compare_clip(
     )
 
 
-def _compare_dcase(
+def compare_dcase(
     a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int, seed: int, level: float
 ) -> Comparison:
+    """Two DCASE prediction folders, paired resamples of the recordings (pooled counters)."""
     from seldkit.metrics.dcase.evaluate import dcase_metric_samples
     from seldkit.scoring.dcase import score_dcase_folders
 
@@ -133,9 +116,10 @@ def _compare_dcase(
     )
 
 
-def _compare_qa(
+def compare_qa(
     a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int, seed: int, level: float
 ) -> Comparison:
+    """Two SpatialSoundQA answer sets, paired resamples of the questions within each type."""
     from seldkit.io.qa import pair_items
     from seldkit.metrics.qa.embedders import get_embedder
     from seldkit.metrics.qa.scoring import prepare, score_questions
