@@ -54,6 +54,19 @@ class SeldCounters:
             thresholds=self.thresholds,
         )
 
+    def merge(self, other: SeldCounters) -> SeldCounters:
+        """The counters of this object's files followed by ``other``'s (counted under the same thresholds)."""
+        if self.thresholds != other.thresholds or self.counts.keys() != other.counts.keys():
+            raise ValueError("counters of different metric configurations cannot be merged")
+        return SeldCounters(
+            counts={name: np.concatenate([values, other.counts[name]]) for name, values in self.counts.items()},
+            sums={name: np.concatenate([values, other.sums[name]]) for name, values in self.sums.items()},
+            substitutions=np.concatenate([self.substitutions, other.substitutions]),
+            deletions=np.concatenate([self.deletions, other.deletions]),
+            insertions=np.concatenate([self.insertions, other.insertions]),
+            thresholds=dict(self.thresholds),
+        )
+
     def weighted_total(self, weights: np.ndarray) -> TotalCounters:
         """Counters with file i counted ``weights[i]`` times (a bootstrap resample of the recordings)."""
         return TotalCounters(

@@ -83,13 +83,76 @@ def score_recordings(
     """Score recordings (reference i paired with prediction i) under ``config`` of ``year``.
 
     ``config`` defaults to the challenge configuration. Counts are pooled over recordings before averaging, as the
-    official code does.
+    official code does. The same steps as :class:`DcaseAccumulator` given all recordings in one update.
     """
+    resolved = _config(year, config)
+    return _score(_counters(references, predictions, year, resolved, n_classes), year, resolved)
+
+
+@dataclass
+class DcaseAccumulator:
+    """Recordings scored in batches (streaming, or one batch per process) and pooled.
+
+    :meth:`update` counts a batch, :meth:`merge` joins another accumulator's files, :meth:`compute` gives the
+    :class:`DcaseScore` that :func:`score_recordings` gives for all the recordings at once.
+
+    >>> from seldkit.metrics.dcase.events import DcaseEvents
+    >>> def events(frames, azimuths):
+    ...     n = len(frames)
+    ...     return DcaseEvents("f", np.array(frames), np.zeros(n, int), np.zeros(n, int), np.array(azimuths, float),
+    ...                        np.zeros(n), None, None, None)
+    >>> accumulator = DcaseAccumulator(year=2022)
+    >>> accumulator.update([events([0, 5, 12], [10, 10, 10])], [events([0, 5], [12, 50])])
+    >>> accumulator.update([events([3, 9], [-20, -20])], [events([3], [-20])])
+    >>> whole = score_recordings([events([0, 5, 12], [10, 10, 10]), events([3, 9], [-20, -20])],
+    ...                          [events([0, 5], [12, 50]), events([3], [-20])], year=2022)
+    >>> accumulator.compute().metrics == whole.metrics
+    True
+    """
+
+    year: int
+    config: MetricConfig | str | None = None
+    n_classes: int = N_CLASSES
+    counters: SeldCounters | None = None
+
+    def update(self, references: Sequence[DcaseEvents], predictions: Sequence[DcaseEvents]) -> None:
+        """Count a batch of recordings (reference i paired with prediction i)."""
+        if not references and not predictions:
+            return
+        counted = _counters(references, predictions, self.year, _config(self.year, self.config), self.n_classes)
+        self.counters = counted if self.counters is None else self.counters.merge(counted)
+
+    def merge(self, other: DcaseAccumulator) -> DcaseAccumulator:
+        """This accumulator's recordings followed by ``other``'s."""
+        if (self.year, _config(self.year, self.config)) != (other.year, _config(other.year, other.config)):
+            raise ValueError("accumulators of different years or configurations cannot be merged")
+        if other.counters is None:
+            return DcaseAccumulator(self.year, self.config, self.n_classes, self.counters)
+        merged = other.counters if self.counters is None else self.counters.merge(other.counters)
+        return DcaseAccumulator(self.year, self.config, self.n_classes, merged)
+
+    def compute(self) -> DcaseScore:
+        """The metrics of every recording counted so far."""
+        if self.counters is None:
+            raise ValueError("no recordings counted yet")
+        return _score(self.counters, self.year, _config(self.year, self.config))
+
+
+def _config(year: int, config: MetricConfig | str | None) -> MetricConfig:
     rules = YEAR_RULES[year]
     if config is None:
-        config = rules.challenge_config
-    elif isinstance(config, str):
-        config = rules.config(config)
+        return rules.challenge_config
+    return rules.config(config) if isinstance(config, str) else config
+
+
+def _counters(
+    references: Sequence[DcaseEvents],
+    predictions: Sequence[DcaseEvents],
+    year: int,
+    config: MetricConfig,
+    n_classes: int,
+) -> SeldCounters:
+    """The update step: per-file counters of the recordings, under ``config`` of ``year``."""
     if len(references) != len(predictions):
         raise ValueError("references and predictions must pair up")
     limits = [evaluation_limit(reference, config) for reference in references]
@@ -122,8 +185,13 @@ def score_recordings(
             count_error_rate=config.kind != "stereo",
         )
     counters.thresholds = config.thresholds()
+    return counters
+
+
+def _score(counters: SeldCounters, year: int, config: MetricConfig) -> DcaseScore:
+    """The compute step: metrics of the pooled counters."""
     metrics, classwise = compute_scores(counters.total(), kind=config.kind, average=config.average)
-    return DcaseScore(year, config, metrics, classwise, counters, n_files)
+    return DcaseScore(year, config, metrics, classwise, counters, counters.n_files)
 
 
 def jackknife(score: DcaseScore, *, level: float = 0.95) -> JackknifeIntervals:

@@ -246,3 +246,38 @@ def test_real_starss22_output_equals_per_frame_loops():
     ]
     assert_metrics_close(report.score.metrics, naive_dcase.score_2022(pairs))
     assert detect_year(STARSS22 / "predictions", STARSS22 / "metadata_dev") == 2022
+
+
+@pytest.mark.parametrize(
+    ("year", "case", "config"),
+    [
+        (2022, "random_008", "macro"),
+        (2023, "random_008", "micro"),
+        (2024, "random_009", "macro"),
+        (2024, "random_009", "macro_segment_nodist"),
+        (2025, "random_009", "macro_audio"),
+    ],
+)
+def test_accumulating_in_batches_and_merging_equals_one_pass(year, case, config):
+    """Recordings counted in batches and accumulators merged (as separate processes would) give the one-pass
+    score: the same counters, file by file, and the same metrics."""
+    from seldkit.io.dcase import pair_folders, read_dcase_file
+    from seldkit.metrics.dcase.evaluate import DcaseAccumulator, score_recordings
+
+    folder = DCASE / str(year) / "cases" / case
+    pairs, _ = pair_folders(folder / "pred", folder / "ref")
+    references = [read_dcase_file(pair.reference, year=year, role="reference") for pair in pairs]
+    predictions = [read_dcase_file(pair.prediction, year=year, role="prediction") for pair in pairs]
+    whole = score_recordings(references, predictions, year=year, config=config)
+    first, second = DcaseAccumulator(year, config), DcaseAccumulator(year, config)
+    first.update(references[:1], predictions[:1])
+    first.update(references[1:2], predictions[1:2])
+    second.update(references[2:], predictions[2:])
+    second.update([], [])
+    merged = first.merge(second).compute()
+    assert merged.n_files == whole.n_files == len(pairs) >= 3
+    assert merged.metrics == whole.metrics  # exactly: the same pooled counts
+    for name, values in whole.counters.counts.items():
+        np.testing.assert_array_equal(merged.counters.counts[name], values)
+    for name, values in whole.counters.sums.items():
+        np.testing.assert_array_equal(merged.counters.sums[name], values)
