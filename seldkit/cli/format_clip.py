@@ -43,7 +43,7 @@ def format_per_class_table(score: ClipScore) -> str:
         return "(no class-score columns: no per-class table)"
     positives = score.n_positive()
     per_class_ap = metrics.per_class_AP
-    per_class_ci = score.intervals.per_class_AP if score.intervals is not None else None
+    per_class_ci = score.per_class_ap_intervals()
     width = max(8, *(len(class_id) for class_id in score.evaluation.class_ids))
     lines = [f"  {'class':<{width}}  {'AP %':>7}  {'pos':>5}" + ("  CI" if per_class_ci is not None else "")]
     for index, class_id in enumerate(score.evaluation.class_ids):

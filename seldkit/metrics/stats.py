@@ -10,39 +10,17 @@ runs per resample.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
 from seldkit.metrics.clip import ERROR_THRESHOLD_DEG, ClipMode, PerClipInputs
+from seldkit.metrics.intervals import Intervals, per_class_percentile_bounds, percentile_bounds
 from seldkit.metrics.ranking import RankedScores, mean_average_precision_of
 
 # Resamples drawn and evaluated together. Block k is drawn from its own generator seeded (seed, k), so the
 # draws do not depend on how the work is chunked.
 RESAMPLE_BLOCK = 32
-
-
-@dataclass(frozen=True)
-class BootstrapIntervals:
-    """Percentile intervals per metric name, plus per-class AP intervals where AP was computed."""
-
-    level: float
-    n_resamples: int
-    seed: int
-    bounds: dict[str, tuple[float, float]]
-    per_class_AP: np.ndarray | None = None  # [C, 2], NaN where undefined
-
-    def as_json(self) -> dict[str, object]:
-        """The intervals of the scalar metrics as the results JSON records them, with the method."""
-        return {
-            "method": "percentile bootstrap over clips",
-            "level": self.level,
-            "n_resamples": self.n_resamples,
-            "seed": self.seed,
-            "metrics": {name: {"low": low, "high": high} for name, (low, high) in self.bounds.items()},
-        }
 
 
 def resample_counts(n_items: int, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
@@ -73,25 +51,26 @@ def bootstrap_clip_metrics(
     level: float = 0.95,
     error_threshold_deg: float = ERROR_THRESHOLD_DEG,
     ranked: RankedScores | None = None,
-) -> BootstrapIntervals:
-    """Percentile bootstrap intervals of mAP, ER20, MAE and DER (those the inputs allow).
+) -> Intervals:
+    """Percentile bootstrap intervals of mAP, ER20, MAE and DER (those the inputs allow), and of per-class AP.
 
     ``ranked`` may pass a ranking built with ``for_weights=True`` to avoid sorting again.
     """
     samples, per_class_samples = clip_metric_samples(
         inputs, mode=mode, n_resamples=n_resamples, seed=seed, error_threshold_deg=error_threshold_deg, ranked=ranked
     )
-    tail = (1.0 - level) / 2.0 * 100.0
-    bounds = {name: _percentile_interval(values, tail) for name, values in samples.items()}
     per_class = None
     if per_class_samples is not None:
-        stacked = per_class_samples
-        if mode == "reference":
-            stacked = np.nan_to_num(stacked, nan=0.0)
-        with warnings.catch_warnings():  # all-NaN columns: classes never positive in any resample
-            warnings.simplefilter("ignore", RuntimeWarning)
-            per_class = np.nanpercentile(stacked, [tail, 100.0 - tail], axis=0).T
-    return BootstrapIntervals(level=level, n_resamples=n_resamples, seed=seed, bounds=bounds, per_class_AP=per_class)
+        stacked = np.nan_to_num(per_class_samples, nan=0.0) if mode == "reference" else per_class_samples
+        per_class = {"AP": per_class_percentile_bounds(stacked, level=level)}
+    return Intervals(
+        method="percentile bootstrap over clips",
+        level=level,
+        bounds=percentile_bounds(samples, level=level),
+        n_resamples=n_resamples,
+        seed=seed,
+        per_class=per_class,
+    )
 
 
 def clip_metric_samples(
@@ -135,11 +114,3 @@ def clip_metric_samples(
 
 def _map_of_resamples(ap: np.ndarray, mode: ClipMode) -> np.ndarray:
     return mean_average_precision_of(ap, classes="all" if mode == "reference" else "present")
-
-
-def _percentile_interval(values: np.ndarray, tail: float) -> tuple[float, float]:
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return (float("nan"), float("nan"))
-    low, high = np.percentile(finite, [tail, 100.0 - tail])
-    return (float(low), float(high))

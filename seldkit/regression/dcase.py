@@ -183,7 +183,7 @@ def _compare_jackknife(
     for key, rows in (expected.get("classwise_ci") or {}).items():
         abs_ = _tolerance(year, key)[1]
         rel = JACKKNIFE_RELATIVE_TOLERANCE
-        got = np.asarray(intervals.classwise[key])  # type: ignore[index]
+        got = np.asarray(intervals.per_class[key])  # type: ignore[index]
         deviations[f"classwise {key}"] = max(
             _deviation(g, e, rel, abs_) for got_row, row in zip(got.tolist(), rows) for g, e in zip(got_row, row)
         )

@@ -87,7 +87,7 @@ def clip_figures(score: ClipScore) -> list[Section]:
     if score.metrics.per_class_AP is not None:
         known = _audioset_names()
         names = [score.class_name(class_id) or known.get(class_id, class_id) for class_id in evaluation.class_ids]
-        intervals = score.intervals.per_class_AP if score.intervals is not None else None
+        intervals = score.per_class_ap_intervals()
         # reference mode scores a class without positives as AP 0; the figure shows the classes that occur
         ap = np.where(score.n_positive() > 0, score.metrics.per_class_AP, np.nan)
         sections.append(Section("Sound events", [per_class_item(ap, names, intervals)]))

@@ -11,8 +11,9 @@ import numpy as np
 from seldkit.errors import InputError
 from seldkit.io.clip import ClipEvaluationSet, pair_clips, read_clip_predictions, read_clip_references
 from seldkit.metrics.clip import ClipMetricAccumulator, ClipMetrics, PerClipInputs, summarise
+from seldkit.metrics.intervals import Intervals
 from seldkit.metrics.ranking import RankedScores
-from seldkit.metrics.stats import BootstrapIntervals, bootstrap_clip_metrics
+from seldkit.metrics.stats import bootstrap_clip_metrics
 from seldkit.protocols import Protocol
 from seldkit.results import file_digest, results_document
 
@@ -24,7 +25,7 @@ class ClipScore:
     protocol: Protocol
     evaluation: ClipEvaluationSet
     metrics: ClipMetrics
-    intervals: BootstrapIntervals | None
+    intervals: Intervals | None
     inputs: dict[str, dict[str, str]]
     per_clip: PerClipInputs | None = None  # what the metrics reduced, for comparisons and reports
 
@@ -38,6 +39,12 @@ class ClipScore:
         classes = self.protocol.classes
         return classes.names.get(class_id, "") if classes is not None else ""
 
+    def per_class_ap_intervals(self) -> np.ndarray | None:
+        """``[C, 2]`` bootstrap intervals of per-class AP, when intervals were computed with class scores."""
+        if self.intervals is None or not self.intervals.per_class:
+            return None
+        return self.intervals.per_class["AP"]
+
     def n_positive(self) -> np.ndarray:
         """Positives per class (only scores with class columns have them)."""
         targets = self.evaluation.targets
@@ -50,13 +57,14 @@ class ClipScore:
         per_class = None
         if self.metrics.per_class_AP is not None:
             positives = self.n_positive()
+            ap_intervals = self.per_class_ap_intervals()
             per_class = {}
             for index, class_id in enumerate(self.evaluation.class_ids):
                 entry: dict[str, Any] = {"AP": self.metrics.per_class_AP[index], "n_positive": positives[index]}
                 if self.class_name(class_id):
                     entry["name"] = self.class_name(class_id)
-                if self.intervals is not None and self.intervals.per_class_AP is not None:
-                    entry["AP_interval"] = self.intervals.per_class_AP[index]
+                if ap_intervals is not None:
+                    entry["AP_interval"] = ap_intervals[index]
                 per_class[class_id] = entry
         metrics = {"mode": self.mode, **self.metrics.scalars()}
         return results_document(

@@ -8,8 +8,9 @@ from typing import Any
 
 from seldkit.errors import InputError
 from seldkit.io.dcase import FilePair, no_events, pair_folders, read_dcase_file
-from seldkit.metrics.dcase.evaluate import DcaseScore, JackknifeIntervals, jackknife, score_recordings
+from seldkit.metrics.dcase.evaluate import DcaseScore, jackknife, score_recordings
 from seldkit.metrics.dcase.events import N_CLASSES
+from seldkit.metrics.intervals import Intervals
 from seldkit.protocols import Protocol
 from seldkit.results import results_document
 
@@ -21,7 +22,7 @@ class DcaseReport:
     protocol: Protocol
     score: DcaseScore
     files: list[FilePair]
-    intervals: JackknifeIntervals | None
+    intervals: Intervals | None
     notes: list[str] = field(default_factory=list)
     empty_references: tuple[str, ...] = ()  # recordings whose reference file has no events (empty window)
 
@@ -34,18 +35,12 @@ class DcaseReport:
                 str(index): {name: values[index] for name, values in score.classwise.items()}
                 for index in range(N_CLASSES)
             }
-            if self.intervals is not None and self.intervals.classwise is not None:
+            if self.intervals is not None and self.intervals.per_class is not None:
                 for index in range(N_CLASSES):
                     per_class[str(index)]["intervals"] = {
-                        name: values[index] for name, values in self.intervals.classwise.items()
+                        name: values[index] for name, values in self.intervals.per_class.items()
                     }
-        intervals = None
-        if self.intervals is not None:
-            intervals = {
-                "method": "jackknife over recordings (leave one out), as the official code",
-                "level": self.intervals.level,
-                "metrics": {name: {"low": low, "high": high} for name, (low, high) in self.intervals.bounds.items()},
-            }
+        intervals = self.intervals.as_json() if self.intervals is not None else None
         document = results_document(
             protocol=self.protocol,
             n=score.n_files,

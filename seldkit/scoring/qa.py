@@ -8,9 +8,10 @@ from typing import Any
 
 from seldkit.errors import InputError
 from seldkit.io.qa import pair_items, read_answers_jsonl, read_decode_file, read_question_file
+from seldkit.metrics.intervals import Intervals
 from seldkit.metrics.qa.embedders import get_embedder
 from seldkit.metrics.qa.scoring import ClassNames, QaScores, prepare, score_questions
-from seldkit.metrics.qa.stats import QaIntervals, bootstrap_qa
+from seldkit.metrics.qa.stats import bootstrap_qa
 from seldkit.protocols import Protocol
 from seldkit.results import file_digest, results_document
 
@@ -24,7 +25,7 @@ class QaReport:
     embedder_model_id: str
     answer_form: str
     inputs: dict[str, Any]
-    intervals: QaIntervals | None
+    intervals: Intervals | None
 
     def results_json(self) -> dict[str, Any]:
         """The results JSON: scores per type and of type E, intervals, inputs, and the embedder with its class hash."""

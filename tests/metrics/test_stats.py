@@ -66,7 +66,7 @@ def test_intervals_equal_naive_loop(mode):
         values = np.array(values)
         expected = np.percentile(values[np.isfinite(values)], [2.5, 97.5])
         np.testing.assert_allclose(got.bounds[key], expected, rtol=1e-9, atol=1e-12, err_msg=key)
-    assert got.per_class_AP.shape == (n_classes, 2)
+    assert got.per_class["AP"].shape == (n_classes, 2)
 
 
 def test_draws_are_seeded_and_sum_to_n():

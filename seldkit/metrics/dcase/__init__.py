@@ -7,7 +7,7 @@ recordings; :func:`~.evaluate.jackknife` adds
 leave-one-recording-out intervals. See ``metrics/dcase.md`` for the definitions and documented deviations.
 """
 
-from seldkit.metrics.dcase.evaluate import DcaseScore, JackknifeIntervals, jackknife, score_recordings
+from seldkit.metrics.dcase.evaluate import DcaseAccumulator, DcaseScore, jackknife, score_recordings
 from seldkit.metrics.dcase.events import N_CLASSES, DcaseEvents
 from seldkit.metrics.dcase.years import YEAR_RULES, FileFormat, MetricConfig, YearRules
 
@@ -17,7 +17,7 @@ __all__ = [
     "DcaseEvents",
     "DcaseScore",
     "FileFormat",
-    "JackknifeIntervals",
+    "DcaseAccumulator",
     "MetricConfig",
     "YearRules",
     "jackknife",

@@ -27,8 +27,10 @@ from seldkit.metrics.dcase.geometry import (
 from seldkit.metrics.dcase.matching import EventSet, match_frames
 from seldkit.metrics.dcase.scores import compute_scores
 from seldkit.metrics.dcase.years import YEAR_RULES, MetricConfig
+from seldkit.metrics.intervals import Intervals
 
 FRAMES_PER_BLOCK = 10  # 1 s of 100 ms label frames
+JACKKNIFE_METHOD = "jackknife over recordings (leave one out), as the official code"
 
 
 @dataclass(frozen=True)
@@ -46,15 +48,6 @@ class DcaseScore:
     def totals(self) -> TotalCounters:
         """The counters summed over all recordings."""
         return self.counters.total()
-
-
-@dataclass(frozen=True)
-class JackknifeIntervals:
-    """Leave-one-recording-out intervals: ``bounds[name] = (low, high)``, class-wise ``[C, 2]`` arrays."""
-
-    level: float
-    bounds: dict[str, tuple[float, float]]
-    classwise: dict[str, np.ndarray] | None
 
 
 def evaluation_limit(reference: DcaseEvents, config: MetricConfig) -> int:
@@ -194,7 +187,7 @@ def _score(counters: SeldCounters, year: int, config: MetricConfig) -> DcaseScor
     return DcaseScore(year, config, metrics, classwise, counters, counters.n_files)
 
 
-def jackknife(score: DcaseScore, *, level: float = 0.95) -> JackknifeIntervals:
+def jackknife(score: DcaseScore, *, level: float = 0.95) -> Intervals:
     r"""Leave-one-recording-out jackknife intervals, computed as the official code does.
 
     With :math:`\theta` the full-set value and :math:`\theta_{(i)}` the value without recording i (n of them):
@@ -237,7 +230,7 @@ def jackknife(score: DcaseScore, *, level: float = 0.95) -> JackknifeIntervals:
         classwise_bounds = {
             name: interval(score.classwise[name], np.stack(partial_classwise[name])) for name in score.classwise
         }
-    return JackknifeIntervals(level=level, bounds=bounds, classwise=classwise_bounds)
+    return Intervals(method=JACKKNIFE_METHOD, level=level, bounds=bounds, per_class=classwise_bounds)
 
 
 def dcase_metric_samples(score: DcaseScore, *, n_resamples: int, seed: int = 0) -> dict[str, np.ndarray]:

@@ -5,48 +5,28 @@ Questions are resampled within each type (so every type keeps its size), all res
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from seldkit.metrics.intervals import Intervals, percentile_bounds
 from seldkit.metrics.qa.scoring import BINARY_TYPES, QaScores
 from seldkit.metrics.ranking import RankedScores, mean_average_precision_of
 from seldkit.metrics.stats import resample_count_blocks
 
 
-@dataclass(frozen=True)
-class QaIntervals:
-    """Bootstrap intervals of the QA metrics at ``level``, by metric name (``"<TYPE>.<metric>"``, ``"E.<metric>"``)."""
-
-    level: float
-    n_resamples: int
-    seed: int
-    bounds: dict[str, tuple[float, float]]  # "<TYPE>.<metric>" or "E.<metric>"
-
-    def as_json(self) -> dict[str, object]:
-        """The intervals as a results JSON records them, with the method."""
-        return {
-            "method": "percentile bootstrap over questions, stratified by question type",
-            "level": self.level,
-            "n_resamples": self.n_resamples,
-            "seed": self.seed,
-            "metrics": {name: {"low": low, "high": high} for name, (low, high) in self.bounds.items()},
-        }
-
-
-def bootstrap_qa(scores: QaScores, *, n_resamples: int, seed: int = 0, level: float = 0.95) -> QaIntervals:
+def bootstrap_qa(scores: QaScores, *, n_resamples: int, seed: int = 0, level: float = 0.95) -> Intervals:
     """Percentile intervals at ``level`` of every QA metric over ``n_resamples`` stratified resamples.
 
-    Non-finite resample values are left out; a metric without a finite one gets NaN bounds.
+    Metric names are ``"<TYPE>.<metric>"`` and ``"E.<metric>"``. Non-finite resample values are left out; a metric
+    without a finite one gets NaN bounds.
     """
     samples = qa_metric_samples(scores, n_resamples=n_resamples, seed=seed)
-    tail = (1 - level) / 2 * 100
-    bounds = {}
-    for name, values in samples.items():
-        finite = values[np.isfinite(values)]
-        low, high = np.percentile(finite, [tail, 100 - tail]) if finite.size else (np.nan, np.nan)
-        bounds[name] = (float(low), float(high))
-    return QaIntervals(level=level, n_resamples=n_resamples, seed=seed, bounds=bounds)
+    return Intervals(
+        method="percentile bootstrap over questions, stratified by question type",
+        level=level,
+        bounds=percentile_bounds(samples, level=level),
+        n_resamples=n_resamples,
+        seed=seed,
+    )
 
 
 def qa_point_values(scores: QaScores) -> dict[str, float]:
