@@ -12,7 +12,6 @@ from sklearn.metrics import balanced_accuracy_score
 
 from seldkit.metrics.qa import embedders
 from seldkit.metrics.qa.embedders import MiniLM, Trigram256, cosine_matrix
-from seldkit.metrics.qa.scoring import balanced_accuracy
 from seldkit.metrics.qa.text import (
     distance_correct,
     normalise,
@@ -22,6 +21,7 @@ from seldkit.metrics.qa.text import (
     parse_sources,
     parse_yes_no,
 )
+from seldkit.metrics.qa.weighted import e_column_metrics
 from seldkit.protocols import load_protocol, with_settings
 from seldkit.scoring.qa import class_names, score_qa_files
 from tests.command import run_cli
@@ -113,10 +113,9 @@ def test_balanced_accuracy_equals_sklearn_with_unparseable_as_third_label():
     rng = np.random.default_rng(4)
     reference = rng.choice(["yes", "no"], size=60)
     answer = rng.choice(["yes", "no", "?"], size=60, p=[0.45, 0.4, 0.15])
-    correct = answer == reference
-    assert balanced_accuracy(correct, reference == "yes") == pytest.approx(
-        balanced_accuracy_score(reference, answer), abs=1e-12
-    )
+    outcome = {"correct": answer == reference, "reference_yes": reference == "yes"}
+    got = e_column_metrics(outcome, np.ones((1, 60)))["balanced_accuracy"][0]
+    assert got == pytest.approx(balanced_accuracy_score(reference, answer), abs=1e-12)
 
 
 def test_trigram256_check_values():
@@ -248,3 +247,18 @@ def test_bootstrap_intervals_are_seeded_and_cover_the_point(tmp_path):
             if metric in values:
                 low, high = first.intervals.bounds[f"{question_type}.{metric}"]
                 assert low <= values[metric] <= high, (question_type, metric)
+
+
+def test_accumulating_in_batches_and_merging_equals_one_pass():
+    from seldkit.io.qa import pair_items, read_answers_jsonl, read_question_file
+    from seldkit.metrics.qa.scoring import QaAccumulator, prepare, score_questions
+
+    folder = REPO / "metrics" / "regression" / "qa" / "cases" / "mixed_all_types"
+    pairs = pair_items(read_question_file(folder / "questions.json"), read_answers_jsonl(folder / "answers.jsonl"))
+    classes, embedder = class_names(load_protocol("spatialsoundqa")), Trigram256()
+    whole = score_questions(prepare(pairs), classes, embedder)
+    first, second = QaAccumulator(), QaAccumulator()
+    first.update(pairs[:20])
+    second.update(pairs[20:40])
+    second.update(pairs[40:])
+    assert first.merge(second).compute(classes, embedder).results == whole.results

@@ -16,7 +16,7 @@ Unparseable answers always count as wrong, and are counted.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -35,7 +35,8 @@ from seldkit.metrics.qa.text import (
     parse_sources,
     parse_yes_no,
 )
-from seldkit.metrics.ranking import RankedScores, mean_average_precision_of
+from seldkit.metrics.qa.weighted import detection_metrics, e_column_metrics, localization_metrics
+from seldkit.metrics.ranking import RankedScores
 
 DETECTION_TYPES = ("CLASSIFICATION", "MIXUP_SINGLE_CLASSIFICATION")
 LOCALIZATION_TYPES = ("DOA", "MIXUP_SINGLE_DOA")
@@ -85,6 +86,30 @@ class QaScores:
 def prepare(pairs: Sequence[tuple[QaItem, QaItem]]) -> list[Question]:
     """Questions ready for scoring from (reference, answer) pairs: texts normalised, key and type the reference's."""
     return [Question(ref.key, ref.question_type, normalise(ref.text), normalise(pred.text), ref) for ref, pred in pairs]
+
+
+@dataclass
+class QaAccumulator:
+    """Questions answered in batches (or by several processes), scored together.
+
+    Detection AP ranks every answer of a type against all the others, so the scores are computed once all the
+    questions are in: :meth:`update` collects prepared questions, :meth:`merge` joins another accumulator's, and
+    :meth:`compute` gives what :func:`score_questions` gives for all of them at once.
+    """
+
+    questions: list[Question] = field(default_factory=list)
+
+    def update(self, pairs: Sequence[tuple[QaItem, QaItem]]) -> None:
+        """Add (reference, answer) pairs."""
+        self.questions.extend(prepare(pairs))
+
+    def merge(self, other: QaAccumulator) -> QaAccumulator:
+        """This accumulator's questions followed by ``other``'s."""
+        return QaAccumulator([*self.questions, *other.questions])
+
+    def compute(self, classes: ClassNames, embedder: Embedder) -> QaScores:
+        """The scores of every question added so far."""
+        return score_questions(self.questions, classes, embedder)
 
 
 def score_questions(questions: Sequence[Question], classes: ClassNames, embedder: Embedder) -> QaScores:
@@ -187,15 +212,22 @@ def _detection_inputs(
     return scores, targets
 
 
+def _unit_weights(n: int) -> np.ndarray:
+    """Every question once: the point values are the resample formulas at these weights."""
+    return np.ones((1, n))
+
+
 def _detection_results(scores: np.ndarray, targets: np.ndarray, group: Sequence[Question]) -> dict[str, Any]:
-    ap = RankedScores.from_scores(scores, targets).ap
+    ranked = RankedScores.from_scores(scores, targets, for_weights=True)
+    metrics, ap_rows = detection_metrics(ranked, _unit_weights(len(group)))
+    ap = ap_rows[0]
     present = np.flatnonzero(~np.isnan(ap))
     return {
         "n": len(group),
         "n_classes_present": int(present.size),
         "n_distinct_predictions": len({question.answer for question in group}),
-        "mAP_all": mean_average_precision_of(ap, classes="all"),
-        "mAP_present": mean_average_precision_of(ap, classes="present") if present.size else None,
+        "mAP_all": float(metrics["mAP_all"][0]),
+        "mAP_present": float(metrics["mAP_present"][0]) if present.size else None,
         "ap_present": [[int(index), float(ap[index])] for index in present],
     }
 
@@ -216,17 +248,17 @@ def _localization(group: Sequence[Question]) -> tuple[dict[str, Any], dict[str, 
         distance_unparseable[row] = distance is None
         distance_ok[row] = distance is not None and distance_correct(distance, reference_distance)  # type: ignore[arg-type]
     distance_wrong = ~distance_ok & ~distance_unparseable
-    results = {
+    results: dict[str, Any] = {
         "n": n,
         "direction_correct": int(direction_ok.sum()),
         "direction_unparseable": int(direction_unparseable.sum()),
         "distance_correct": int(distance_ok.sum()),
         "distance_wrong": int(distance_wrong.sum()),
         "distance_unparseable": int(distance_unparseable.sum()),
-        "direction_acc": float(direction_ok.mean()),
-        "DER": float((~distance_ok).mean()),
     }
-    return results, {"direction_correct": direction_ok, "distance_error": ~distance_ok}
+    outcome = {"direction_correct": direction_ok, "distance_error": ~distance_ok}
+    results.update({name: float(values[0]) for name, values in localization_metrics(outcome, _unit_weights(n)).items()})
+    return results, outcome
 
 
 def _e_column(question_type: str, group: Sequence[Question]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -244,20 +276,16 @@ def _e_column(question_type: str, group: Sequence[Question]) -> tuple[dict[str, 
         "n": n,
         "correct": int(correct.sum()),
         "unparseable": int(unparseable.sum()),
-        "accuracy": float(correct.mean()),
     }
     outcome = {"correct": correct}
     if question_type in BINARY_TYPES:
-        results["balanced_accuracy"] = balanced_accuracy(correct, reference_yes)
-        results["n_reference_yes"] = int(reference_yes.sum())
         outcome["reference_yes"] = reference_yes
+    metrics = e_column_metrics(outcome, _unit_weights(n))
+    results["accuracy"] = float(metrics["accuracy"][0])
+    if question_type in BINARY_TYPES:
+        results["balanced_accuracy"] = float(metrics["balanced_accuracy"][0])
+        results["n_reference_yes"] = int(reference_yes.sum())
     return results, outcome
-
-
-def balanced_accuracy(correct: np.ndarray, reference_yes: np.ndarray) -> float:
-    """Mean over the reference answers present (yes, no) of the share answered correctly."""
-    recalls = [correct[reference_yes == value].mean() for value in (True, False) if (reference_yes == value).any()]
-    return float(np.mean(recalls))
 
 
 def _parse_e(question_type: str, text: str) -> object:

@@ -9,7 +9,8 @@ import numpy as np
 
 from seldkit.metrics.intervals import Intervals, percentile_bounds
 from seldkit.metrics.qa.scoring import BINARY_TYPES, QaScores
-from seldkit.metrics.ranking import RankedScores, mean_average_precision_of
+from seldkit.metrics.qa.weighted import detection_metrics, e_column_metrics, localization_metrics
+from seldkit.metrics.ranking import RankedScores
 from seldkit.metrics.stats import resample_count_blocks
 
 
@@ -52,31 +53,18 @@ def qa_metric_samples(scores: QaScores, *, n_resamples: int, seed: int = 0) -> d
     samples: dict[str, np.ndarray] = {}
     for offset, (question_type, (values, targets)) in enumerate(sorted(scores.detection.items())):
         ranked = RankedScores.from_scores(values, targets, for_weights=True)
-        blocks = [
-            ranked.average_precision(counts.astype(float))
-            for counts in resample_count_blocks(len(values), n_resamples, seed + 1000 * offset)
-        ]
-        ap = np.concatenate(blocks)
-        samples[f"{question_type}.mAP_all"] = mean_average_precision_of(ap, classes="all")
-        samples[f"{question_type}.mAP_present"] = mean_average_precision_of(ap, classes="present")
+        counts = np.concatenate(list(resample_count_blocks(len(values), n_resamples, seed + 1000 * offset)))
+        metrics, _ = detection_metrics(ranked, counts.astype(float))
+        samples.update({f"{question_type}.{name}": value for name, value in metrics.items()})
     for offset, (question_type, outcome) in enumerate(sorted(scores.outcomes.items()), start=100):
         n = len(next(iter(outcome.values())))
         counts = np.concatenate(list(resample_count_blocks(n, n_resamples, seed + 1000 * offset))).astype(float)
-        if "direction_correct" in outcome:
-            samples[f"{question_type}.direction_acc"] = counts @ outcome["direction_correct"] / n
-            samples[f"{question_type}.DER"] = counts @ outcome["distance_error"] / n
-            continue
-        correct = outcome["correct"].astype(float)
-        samples[f"{question_type}.accuracy"] = counts @ correct / n
-        if "reference_yes" in outcome:
-            recalls = []
-            for value in (True, False):
-                members = (outcome["reference_yes"] == value).astype(float)
-                drawn = counts @ members
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    recalls.append(np.where(drawn > 0, counts @ (correct * members) / drawn, np.nan))
-            with np.errstate(invalid="ignore"):
-                samples[f"{question_type}.balanced_accuracy"] = np.nanmean(np.stack(recalls), axis=0)
+        metrics = (
+            localization_metrics(outcome, counts)
+            if "direction_correct" in outcome
+            else e_column_metrics(outcome, counts)
+        )
+        samples.update({f"{question_type}.{name}": value for name, value in metrics.items()})
     if all(f"{kind}.accuracy" in samples for kind in BINARY_TYPES):
         samples["E.E_avg"] = (samples[f"{BINARY_TYPES[0]}.accuracy"] + samples[f"{BINARY_TYPES[1]}.accuracy"]) / 2
         samples["E.E_balanced_avg"] = (
