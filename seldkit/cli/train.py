@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from seldkit.train.run import TrainedRun
 
 
 def register(commands: Any) -> None:
@@ -73,7 +76,7 @@ def run_train(args: argparse.Namespace) -> int:
     if start is RunStart.CONTINUE and not args.resume:
         print(f"continuing the unfinished run in {out} from its checkpoint")
     try:
-        document = train_reference(
+        finished = train_reference(
             args.model,
             protocol=protocol,
             out=out,
@@ -91,22 +94,22 @@ def run_train(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    if document is not None:
-        print(format_run(document, out))
+    if finished is not None:
+        print(format_run(finished))
     return 0
 
 
-def format_run(document: dict[str, Any], out: Path) -> str:
+def format_run(run: TrainedRun) -> str:
     """What ``seldkit train-reference`` prints: the model's and the chance baseline's metrics, and the run's files."""
     from seldkit.cli.format_common import number
     from seldkit.metrics.metadata import CLIP_METRICS, metric_info
 
-    metrics, chance = document["metrics"], document["chance"]["metrics"]
-    training = document["training"]
+    metrics, chance = run.score.metrics.scalars(), run.chance.metrics.scalars()
+    config, protocol, out = run.config, run.training_protocol, run.folder.path
     lines = [
-        f"{training['model']} ({training['size']}) trained under {document['training_protocol']['name']} "
-        f"(sha256:{document['training_protocol']['hash'].split(':')[1][:12]}), {training['epochs']} epochs, "
-        f"{training['seconds']:.0f} s; scored under {document['protocol']['name']} on {document['n']} test clips",
+        f"{config.model} ({config.size}) trained under {protocol.name} (sha256:{protocol.short_hash}), "
+        f"{config.total_epochs} epochs, {run.seconds:.0f} s; scored under {run.score.protocol.name} on "
+        f"{run.score.metrics.n_clips} test clips",
         f"  {'metric':<8}{'model':>10}{'chance':>10}",
     ]
     for key in CLIP_METRICS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,9 @@ from seldkit.data.layout import BinauralDataset, read_dataset
 from seldkit.models import create_model, load_audiomae_encoder
 from seldkit.protocols import Protocol, audioset_classes, load_protocol
 from seldkit.results import write_json_atomic
-from seldkit.scoring.clip import score_clip_files
+from seldkit.scoring.clip import ClipScore, score_clip_files
 from seldkit.train.checkpoint import load_torch_file
+from seldkit.train.config import TrainConfig
 from seldkit.train.distributed import init_from_environment
 from seldkit.train.loop import Trainer
 from seldkit.train.outputs import (
@@ -60,6 +62,19 @@ def datasets(protocol: Protocol, config, *, data_dir: Path | None = None, progre
     return train, test
 
 
+@dataclass(frozen=True)
+class TrainedRun:
+    """A finished run: its folder, what it was trained under, the test scores beside chance, and its results JSON."""
+
+    folder: RunFolder
+    training_protocol: Protocol
+    config: TrainConfig
+    score: ClipScore
+    chance: ClipScore
+    seconds: float
+    results: dict[str, Any]
+
+
 def train_reference(
     model_name: str,
     *,
@@ -70,8 +85,8 @@ def train_reference(
     init: Path | None = None,
     progress: bool = True,
     on_step=None,
-) -> dict[str, Any] | None:
-    """Train, evaluate, and write the run's files; returns the results JSON (on the main process).
+) -> TrainedRun | None:
+    """Train, evaluate, and write the run's files; returns the finished run (on the main process; None elsewhere).
 
     ``out`` must be new, empty, or hold an unfinished run of this model under this protocol, which is then
     continued from its checkpoint (:class:`~seldkit.train.run_folder.RunFolder`); ``resume`` demands one.
@@ -147,4 +162,12 @@ def train_reference(
     document = results_json(score, baseline, training, extra)
     append_results_row(out, model_name, training, score, baseline)
     write_json_atomic(run.results, document)  # last: a results.json marks the run finished
-    return document
+    return TrainedRun(
+        folder=run,
+        training_protocol=training,
+        config=config,
+        score=score,
+        chance=baseline,
+        seconds=seconds,
+        results=document,
+    )
