@@ -396,7 +396,7 @@ def _resolve_train(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], Cla
     Files the data section names (HRIR sets, the sounds' label list) enter the hash by their sha256, so a
     changed asset changes the protocol.
     """
-    from seldkit.train.config import check_training_section
+    from seldkit.train.config import read_recipes
 
     fields = _top(raw, path)
     data = fields.section("data")
@@ -423,7 +423,7 @@ def _resolve_train(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], Cla
     for key in ("model", "training"):
         if key in raw:
             content[key] = raw[key]
-    recipes = check_training_section(content, file=path)
+    recipes = read_recipes(content, file=path)
     for config in recipes.values():
         evaluation = config.evaluation_protocol
         if evaluation not in available_protocols() or load_protocol(evaluation).classes is None:
@@ -510,7 +510,7 @@ def _read_class_ids(path: Path, protocol_path: Path) -> tuple[str, ...]:
     if not ids:
         raise InputError("the class list is empty", file=str(path))
     seen: set[str] = set()
-    for number, class_id in enumerate(ids, start=1):
+    for class_id in ids:
         if class_id in seen:
             raise InputError(f"class list holds the id {class_id!r} twice", file=str(path))
         seen.add(class_id)

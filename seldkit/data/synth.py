@@ -137,7 +137,8 @@ def make_dataset(config: SynthConfig, out: Path, *, fingerprint: str, progress: 
         replace_folder(staging, out)
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
-        where = error.filename if isinstance(error.filename, str) else out
+        # A path inside the hidden staging folder means nothing to the user: name the folder they asked for.
+        where = error.filename if isinstance(error.filename, str) and staging.name not in error.filename else out
         raise InputError(f"cannot write the data set: {error.strerror or error}", file=str(where)) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

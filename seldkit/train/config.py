@@ -54,59 +54,29 @@ MODELS = ("dspast", "spatialast")
 LABEL_MODES = ("clean", "reference")
 
 
-def train_config(protocol_content: dict[str, Any], model: str, *, file: str | Path | None = None) -> TrainConfig:
-    """The recipe for ``model`` in a training protocol's content, every key and value checked.
+def read_recipes(protocol_content: dict[str, Any], *, file: str | Path | None) -> dict[str, TrainConfig]:
+    """The recipe of each model a training protocol trains, from its ``model:`` and ``training:`` sections.
 
-    ``file`` names the protocol in errors.
-    """
-    if "training" not in protocol_content:
-        raise InputError(
-            f"protocol {protocol_content['name']!r} has no training recipe (no training: section)", file=file
-        )
-    settings = _read_training(Fields(protocol_content["training"], file=file, where="training"))
-    if model not in settings["recipes"]:
-        raise InputError(f"protocol {protocol_content['name']!r} has no training recipe for {model}", file=file)
-    model_section = Fields(protocol_content.get("model") or {}, file=file, where="model")
-    size = model_section.string("size", "base")
-    overrides = {key: value for key, value in model_section.mapping.items() if key != "size"}
-    return TrainConfig(
-        model=model,
-        size=size,
-        stages=settings["recipes"][model],
-        batch_size=settings["batch_size"],
-        weight_decay=settings["weight_decay"],
-        layer_decay=settings["layer_decay"],
-        seed=settings["seed"],
-        label_mode=settings["label_mode"],
-        evaluation_protocol=settings["evaluation_protocol"],
-        grad_clip=settings["grad_clip"],
-        direction_sigma_deg=settings["direction_sigma_deg"],
-        channel_swap=settings["channel_swap"],
-        model_overrides=tuple(sorted(overrides.items())),
-    )
-
-
-def check_training_section(protocol_content: dict[str, Any], *, file: str | Path | None) -> dict[str, TrainConfig]:
-    """Validate a training protocol's ``model:`` and ``training:`` sections; the recipe of each model it trains.
-
-    This runs at protocol load, before any work: every key known, every value of its type and range, the model settings
-    valid for each recipe's model.
+    Runs once, at protocol load, before any work: every key known, every value of its type and range, and the
+    model settings valid for each recipe's model (for both models when there is no recipe). ``file`` names the
+    protocol in errors.
     """
     from seldkit.models.config import load_model_config
 
     model_section = Fields(protocol_content.get("model") or {}, file=file, where="model")
-    model_section.string("size", "base")
-    recipes = {}
+    size = model_section.string("size", "base")
+    overrides = tuple(sorted((key, value) for key, value in model_section.mapping.items() if key != "size"))
+    recipes: dict[str, TrainConfig] = {}
     if "training" in protocol_content:
+        settings = _read_training(Fields(protocol_content["training"], file=file, where="training"))
+        common = {key: value for key, value in settings.items() if key != "recipes"}
         recipes = {
-            model: train_config(protocol_content, model, file=file)
-            for model in _read_training(Fields(protocol_content["training"], file=file, where="training"))["recipes"]
+            model: TrainConfig(model=model, size=size, stages=stages, model_overrides=overrides, **common)
+            for model, stages in settings["recipes"].items()
         }
-    overrides = {key: value for key, value in model_section.mapping.items() if key != "size"}
     for model in recipes or MODELS:
-        size = model_section.mapping.get("size", "base")
         try:
-            load_model_config(model, size, **overrides)
+            load_model_config(model, size, **dict(overrides))
         except InputError as error:
             raise InputError(f"model: {error.problem}", file=file) from None
     return recipes

@@ -39,27 +39,20 @@ def datasets(protocol: Protocol, config, *, data_dir: Path | None = None, progre
     index = read_dataset(data_dir)
     clip, rir = index.info["clip_samples"], index.info["rir_samples"]
     cache = len(index.pairs) * (clip + 2 * rir) * 4 < _CACHE_LIMIT_BYTES
-    train = BinauralDataset(
-        index,
-        "train",
-        clip_samples=clip,
-        rir_samples=rir,
-        label_mode=config.label_mode,
-        augment=True,
-        seed=config.seed,
-        cache=cache,
-    )
-    test = BinauralDataset(
-        index,
-        "test",
-        clip_samples=clip,
-        rir_samples=rir,
-        label_mode=config.label_mode,
-        augment=False,
-        seed=config.seed,
-        cache=cache,
-    )
-    return train, test
+
+    def split(name: str, *, augment: bool) -> BinauralDataset:
+        return BinauralDataset(
+            index,
+            name,
+            clip_samples=clip,
+            rir_samples=rir,
+            label_mode=config.label_mode,
+            augment=augment,
+            seed=config.seed,
+            cache=cache,
+        )
+
+    return split("train", augment=True), split("test", augment=False)
 
 
 @dataclass(frozen=True)

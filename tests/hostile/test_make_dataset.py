@@ -131,7 +131,7 @@ def test_a_write_that_fails_is_an_error_not_a_short_file(workspace, tiny_protoco
         env=environment,
         preexec_fn=_limit_file_size,
     )
-    assert_rejected(outcome, naming="", says="cannot write the data set: File too large")
+    assert_rejected(outcome, naming=str(out), says="cannot write the data set: File too large")
     before.assert_unchanged()
     assert not out.exists() and leftovers(workspace) == []
 
