@@ -4,7 +4,8 @@ pyroomacoustics finds the image sources and their reflection damping; each image
 from its own direction, so it is rendered with the measured HRIR nearest to that direction, delayed by its
 path length and attenuated by :math:`\text{damping} / (4 \pi r)`. Fractional delays are split linearly between
 the two neighbouring samples. The listener faces +x with +y to the left and +z up (pyroomacoustics' axes);
-:func:`to_layout` converts positions to the published layout's axes (x front, y up, z right).
+:func:`to_layout` converts positions to the published layout's axes (x right, y up, -z front), in which the
+azimuth class is 0 for a source on the right, 90 in front, 180 on the left and 270 behind.
 """
 
 from __future__ import annotations
@@ -35,9 +36,16 @@ class Placement:
 
 
 def to_layout(position: np.ndarray) -> np.ndarray:
-    """Pyroomacoustics axes (x front, y left, z up) -> layout axes (x front, y up, z right = -left)."""
+    """Pyroomacoustics axes (x front, y left, z up) -> the published layout's axes (x right, y up, z back).
+
+    Right is -left, and the layout's front is -z, so ``(x, y, z) -> (-y, z, -x)``: a source in front of the
+    listener gets azimuth class 90, one on its right class 0.
+
+    >>> to_layout(np.array([1.0, 0.0, 0.0])).tolist(), to_layout(np.array([0.0, -1.0, 0.0])).tolist()
+    ([-0.0, 0.0, -1.0], [1.0, 0.0, -0.0])
+    """
     position = np.asarray(position, dtype=np.float64)
-    return np.stack([position[..., 0], position[..., 2], -position[..., 1]], axis=-1)
+    return np.stack([-position[..., 1], position[..., 2], -position[..., 0]], axis=-1)
 
 
 def place_source(

@@ -37,7 +37,7 @@ from seldkit.errors import InputError
 from seldkit.io.atomic import make_staging_folder, replace_folder, write_new_file
 from seldkit.protocols import ClassSet
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: positions in the published axes (x right, y up, -z front); 1 had x = front
 
 
 @dataclass(frozen=True)
@@ -295,10 +295,13 @@ def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool)
 
 
 def _intended_direction(placement: Placement) -> dict[str, float]:
-    """Direction and distance of the source as placed (head frame: x front, y left, z up)."""
+    """Direction and distance of the source as placed, the azimuth in the published convention (0 = right, 90 = front).
+
+    The head frame of the placement is x front, y left, z up: measured from the right (-y) towards the front (+x).
+    """
     offset = placement.source - placement.listener
     return {
-        "azimuth_deg": round(float(np.degrees(np.arctan2(offset[1], offset[0]))), 6),
+        "azimuth_deg": round(float(np.degrees(np.arctan2(offset[0], -offset[1]))), 6),
         "elevation_deg": round(float(np.degrees(np.arctan2(offset[2], np.hypot(offset[0], offset[1])))), 6),
         "distance_m": round(float(np.linalg.norm(offset)), 6),
     }

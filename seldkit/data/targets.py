@@ -1,6 +1,7 @@
 r"""Spatial training targets from sensor and source positions.
 
-Coordinates as in SoundSpaces: x left-right, y up, z front-back (right-handed), metres. With
+Coordinates of the published layout (right-handed, metres): x = right, y = up, -z = front, so azimuth class 0
+is a source on the right, 90 in front, 180 on the left (docs/coordinates.md). With
 :math:`d = \text{source} - \text{sensor}`:
 
 * distance class :math:`\operatorname{round}(2 \lVert d \rVert)` (0.5 m bins),

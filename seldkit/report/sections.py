@@ -106,7 +106,8 @@ def clip_figures(score: ClipScore) -> list[Section]:
                     ),
                     FigureItem(
                         "error_by_azimuth",
-                        "Mean angular error per 15° sector of the reference azimuth (front up, left = +90°).",
+                        "Mean angular error per 15° sector of the reference azimuth, seen from above with the "
+                        "front up (0° = right, 90° = front, 180° = left).",
                         figures.error_by_azimuth(evaluation.reference["azimuth"], per_clip.angles),
                     ),
                 ],

@@ -87,7 +87,10 @@ def angular_errors(angles_deg: np.ndarray, *, threshold_deg: float = 20.0) -> Fi
 
 
 def error_by_azimuth(azimuth_ref_deg: np.ndarray, angles_deg: np.ndarray, *, bins: int = 24) -> Figure:
-    """Mean angular error per reference-azimuth sector on a polar plot (front up, +90° = left)."""
+    """Mean angular error per reference-azimuth sector on a polar plot, seen from above with the front up.
+
+    Azimuths follow the clip-file convention (docs/coordinates.md): 0° = right, 90° = front, 180° = left.
+    """
     edges = np.linspace(0.0, 360.0, bins + 1)
     sector = np.clip(np.digitize(np.mod(azimuth_ref_deg, 360.0), edges) - 1, 0, bins - 1)
     counts = np.bincount(sector, minlength=bins)
@@ -96,12 +99,12 @@ def error_by_azimuth(azimuth_ref_deg: np.ndarray, angles_deg: np.ndarray, *, bin
         mean = np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
     figure = new_figure(4.8, 4.8)
     axes = cast(PolarAxes, figure.add_subplot(projection="polar"))
-    axes.set_theta_zero_location("N")
-    axes.set_theta_direction(1)  # counter-clockwise: positive azimuth to the left
+    axes.set_theta_zero_location("E")  # 0° = right, drawn on the right; 90° = front then points up
+    axes.set_theta_direction(1)  # counter-clockwise seen from above
     width = 2 * np.pi / bins
     centres = np.radians(edges[:-1]) + width / 2
     axes.bar(centres, np.nan_to_num(mean), width=width * 0.9, color=COLOURS[0], alpha=0.8)
-    axes.set_xticks(np.radians([0, 90, 180, 270]), ["front 0°", "left 90°", "back 180°", "right 270°"], fontsize=8)
+    axes.set_xticks(np.radians([0, 90, 180, 270]), ["right 0°", "front 90°", "left 180°", "back 270°"], fontsize=8)
     axes.set_title("Mean angular error (degrees) by source azimuth", fontsize=10)
     return figure
 
