@@ -60,21 +60,33 @@ class TrainSettings:
     generator: str
     data: Mapping[str, Any]
     assets: Mapping[str, str]
-    recipes: Mapping[str, Any]  # model name -> TrainConfig
+    recipes: Mapping[str, Any]  # recipe name -> TrainConfig
 
-    def recipe(self, model: str, *, protocol_name: str, file: Any = None) -> Any:
-        """The recipe (:class:`~seldkit.train.config.TrainConfig`) for ``model``; an error when there is none."""
+    def recipe(self, model: str, *, name: str | None = None, protocol_name: str, file: Any = None) -> Any:
+        """The recipe (:class:`~seldkit.train.config.TrainConfig`) ``name`` for ``model``, or the model's default.
+
+        The default is the recipe named after the model, else the first recipe of that model in the protocol. No
+        such recipe, or one for another model, is an error.
+        """
         from seldkit.errors import InputError
 
-        if model not in self.recipes:
-            detail = (
-                "no training: section" if not self.recipes else f"recipes for {', '.join(sorted(self.recipes))} only"
-            )
-            raise InputError(
-                f"protocol {protocol_name!r} has no training recipe for {model} ({detail})",
-                file=None if file is None else str(file),
-            )
-        return self.recipes[model]
+        where = None if file is None else str(file)
+        available = ", ".join(f"{key} ({value.model})" for key, value in self.recipes.items()) or "no training: section"
+        if name is not None:
+            if name not in self.recipes:
+                raise InputError(f"protocol {protocol_name!r} has no recipe {name!r} (it has: {available})", file=where)
+            if self.recipes[name].model != model:
+                raise InputError(
+                    f"recipe {name!r} of protocol {protocol_name!r} trains {self.recipes[name].model}, not {model}",
+                    file=where,
+                )
+            return self.recipes[name]
+        if model in self.recipes:
+            return self.recipes[model]
+        for value in self.recipes.values():
+            if value.model == model:
+                return value
+        raise InputError(f"protocol {protocol_name!r} has no training recipe for {model} ({available})", file=where)
 
 
 TaskSettings = Union[ClipSettings, DcaseSettings, QaSettings, TrainSettings]

@@ -206,9 +206,9 @@ BAD_TRAINING_PROTOCOLS = {
     "training-typo": (_set("training.batch_sise", 16), "unknown key 'training.batch_sise'"),
     "stage-typo": (_set("training.dspast.stages.0.epoch", 3), "unknown key 'training.dspast.stages[0].epoch'"),
     "stage-epochs-zero": (_set("training.dspast.stages.0.epochs", 0), "training.dspast.stages[0].epochs must be >= 1"),
-    "stage-lr-nan": (
-        _set("training.dspast.stages.1.lr", float("nan")),
-        "training.dspast.stages[1].lr must be a finite number",
+    "stage-blr-nan": (
+        _set("training.dspast.stages.1.blr", float("nan")),
+        "training.dspast.stages[1].blr must be a finite number",
     ),
     "stage-loss-weights-two": (
         _set("training.dspast.stages.1.loss_weights", [1, 2]),
@@ -281,12 +281,12 @@ def test_bad_training_protocol(capsys, workspace, case):
 
 
 def test_training_protocol_errors_stop_train_reference_before_any_work(capsys, workspace):
-    path = _training_protocol(workspace, _set("training.dspast.stages.0.lr", "fast"))
+    path = _training_protocol(workspace, _set("training.dspast.stages.0.blr", "fast"))
     before = Snapshot(workspace)
     outcome = run_seldkit(
         capsys, "train-reference", "dspast", "--protocol", path, "--out", workspace / "run", "--quiet"
     )
-    assert_rejected(outcome, naming=path, says="training.dspast.stages[0].lr must be a number")
+    assert_rejected(outcome, naming=path, says="training.dspast.stages[0].blr must be a number")
     before.assert_unchanged()
 
 
@@ -297,7 +297,7 @@ def test_shipped_protocols_still_load_and_hash_as_before():
         "bat-encoder": "de69b928a644",
         "bat-encoder-continuous": "9919c0a9a3ba",
         "clip": "93b5b01ff5b8",
-        "synth-binaural-mini": "30f1af6e87b9",
+        "synth-binaural-mini": "f9e974f79bb2",  # base learning rates (blr) since the published-recipe work
         "dcase2024-task3": "3cae90a640ee",
         "spatialsoundqa": "b6d4b3be23de",
     }

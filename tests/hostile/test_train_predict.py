@@ -15,8 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from seldkit.io.atomic import TEMPORARY_SUFFIX
+from seldkit.protocols import load_protocol
 from tests.hostile.conftest import copy_run
 from tests.hostile.harness import Snapshot, assert_rejected, assert_succeeded, run_seldkit
 from tests.hostile.processes import children, needs_proc, running, wait_until
@@ -86,9 +88,13 @@ def test_bad_options_stop_before_any_work(capsys, workspace, tiny_protocol, argv
 
 
 @pytest.mark.parametrize(
-    ("protocol", "says"), [("clip", "not a training protocol"), ("synth-binaural", "has no training recipe")]
+    ("protocol", "says"), [("clip", "not a training protocol"), ("data-only.yaml", "has no training recipe")]
 )
 def test_protocols_without_a_recipe(capsys, workspace, protocol, says):
+    if protocol.endswith(".yaml"):  # a training protocol with a data section and no training: section
+        data = load_protocol("spatialsoundqa-train").raw["data"]
+        (workspace / protocol).write_text(yaml.safe_dump({"name": "data-only", "task": "train", "data": data}))
+        protocol = str(workspace / protocol)
     before = Snapshot(workspace)
     outcome = train(capsys, protocol, workspace / "run")
     assert_rejected(outcome, naming=protocol, says=says)
