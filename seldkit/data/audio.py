@@ -14,15 +14,18 @@ SAMPLE_RATE = 32_000
 TARGET_DBFS = -14.0
 
 
-def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
-    """(first channel as float32, sample rate) of a WAV/FLAC/MP3/OGG file."""
+def read_audio(path: str | Path, *, dtype: str = "float32") -> tuple[np.ndarray, int]:
+    """(first channel, sample rate) of a WAV/FLAC/MP3/OGG file, as ``dtype`` samples.
+
+    Multichannel files keep channel 0 only, with no down-mix (as the published loader does).
+    """
     import soundfile
 
     if Path(path).suffix.lower() == ".mp3":
         with _quiet_stderr():  # libmpg123 warns about ID3 tags on stderr, from C
-            data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+            data, rate = soundfile.read(str(path), dtype=dtype, always_2d=True)
     else:
-        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+        data, rate = soundfile.read(str(path), dtype=dtype, always_2d=True)
     return data[:, 0], int(rate)
 
 
@@ -43,21 +46,31 @@ def _quiet_stderr() -> Iterator[None]:
 
 
 def resample(signal: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
-    """Polyphase resampling (``scipy.signal.resample_poly``) by the reduced ratio target / rate."""
+    """Polyphase resampling (``scipy.signal.resample_poly``) by the reduced ratio target / rate.
+
+    The result keeps the precision of ``signal`` (float64 stays float64; anything else becomes float32). SciPy
+    reduces the ratio itself, so this equals the published ``resample_poly(x, 32000, sr)``.
+    """
     if rate == target:
         return signal
     from scipy.signal import resample_poly
 
     divisor = gcd(int(rate), int(target))
-    return resample_poly(signal, target // divisor, rate // divisor).astype(np.float32)
+    resampled = resample_poly(signal, target // divisor, rate // divisor)
+    return resampled if signal.dtype == np.float64 else resampled.astype(np.float32)
 
 
 def normalize_loudness(signal: np.ndarray, dbfs: float = TARGET_DBFS) -> np.ndarray:
-    """Scale to an RMS of ``dbfs`` over the whole signal; silence is left untouched."""
+    """Scale to an RMS of ``dbfs`` (re full scale 1.0) over the whole signal; silence is left untouched.
+
+    One gain for the whole signal, computed in float64 with the published formula
+    ``10 ** ((dbfs - 20 log10(rms)) / 20)``; the result keeps the dtype of ``signal``.
+    """
     rms = float(np.sqrt(np.mean(np.square(signal, dtype=np.float64)))) if signal.size else 0.0
     if rms == 0.0:
         return signal
-    return (signal * (10 ** (dbfs / 20) / rms)).astype(np.float32)
+    gain = 10 ** ((dbfs - 20 * np.log10(rms)) / 20)
+    return (signal * gain).astype(signal.dtype if signal.dtype == np.float64 else np.float32)
 
 
 def fit_length(signal: np.ndarray, length: int) -> np.ndarray:
@@ -71,13 +84,15 @@ def fit_length(signal: np.ndarray, length: int) -> np.ndarray:
 def load_source(path: str | Path, *, length: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """A mono source as the published loader prepares it, ``length`` samples of float32.
 
-    First channel, resampled, -14 dBFS RMS (over the whole file, before cutting), float32, padded/cut to ``length``
-    samples.
+    In the published order: read in float64 (soundfile's default there), channel 0 of a multichannel file,
+    resampled to ``sample_rate`` only when the file's rate differs, -14 dBFS RMS over the whole file (before
+    padding or cutting, so a short file ends up quieter once padded), float32, zero-padded or cut at the end to
+    ``length`` samples.
     """
-    signal, rate = read_audio(path)
+    signal, rate = read_audio(path, dtype="float64")
     if not np.isfinite(signal).all():
         raise ValueError("the audio holds NaN or infinite samples")
-    return fit_length(normalize_loudness(resample(signal, rate, sample_rate)), length).astype(np.float32)
+    return fit_length(normalize_loudness(resample(signal, rate, sample_rate)).astype(np.float32), length)
 
 
 def load_rir(path: str | Path, *, length: int) -> np.ndarray:

@@ -2,13 +2,18 @@
 
 A data set is
 
-* an **audio index** JSON ``{"data": [{"id", "folder"?, "label": [mids], "file"?}]}`` (the sources: mono
-  audio files at ``<audio root>/<folder>/<file>``, ``file`` defaulting to ``<id>.wav``),
+* an **audio index** JSON: a list ``[{"id", "folder"?, "label": [mids], "file"?}]`` (the published form) or
+  ``{"data": [...]}`` (the sources: audio files at ``<audio root>/<folder>/<file>``, ``file`` defaulting to
+  ``<id>.wav``),
 * a **reverb index** JSON ``{"data": [{"fname", "sensor_position": "x,y,z", "source_position": "x,y,z"}]}``
   (``(2, L)`` impulse responses at ``<reverb root>/binaural/<fname>``),
 * a **manifest** (seldkit's addition) fixing which source plays through which impulse response in which
   split, with a sampling weight: ``{"pairs": [{"audio", "reverb", "split", "weight"}]}``. Evaluation always
   uses these pairs — never a random draw.
+
+A split may instead draw a random impulse response from a pool on every fetch (``DatasetIndex.reverb_pools``):
+that is how the published loader pairs training clips, and how seldkit trains on a copy of the published data
+(:mod:`seldkit.data.build`).
 
 Batches hold mono sources and impulse responses; the convolution and the features run batched on the
 model's device (:class:`seldkit.features.Frontend`).
@@ -16,14 +21,14 @@ model's device (:class:`seldkit.features.Frontend`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from seldkit.data.audio import load_rir, load_source
+from seldkit.data.audio import SAMPLE_RATE, load_rir, load_source
 from seldkit.data.targets import N_DISTANCE_CLASSES, LabelMode, parse_position, spatial_targets
 from seldkit.errors import InputError
 from seldkit.io.jsonfile import read_json_file
@@ -36,6 +41,9 @@ class AudioRecord:
     id: str
     path: Path
     labels: tuple[str, ...]
+    # DSpAST's second rule for a folder of three or more parts: <root>/<first part>/audio/<file>, used when
+    # ``path`` does not exist (see :func:`read_audio_index`)
+    fallback: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,10 @@ class ReverbRecord:
 
 @dataclass(frozen=True)
 class Pair:
-    """A manifest entry: the source ``audio`` played through the impulse response ``reverb`` in ``split``, weighted."""
+    """A manifest entry: the source ``audio`` played through the impulse response ``reverb`` in ``split``, weighted.
+
+    ``reverb`` is empty in a split that draws a random impulse response from its pool on every fetch.
+    """
 
     audio: str
     reverb: str
@@ -68,15 +79,24 @@ class DatasetIndex:
     pairs: list[Pair]
     classes: tuple[str, ...]
     info: dict[str, Any]
+    # split -> impulse responses (file names) a fetch draws from at random, as the published loader pairs clips
+    reverb_pools: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def split(self, name: str) -> list[Pair]:
         """The pairs of the split ``name``, in manifest order."""
         return [pair for pair in self.pairs if pair.split == name]
 
 
-def read_audio_index(path: Path, *, audio_root: Path) -> dict[str, AudioRecord]:
-    """Sources of an audio index JSON, by id."""
-    records = _records(read_json_file(path), path, 'an audio index is {"data": [...]}')
+def read_audio_index(path: Path, *, audio_root: Path, classes: Collection[str] | None = None) -> dict[str, AudioRecord]:
+    """Sources of an audio index JSON, by id, in file order.
+
+    The file is the published list of records or ``{"data": [...]}``. A record's file is
+    ``<audio_root>/<folder>/<file>`` (``file`` defaults to ``<id>.wav``), the published rule. For a ``folder``
+    of three or more ``/``-separated parts DSpAST's loader reads ``<audio_root>/<first part>/audio/<file>``
+    instead; that path is kept as the record's ``fallback``, used when the first does not exist. With
+    ``classes``, every label must be one of them (the published loader fails on any other).
+    """
+    records = _records(read_json_file(path), path, 'an audio index is a list of records or {"data": [...]}')
     index: dict[str, AudioRecord] = {}
     for number, record in enumerate(records, start=1):
         if not isinstance(record, dict) or "id" not in record or "label" not in record:
@@ -93,12 +113,63 @@ def read_audio_index(path: Path, *, audio_root: Path) -> dict[str, AudioRecord]:
         for key, value in (("folder", folder), ("file", file)):
             if value is not None and not isinstance(value, str):
                 raise InputError(f"record {number}: {key!r} must be text", file=str(path))
+        if classes is not None:
+            unknown = [label for label in labels if label not in classes]
+            if unknown:
+                raise InputError(
+                    f"record {number}: the label {unknown[0]!r} is not one of the {len(classes)} classes",
+                    file=str(path),
+                )
         name = str(name)
         if name in index:
             raise InputError(f"record {number}: the id {name!r} occurs twice", file=str(path))
         file_name = file or (name if Path(name).suffix else f"{name}.wav")
-        index[name] = AudioRecord(name, (audio_root / folder if folder else audio_root) / file_name, tuple(labels))
+        parts = folder.split("/") if folder else []
+        fallback = audio_root / parts[0] / "audio" / file_name if len(parts) >= 3 else None
+        index[name] = AudioRecord(
+            name, (audio_root / folder if folder else audio_root) / file_name, tuple(labels), fallback
+        )
     return index
+
+
+def read_weights(path: Path, *, count: int, index_path: Path) -> np.ndarray:
+    """The published ``--weight_csv``: one sampling weight a line, in the order of the audio index's records.
+
+    The published file is written by ``numpy.savetxt`` (``%.18e``) and read by ``numpy.loadtxt``; blank lines
+    and ``#`` comments are skipped as there. Every weight must be a finite number >= 0, and there must be one for
+    each of the ``count`` records of ``index_path``.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("weights file not found", file=str(path)) from None
+    except IsADirectoryError:
+        raise InputError("a weights file is a file, not a folder", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("the weights file is not UTF-8 text", file=str(path)) from None
+    except OSError as error:
+        raise InputError(f"cannot read the weights file: {error.strerror or error}", file=str(path)) from None
+    weights: list[float] = []
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        cell = line.split("#", 1)[0].strip()
+        if not cell:
+            continue
+        try:
+            weight = float(cell)
+        except ValueError:
+            raise InputError(
+                f"line {line_number}: {cell[:40]!r} is not a number (one weight a line)", file=str(path)
+            ) from None
+        if not np.isfinite(weight) or weight < 0:
+            raise InputError(f"line {line_number}: a weight is a finite number >= 0, not {cell!r}", file=str(path))
+        weights.append(weight)
+    if len(weights) != count:
+        raise InputError(
+            f"holds {len(weights)} weights; the audio index {index_path} has {count} records (one weight each, "
+            "in its order)",
+            file=str(path),
+        )
+    return np.array(weights, dtype=np.float64)
 
 
 def read_reverb_index(path: Path, *, reverb_root: Path) -> dict[str, ReverbRecord]:
@@ -122,7 +193,7 @@ def read_reverb_index(path: Path, *, reverb_root: Path) -> dict[str, ReverbRecor
 
 
 def _records(document: Any, path: Path, form: str) -> list[Any]:
-    records = document.get("data") if isinstance(document, dict) else None
+    records = document if isinstance(document, list) else document.get("data") if isinstance(document, dict) else None
     if not isinstance(records, list):
         raise InputError(form, file=str(path))
     return records
@@ -177,10 +248,24 @@ class BinauralDataset:
     """Pairs of a split as training/evaluation items (a ``torch.utils.data.Dataset``).
 
     Items: ``waveform`` [1, T] float32, ``reverb`` [2, L] float32, ``sed`` [C] float32 (multi-hot over
-    ``classes``), ``distance``, ``azimuth``, ``elevation`` (int64 classes), ``index``. With ``augment=True``
-    (training): mixup of two sources with a Beta(``mixup_alpha``) weight on the SED targets (spatial targets
-    stay those of the first source, which the impulse response belongs to), and a random circular roll and
-    gain of the waveform, as the published loader does.
+    ``classes``), ``distance``, ``azimuth``, ``elevation`` (int64 classes), ``index``.
+
+    A split with a reverb pool (``index.reverb_pools``) pairs each fetch with a random impulse response of the
+    pool, as the published loader pairs every clip; a split without one plays each pair's own response.
+
+    With ``augment=True`` (training), as the published loader's training set (``--roll_mag_aug``, ``--mixup``):
+
+    * a gain ``Beta(10, 10) + 0.5`` on each source (mean 1, within (0.5, 1.5)). The published augmentation is
+      named "roll" too, but its shift is ``randint(len(waveform))`` on a (1, N) tensor, which is always 0: it never
+      rolls, so neither does this;
+    * with probability ``mixup_probability``, a mix-up before rendering: a partner uniform over the split (it may
+      be the clip itself) with its own gain, ``lambda ~ Beta(mixup_alpha, mixup_alpha)``, waveform
+      ``lambda x1 + (1 - lambda) x2``, SED targets ``lambda`` on the first clip's labels plus ``1 - lambda`` on the
+      partner's (1.0 for a label of both). Both play through the same impulse response, so the spatial targets
+      are those of that response;
+    * with probability ``channel_swap_probability`` (not in the published recipe), the ears exchanged.
+
+    Evaluation (``augment=False``) reads the pairs as they are.
     """
 
     def __init__(
@@ -196,16 +281,22 @@ class BinauralDataset:
         mixup_alpha: float = 10.0,
         seed: int = 0,
         cache: bool = False,
+        sample_rate: int = SAMPLE_RATE,
     ) -> None:
         self.index = index
         self.pairs = index.split(split)
         if not self.pairs:
             raise InputError(f"split {split!r} has no pairs", file=str(index.root))
-        self.clip_samples, self.rir_samples = clip_samples, rir_samples
+        self.clip_samples, self.rir_samples, self.sample_rate = clip_samples, rir_samples, sample_rate
         self.augment, self.mixup_probability, self.mixup_alpha = augment, mixup_probability, mixup_alpha
         self.channel_swap_probability = 0.0
         self.class_index = {class_id: position for position, class_id in enumerate(index.classes)}
-        reverbs = [index.reverbs[pair.reverb] for pair in self.pairs]
+        # with a pool, the targets are those of the pool's responses (the directions training sees)
+        self.pool: tuple[str, ...] | None = tuple(index.reverb_pools.get(split, ())) or None
+        names = self.pool if self.pool is not None else [pair.reverb for pair in self.pairs]
+        if not all(names):
+            raise InputError(f"split {split!r} has pairs without an impulse response", file=str(index.root))
+        reverbs = [index.reverbs[name] for name in names]
         self.targets = spatial_targets(
             np.stack([reverb.sensor for reverb in reverbs]),
             np.stack([reverb.source for reverb in reverbs]),
@@ -256,46 +347,63 @@ class BinauralDataset:
         return self._cache[key]
 
     def _waveform(self, audio_id: str) -> np.ndarray:
-        path = self.index.audio[audio_id].path
-        return self._cached(f"audio:{audio_id}", lambda: _readable(load_source, path, length=self.clip_samples))
+        record = self.index.audio[audio_id]
+        path = record.path if record.fallback is None or record.path.exists() else record.fallback
+
+        def load() -> np.ndarray:
+            return _readable(load_source, path, length=self.clip_samples, sample_rate=self.sample_rate)
+
+        return self._cached(f"audio:{audio_id}", load)
 
     def _reverb(self, fname: str) -> np.ndarray:
         path = self.index.reverbs[fname].path
         return self._cached(f"rir:{fname}", lambda: _readable(load_rir, path, length=self.rir_samples))
 
+    def _gain(self) -> float:
+        return float(self.rng.beta(10.0, 10.0)) + 0.5
+
     def __getitem__(self, position: int) -> dict[str, Any]:
         import torch
 
         pair = self.pairs[position]
-        waveform = self._waveform(pair.audio)
+        if self.pool is not None:  # the published pairing: any response of the pool, drawn on every fetch
+            slot = int(self.rng.integers(len(self.pool)))
+            fname = self.pool[slot]
+        else:
+            slot, fname = position, pair.reverb
+        waveform = self._waveform(pair.audio)  # the cached array is never changed in place
         sed = self._sed(pair.audio)
         if self.augment:
+            waveform = waveform * np.float32(self._gain())
             if self.rng.random() < self.mixup_probability:
-                other = self.pairs[int(self.rng.integers(len(self.pairs)))]
+                partner = self.pairs[int(self.rng.integers(len(self.pairs)))]
+                other = self._waveform(partner.audio) * np.float32(self._gain())
                 weight = float(self.rng.beta(self.mixup_alpha, self.mixup_alpha))
-                waveform = weight * waveform + (1 - weight) * self._waveform(other.audio)
-                sed = weight * sed + (1 - weight) * self._sed(other.audio)
-            waveform = np.roll(waveform, int(self.rng.integers(len(waveform)))) * float(self.rng.uniform(0.5, 1.5))
-        reverb = self._reverb(pair.reverb)
-        azimuth = int(self.targets.azimuth[position])
+                waveform = (weight * waveform + (1 - weight) * other).astype(np.float32)
+                # in float64 as the published label sums: a label of both clips adds up to 1.0 in float32
+                sed = (weight * sed.astype(np.float64) + (1 - weight) * self._sed(partner.audio)).astype(np.float32)
+        reverb = self._reverb(fname)
+        azimuth = int(self.targets.azimuth[slot])
         if self.augment and self.channel_swap_probability > 0 and self.rng.random() < self.channel_swap_probability:
-            # the mirror image: left and right ears exchanged, the source mirrored to azimuth -phi
-            reverb, azimuth = np.ascontiguousarray(reverb[::-1]), (360 - azimuth) % 360
+            # Exchanging the ears mirrors the scene left <-> right (x -> -x). In the published convention
+            # (x = right, y = up, -z = front; azimuth 0 = right, 90 = front, 180 = left) atan2(-dz, -dx) is
+            # 180 - atan2(-dz, dx): front and back stay, right and left trade places. Elevation is unchanged.
+            reverb, azimuth = np.ascontiguousarray(reverb[::-1]), (180 - azimuth) % 360
         return {
             "waveform": torch.from_numpy(np.asarray(waveform, dtype=np.float32)).unsqueeze(0),
             "reverb": torch.from_numpy(reverb),
             "sed": torch.from_numpy(sed),
-            "distance": int(self.targets.distance[position]),
+            "distance": int(self.targets.distance[slot]),
             "azimuth": azimuth,
-            "elevation": int(self.targets.elevation[position]),
+            "elevation": int(self.targets.elevation[slot]),
             "index": position,
         }
 
 
-def _readable(load: Any, path: Path, *, length: int) -> np.ndarray:
-    """``load(path, length=length)``; a missing, truncated or undecodable file is an :class:`InputError`."""
+def _readable(load: Any, path: Path, **options: Any) -> np.ndarray:
+    """``load(path, **options)``; a missing, truncated or undecodable file is an :class:`InputError`."""
     try:
-        return load(path, length=length)
+        return load(path, **options)
     except InputError:
         raise
     except Exception as error:  # soundfile, NumPy and SciPy raise many types for broken files
