@@ -24,7 +24,8 @@ def register(commands: Any) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="a data parameter of the protocol (published-layout protocols: paths to your copy of the data)",
+        help="a data parameter of the protocol (published-layout protocols: paths to your copy of the data, "
+        "see docs/formats.md)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)
@@ -32,6 +33,7 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``seldkit make-dataset``: build (or verify) the protocol's data set, print what it holds; the exit code."""
+    import sys
     import time
 
     from seldkit.data.build import build_dataset, default_dataset_dir
@@ -40,9 +42,11 @@ def run(args: argparse.Namespace) -> int:
     protocol = load_protocol(args.protocol)
     out = args.out or default_dataset_dir(protocol)
     start = time.perf_counter()
-    info, reused = build_dataset(protocol, out, settings=_settings(args.set), progress=not args.quiet)
+    info, reused = build_dataset(protocol, out, settings=parse_settings(args.set), progress=not args.quiet)
     seconds = time.perf_counter() - start
     splits = ", ".join(f"{name} {count}" for name, count in info["splits"].items())
+    if info.get("warning"):  # a partial copy of the published data
+        print(f"seldkit make-dataset: warning: {info['warning']}", file=sys.stderr)
     verb = "verified existing" if reused else "built"
     print(
         f"{verb} {protocol.name} (sha256:{protocol.short_hash}) in {out}: {splits} clips, "
@@ -51,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _settings(items: list[str]) -> dict[str, str]:
+def parse_settings(items: list[str]) -> dict[str, str]:
+    """The ``--set KEY=VALUE`` options as a mapping (a later KEY wins); an :class:`InputError` for any other form."""
     from seldkit.errors import InputError
 
     settings = {}

@@ -1,6 +1,7 @@
 """The training commands: ``seldkit train-reference`` and ``seldkit predict``.
 
-``seldkit train-reference {dspast,spatialast} [--protocol NAME] [--out DIR] [--resume] [--device ...]``
+``seldkit train-reference {dspast,spatialast} [--protocol NAME] [--set KEY=VALUE ...] [--out DIR] [--resume]
+[--device ...]``
 and ``seldkit predict --checkpoint CKPT --data DIR --out preds.csv``.
 """
 
@@ -27,6 +28,14 @@ def register(commands: Any) -> None:
     train.add_argument("model", choices=("dspast", "spatialast"))
     train.add_argument(
         "--protocol", default="synth-binaural-mini", metavar="NAME|FILE", help="default: synth-binaural-mini"
+    )
+    train.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a data parameter of the protocol (published-layout protocols such as spatialsoundqa-train: the paths "
+        "of your copy of the published data, see docs/formats.md)",
     )
     train.add_argument("--out", type=Path, metavar="DIR", help="run folder (default: runs/<model>-<protocol>)")
     train.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
@@ -56,6 +65,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     A failed training (a non-finite loss) gives 1 and an interruption 130; the checkpoint keeps the progress.
     """
+    from seldkit.cli.make_dataset import parse_settings
     from seldkit.cli.options import torch_device
     from seldkit.errors import InputError
     from seldkit.protocols import load_protocol
@@ -63,6 +73,7 @@ def run_train(args: argparse.Namespace) -> int:
     from seldkit.train.run import train_reference
     from seldkit.train.run_folder import RunFolder, RunStart
 
+    settings = parse_settings(args.set)
     protocol = load_protocol(args.protocol)
     if protocol.task != "train":
         raise InputError(f"protocol {protocol.name!r} is a {protocol.task} protocol, not a training protocol")
@@ -84,6 +95,7 @@ def run_train(args: argparse.Namespace) -> int:
             device=device,
             init=args.init,
             progress=not args.quiet,
+            settings=settings,
         )
     except TrainingError as error:
         print(f"seldkit train-reference: {error}", file=sys.stderr)

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from seldkit.data.build import build_dataset, default_dataset_dir
-from seldkit.data.layout import BinauralDataset, read_dataset
+from seldkit.data.build import (
+    MANIFEST_FILE,
+    MISSING_FILE,
+    PublishedCopy,
+    build_dataset,
+    default_dataset_dir,
+    read_published,
+)
+from seldkit.data.layout import BinauralDataset, DatasetIndex, read_dataset
+from seldkit.errors import InputError
+from seldkit.io.atomic import write_text_atomic
 from seldkit.models import create_model, load_audiomae_encoder
 from seldkit.protocols import Protocol, audioset_classes, load_protocol
 from seldkit.results import write_json_atomic
@@ -32,13 +43,48 @@ from seldkit.train.run_folder import RunFolder, RunStart
 _CACHE_LIMIT_BYTES = 2 * 1024**3
 
 
+@dataclass(frozen=True)
+class TrainingData:
+    """A protocol's training and test sets, and for a published-layout protocol the copy of the data they come from."""
+
+    train: BinauralDataset
+    test: BinauralDataset
+    copy: PublishedCopy | None = None
+
+
+def training_data(
+    protocol: Protocol,
+    config,
+    *,
+    settings: Mapping[str, str] | None = None,
+    data_dir: Path | None = None,
+    progress: bool = True,
+) -> TrainingData:
+    """The protocol's training set (augmented) and test set.
+
+    A published-layout protocol reads the user's copy named by ``settings`` (the ``--set`` values) in place
+    (:func:`seldkit.data.build.read_published`); any other protocol's data set is built or verified in ``data_dir``
+    first.
+    """
+    if protocol.train.generator == "published-layout":
+        copy = read_published(protocol.train.data, dict(settings or {}))
+        train, test = _splits(copy.index, config)
+        return TrainingData(train, test, copy)
+    data_dir = data_dir or default_dataset_dir(protocol)
+    build_dataset(protocol, data_dir, settings=dict(settings or {}), progress=progress)
+    return TrainingData(*_splits(read_dataset(data_dir), config))
+
+
 def datasets(protocol: Protocol, config, *, data_dir: Path | None = None, progress: bool = True):
     """The protocol's (training, test) sets, built or verified in ``data_dir`` first; the training set is augmented."""
-    data_dir = data_dir or default_dataset_dir(protocol)
-    build_dataset(protocol, data_dir, progress=progress)
-    index = read_dataset(data_dir)
+    data = training_data(protocol, config, data_dir=data_dir, progress=progress)
+    return data.train, data.test
+
+
+def _splits(index: DatasetIndex, config) -> tuple[BinauralDataset, BinauralDataset]:
     clip, rir = index.info["clip_samples"], index.info["rir_samples"]
-    cache = len(index.pairs) * (clip + 2 * rir) * 4 < _CACHE_LIMIT_BYTES
+    responses = {pair.reverb for pair in index.pairs} | {name for pool in index.reverb_pools.values() for name in pool}
+    cache = (len({pair.audio for pair in index.pairs}) * clip + len(responses) * 2 * rir) * 4 < _CACHE_LIMIT_BYTES
 
     def split(name: str, *, augment: bool) -> BinauralDataset:
         return BinauralDataset(
@@ -50,9 +96,42 @@ def datasets(protocol: Protocol, config, *, data_dir: Path | None = None, progre
             augment=augment,
             seed=config.seed,
             cache=cache,
+            sample_rate=int(index.info.get("sample_rate") or 32_000),
         )
 
     return split("train", augment=True), split("test", augment=False)
+
+
+def _check_same_subset(subset: dict[str, Any], run: RunFolder) -> None:
+    """A continued run must see the same subset of the published data it started on (the paths may differ)."""
+    recorded = run.read_description().get("data") if run.description.is_file() else None
+    if not isinstance(recorded, dict):
+        return
+    for part in ("sha256", "train", "test", "missing"):
+        if recorded.get(part) != subset[part]:
+            raise InputError(
+                f"this run was started on another copy or subset of the data (its {part} record differs); continue "
+                "it with the same files, or choose another --out",
+                file=str(run.description),
+            )
+
+
+def _write_copy_files(copy: PublishedCopy, run: RunFolder) -> None:
+    """Write what a run on a copy of the published data keeps beside its results; warn once about missing files.
+
+    ``missing.txt`` lists every file the indexes name that is absent, ``eval_manifest.json`` the evaluation pairs
+    seldkit derived (when the user gave none).
+    """
+    if copy.missing:
+        write_text_atomic(run.path / MISSING_FILE, copy.missing_text())
+    if copy.derived:
+        write_json_atomic(run.path / MANIFEST_FILE, copy.manifest)
+    warning = copy.warning()
+    if warning:
+        print(
+            f"seldkit train-reference: warning: {warning}; the full list is in {run.path / MISSING_FILE}",
+            file=sys.stderr,
+        )
 
 
 @dataclass(frozen=True)
@@ -78,11 +157,15 @@ def train_reference(
     init: Path | None = None,
     progress: bool = True,
     on_step=None,
+    settings: Mapping[str, str] | None = None,
 ) -> TrainedRun | None:
     """Train, evaluate, and write the run's files; returns the finished run (on the main process; None elsewhere).
 
     ``out`` must be new, empty, or hold an unfinished run of this model under this protocol, which is then
     continued from its checkpoint (:class:`~seldkit.train.run_folder.RunFolder`); ``resume`` demands one.
+    ``settings`` are the protocol's data parameters (``--set``): for a published-layout protocol, the paths of the
+    user's copy of the published data. Such a run records the subset of the data it used (clip counts and digests
+    of the id lists) in ``run.json`` and in its results, and lists absent files in ``missing.txt``.
     """
     training = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
     config = training.train.recipe(model_name, protocol_name=training.name, file=training.path)
@@ -98,11 +181,15 @@ def train_reference(
         torch.cuda.set_device(torch_device)
     torch.manual_seed(config.seed + world.rank)
     if world.main:
-        train_set, test_set = datasets(training, config, progress=progress)
+        data = training_data(training, config, settings=settings, progress=progress)
+        if data.copy is not None and resume:
+            _check_same_subset(data.copy.subset(), run)
     if world.size > 1:
         torch.distributed.barrier()
     if not world.main:
-        train_set, test_set = datasets(training, config, progress=False)
+        data = training_data(training, config, settings=settings, progress=False)
+    train_set, test_set = data.train, data.test
+    subset = data.copy.subset() if data.copy is not None else None
     model = create_model(model_name, config.size, **dict(config.model_overrides))
     if torch_device.type == "cuda":
         model.encoder.bf16 = True  # type: ignore[union-attr]
@@ -118,8 +205,11 @@ def train_reference(
                 "size": config.size,
                 "protocol": training.summary(),
                 "stages": [stage.__dict__ for stage in config.stages],
+                **({"data": subset} if subset is not None else {}),
             },
         )
+        if data.copy is not None:
+            _write_copy_files(data.copy, run)
     trainer = Trainer(
         model,
         train_set,
@@ -151,6 +241,7 @@ def train_reference(
         "seconds": round(seconds, 1),
         "world_size": world.size,
         "device": device,
+        **({"data": subset} if subset is not None else {}),
     }
     document = results_json(score, baseline, training, extra)
     append_results_row(out, model_name, training, score, baseline)
