@@ -42,6 +42,9 @@ class DSpAST(nn.Module):
         self.pre_head1, self.pre_head2, self.pre_head3 = (nn.Linear(config.dim, width) for _ in range(3))
         self.fc_norm = nn.LayerNorm(width, eps=1e-6)
         self.head = nn.Linear(width, config.n_classes)
+        # The published init: the SED head's weight from a truncated normal of std 2e-5; its bias, the projections,
+        # the feature attention and fusion convolutions keep PyTorch's defaults, the AdaCos weights Xavier-uniform.
+        nn.init.trunc_normal_(self.head.weight, std=2e-5)
         self.distance_head = AdaCos(width, config.n_distance)
         self.azimuth_head = AdaCos(width, config.n_azimuth)
         self.elevation_head = AdaCos(width, config.n_elevation)

@@ -11,7 +11,8 @@ import torch
 from torch import nn
 
 from seldkit.models.config import ModelConfig
-from seldkit.models.layers import Block, PatchEmbed, patch_mask, sincos_position_table, spec_augment
+from seldkit.models.layers import Block, PatchEmbed, patch_mask, sincos_position_table, spec_masks
+from seldkit.models.layers.transformer import init_vit_weights
 
 
 class TokenEncoder(nn.Module):
@@ -29,31 +30,49 @@ class TokenEncoder(nn.Module):
         self.token_names = names
         for name in names:
             parameter = nn.Parameter(torch.zeros(1, 3, config.dim))
-            nn.init.trunc_normal_(parameter, std=0.02)
+            nn.init.normal_(parameter, std=0.02)  # the published models' class-token init (plain normal)
             setattr(self, name, parameter)
         rates = torch.linspace(0, config.drop_path, config.depth).tolist()
         self.blocks = nn.ModuleList(Block(config.dim, config.heads, config.mlp_ratio, rate) for rate in rates)
+        self.blocks.apply(init_vit_weights)
         self.bf16 = False  # set by the trainer on GPUs
 
     def forward(self, maps: list[torch.Tensor], *, augment: bool = False) -> list[torch.Tensor]:
-        """One-channel maps [B, 1, T, F] per branch -> the full token sequences [B, 3 + patches, dim] per branch."""
-        batch = maps[0].shape[0]
+        """One-channel maps [B, 1, T, F] per branch -> the full token sequences [B, 3 + patches, dim] per branch.
+
+        With ``augment`` (the training forward), each branch gets its own SpecAugment intervals (shared by the batch)
+        and its own per-example patch masking, as in the published models; see :mod:`seldkit.models.layers.masking`.
+        """
+        batch, branches = maps[0].shape[0], len(maps)
         stacked = torch.cat(maps, dim=0)
         if augment:
-            stacked = spec_augment(
-                stacked, time_width=self.config.spec_time_mask, freq_width=self.config.spec_freq_mask
+            masks = spec_masks(
+                branches,
+                stacked.shape[2],
+                stacked.shape[3],
+                time_width=self.config.spec_time_mask,
+                freq_width=self.config.spec_freq_mask,
+                device=stacked.device,
             )
+            stacked = stacked.masked_fill(masks.repeat_interleave(batch, dim=0)[:, None], 0.0)
         patches = self.patch_embed(stacked) + self.pos_embed[:, 1:].to(stacked.dtype)
-        if augment and (self.config.patch_mask_time or self.config.patch_mask_freq):
+        if augment and (self.config.patch_mask_time > 0 or self.config.patch_mask_freq > 0):
             grid_time, grid_freq = self.config.grid
-            keep = patch_mask(
-                grid_time,
-                grid_freq,
-                batch,
-                time_ratio=self.config.patch_mask_time,
-                freq_ratio=self.config.patch_mask_freq,
-            ).to(patches.device)
-            keep = keep.repeat(len(maps), 1)  # the same patches of an example in every branch
+            # one draw per branch (rows, then columns), in branch order; every branch keeps the same number of
+            # patches, so the branches still run through the blocks as one batch
+            keep = torch.cat(
+                [
+                    patch_mask(
+                        grid_time,
+                        grid_freq,
+                        batch,
+                        time_ratio=self.config.patch_mask_time,
+                        freq_ratio=self.config.patch_mask_freq,
+                        device=patches.device,
+                    )
+                    for _ in range(branches)
+                ]
+            )
             patches = torch.gather(patches, 1, keep[:, :, None].expand(-1, -1, patches.shape[-1]))
         tokens = torch.cat([getattr(self, name).expand(batch, -1, -1) for name in self.token_names], dim=0)
         sequence = torch.cat([tokens.to(patches.dtype), patches], dim=1)
@@ -62,4 +81,4 @@ class TokenEncoder(nn.Module):
         ):
             for block in self.blocks:
                 sequence = block(sequence)
-        return [part.to(maps[0].dtype) for part in sequence.chunk(len(maps), dim=0)]
+        return [part.to(maps[0].dtype) for part in sequence.chunk(branches, dim=0)]

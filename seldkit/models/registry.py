@@ -44,13 +44,28 @@ def count_trainable(model: nn.Module) -> int:
     return sum(parameter.numel() for parameter in model.parameters() if parameter.requires_grad)
 
 
+def seldkit_key(reference_key: str) -> str:
+    """A published tensor name -> seldkit's (the encoder's shared parts live under ``encoder.``)."""
+    return f"encoder.{reference_key}" if reference_key.startswith(_ENCODER_PREFIXES) else reference_key
+
+
+def reference_key(name: str) -> str:
+    """A seldkit parameter or buffer name -> the published model's name for it (the inverse of :func:`seldkit_key`).
+
+    >>> reference_key("encoder.blocks.3.attn.qkv.weight"), reference_key("distance_head.W")
+    ('blocks.3.attn.qkv.weight', 'distance_head.W')
+    """
+    inner = name.removeprefix("encoder.")
+    return inner if inner != name and seldkit_key(inner) == name else name
+
+
 def map_reference_keys(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Published key names -> seldkit's (the encoder's shared parts live under ``encoder.``)."""
+    """Published key names -> seldkit's (see :func:`seldkit_key`); tensors seldkit does not keep are left out."""
     mapped = {}
     for key, value in state_dict.items():
         if key.startswith(_DROPPED_PREFIXES) or key.endswith(_DROPPED_SUFFIXES):
             continue
-        mapped[f"encoder.{key}" if key.startswith(_ENCODER_PREFIXES) else key] = value
+        mapped[seldkit_key(key)] = value
     return mapped
 
 

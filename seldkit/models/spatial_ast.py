@@ -30,6 +30,11 @@ class SpatialAST(nn.Module):
         self.azimuth_head = nn.Linear(dim, config.n_azimuth)
         self.elevation_head = nn.Linear(dim, config.n_elevation)
         self.head = nn.Linear(dim, config.n_classes)
+        # The published init: the SED head is the ViT's own (bias 0 from the ViT init); all four heads' weights are
+        # then drawn from a truncated normal of std 2e-5. The spatial heads' biases keep PyTorch's Linear default.
+        nn.init.zeros_(self.head.bias)
+        for head in (self.head, self.distance_head, self.azimuth_head, self.elevation_head):
+            nn.init.trunc_normal_(head.weight, std=2e-5)
 
     def feature_stack(self, waveforms: torch.Tensor, reverbs: torch.Tensor) -> torch.Tensor:
         """The feature stack [B, 4, T', 128] of ``waveforms`` convolved with ``reverbs``; log-mels batch-normalised."""

@@ -152,7 +152,8 @@ def test_adacos_scale_follows_the_definition():
     cosine = torch.tensor([[0.9, 0.1, -0.2], [0.2, 0.8, 0.0], [0.3, 0.3, 0.7]])
     target = torch.tensor([0, 1, 2])
     scale = torch.tensor([2.0])
+    # as published: each target entry adds exp(0) = 1 to B_avg, beside the non-target terms
     others = torch.tensor([np.exp(2 * 0.1) + np.exp(2 * -0.2), np.exp(2 * 0.2) + np.exp(0.0), 2 * np.exp(2 * 0.3)])
     theta = np.arccos([0.9, 0.8, 0.7])
-    expected = np.log(others.mean().item()) / np.cos(min(np.pi / 4, np.median(theta)))
+    expected = np.log(1 + others.mean().item()) / (np.cos(min(np.float32(np.pi) / 4, np.median(theta))) + 1e-12)
     assert float(adacos.adaptive_scale(cosine, target, scale)) == pytest.approx(expected, rel=1e-6)

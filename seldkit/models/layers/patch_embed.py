@@ -14,6 +14,9 @@ class PatchEmbed(nn.Module):
         super().__init__()
         self.patch = patch
         self.proj = nn.Conv2d(in_channels, dim, kernel_size=patch, stride=patch)
+        # AudioMAE's init: Xavier-uniform on the weight seen as a [dim, in_channels * patch^2] matrix; the bias keeps
+        # PyTorch's Conv2d default
+        nn.init.xavier_uniform_(self.proj.weight.view(dim, -1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Patch tokens [B, (T/p)(F/p), dim] of ``x`` [B, 1, T, F], time-major."""

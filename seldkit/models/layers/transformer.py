@@ -12,6 +12,20 @@ from torch import nn
 LAYER_NORM_EPS = 1e-6
 
 
+def init_vit_weights(module: nn.Module) -> None:
+    """The ViT (timm) init of one module: Linear weights truncated normal (std 0.02), biases 0; LayerNorm 1, 0.
+
+    Used with ``Module.apply``. As in timm, the truncation is at +-2 absolute, i.e. 100 standard deviations.
+    """
+    if isinstance(module, nn.Linear):
+        nn.init.trunc_normal_(module.weight, std=0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.LayerNorm):
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
 class Attention(nn.Module):
     """Multi-head self-attention: ``qkv`` makes queries, keys and values, ``proj`` mixes the heads' outputs."""
 
