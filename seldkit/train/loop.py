@@ -62,7 +62,10 @@ def compute_losses(
     With ``direction_sigma_deg`` > 0 the direction targets are Gaussians of that width around the true class
     (circular in azimuth) instead of one-hot classes.
     """
-    sed, distance, azimuth, elevation = (output.float() for output in outputs)
+    # at least float32 (bf16 outputs on GPU), float64 kept (parity tests)
+    sed, distance, azimuth, elevation = (
+        output.to(torch.promote_types(output.dtype, torch.float32)) for output in outputs
+    )
     azimuth_target: torch.Tensor = batch["azimuth"]
     elevation_target: torch.Tensor = batch["elevation"]
     if direction_sigma_deg > 0:
@@ -148,7 +151,8 @@ class Trainer:
             layer_decay=self.config.layer_decay,
             depth=config_of(self.model).depth,
         )
-        return torch.optim.AdamW(groups, lr=stage.lr, betas=(0.9, 0.95))
+        # torch's AdamW defaults (betas (0.9, 0.999), eps 1e-8), which the published fine-tuning scripts keep
+        return torch.optim.AdamW(groups, lr=stage.lr, betas=(0.9, 0.999), eps=1e-8)
 
     def save(self, order: list[int] | None = None) -> None:
         """Write the checkpoint (main process only): weights, optimiser, progress, random states, data set classes.
@@ -233,7 +237,8 @@ class Trainer:
             stage = self.config.stages[self.progress.stage]
             if self.optimizer is None:
                 self.optimizer = self._new_optimizer(stage)
-            self.train_set.augment = stage.mixup > 0
+            # the published loader's random gain is on in every training stage; ``mixup`` is only the mixing probability
+            self.train_set.augment = True
             self.train_set.mixup_probability = stage.mixup
             self.train_set.channel_swap_probability = self.config.channel_swap
             while self.progress.epoch < stage.epochs:
@@ -296,19 +301,19 @@ class Trainer:
     def step(self, indices: list[int], stage: Stage, steps_per_epoch: int) -> dict[str, float]:
         """One optimiser step on the training clips ``indices``; the step's losses and batch accuracies.
 
-        The learning rate follows the stage's schedule; gradients and buffers are averaged over processes. A non-finite
+        The learning rate follows the stage's schedule at the fractional epoch epoch + batch / ``steps_per_epoch``, set
+        before the step as the published trainers do; gradients and buffers are averaged over processes. A non-finite
         loss is a :class:`TrainingError`, raised before the weights change.
         """
         assert self.optimizer is not None
         batch = self._batch(self.train_set, indices)
-        total_steps = stage.epochs * steps_per_epoch
         set_learning_rate(
             self.optimizer,
             learning_rate(
-                self.progress.step,
-                base=stage.lr,
-                warmup_steps=stage.warmup_epochs * steps_per_epoch,
-                total_steps=total_steps,
+                self.progress.epoch + self.progress.batch / steps_per_epoch,
+                peak=stage.lr,
+                warmup_epochs=stage.warmup_epochs,
+                epochs=stage.epochs,
             ),
         )
         targets = {name: batch[name] for name in ("distance", "azimuth", "elevation")}
