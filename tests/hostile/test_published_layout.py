@@ -150,3 +150,14 @@ def test_a_corrupt_audio_file_met_in_training_is_named(capsys, tmp_path, copy):
     out = tmp_path / "run"
     assert_rejected(train(capsys, settings(copy), out), naming=victim, says="cannot read this file of the data set")
     assert not (out / "results.json").exists()
+
+
+def test_an_unfinished_run_continues_only_on_the_same_subset(capsys, tmp_path, copy):
+    out = tmp_path / "run"
+    assert train(capsys, settings(copy), out).code == 0
+    (out / "results.json").unlink()  # an unfinished run with its checkpoint
+    (copy / "AudioSet" / "balanced_train" / "audio" / "Ytrain000005.wav").unlink()
+    snapshot = Snapshot(out)
+    outcome = train(capsys, settings(copy), out)
+    assert_rejected(outcome, naming=out / "run.json", says="another copy or subset of the data (its train record")
+    snapshot.assert_unchanged()
