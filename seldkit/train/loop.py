@@ -151,8 +151,9 @@ class Trainer:
             layer_decay=self.config.layer_decay,
             depth=config_of(self.model).depth,
         )
-        # torch's AdamW defaults (betas (0.9, 0.999), eps 1e-8), which the published fine-tuning scripts keep
-        return torch.optim.AdamW(groups, lr=stage.lr, betas=(0.9, 0.999), eps=1e-8)
+        # eps 1e-8 is torch's AdamW default, which the published fine-tuning scripts keep (as they keep the default
+        # betas (0.9, 0.999), the configuration's default)
+        return torch.optim.AdamW(groups, lr=stage.lr, betas=self.config.betas, eps=1e-8)
 
     def save(self, order: list[int] | None = None) -> None:
         """Write the checkpoint (main process only): weights, optimiser, progress, random states, data set classes.
@@ -314,6 +315,7 @@ class Trainer:
                 peak=stage.lr,
                 warmup_epochs=stage.warmup_epochs,
                 epochs=stage.epochs,
+                minimum=self.config.min_lr,
             ),
         )
         targets = {name: batch[name] for name in ("distance", "azimuth", "elevation")}

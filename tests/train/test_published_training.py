@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from seldkit.models import create_model
 from seldkit.models.layers.adacos import AdaCos
 from seldkit.models.registry import reference_key
-from seldkit.train.config import Stage
+from seldkit.train.config import Stage, TrainConfig
 from seldkit.train.distributed import World
 from seldkit.train.loop import Progress, Trainer, compute_losses
 from seldkit.train.optim import learning_rate, parameter_groups
@@ -28,6 +28,20 @@ def deviation(got, reference) -> float:
     """max |got - ref| / max |ref|, as the golden data's README defines it."""
     got, reference = np.asarray(got, dtype=np.float64), np.asarray(reference, dtype=np.float64)
     return float(np.max(np.abs(got - reference)) / np.max(np.abs(reference)))
+
+
+# a recipe with the published optimiser settings (the configuration's defaults for the rest)
+RECIPE = dict(
+    model="spatialast",
+    size="mini",
+    stages=(),
+    batch_size=2,
+    weight_decay=5e-4,
+    layer_decay=0.75,
+    seed=0,
+    label_mode="clean",
+    evaluation_protocol="bat-encoder-continuous",
+)
 
 
 def published_json(name: str) -> dict:
@@ -82,7 +96,7 @@ def test_optimizer_is_adamw_with_the_published_settings():
     golden = published_json("dspast")["optimizer"]
     model = create_model("spatialast", "mini")
     stage = Stage(name="s", epochs=2, warmup_epochs=1, lr=5e-4, loss_weights=(1.0, 1.0, 1.0))
-    stub = SimpleNamespace(model=model, config=SimpleNamespace(weight_decay=5e-4, layer_decay=0.75))
+    stub = SimpleNamespace(model=model, config=TrainConfig(**{**RECIPE, "betas": tuple(golden["betas"])}))
     optimizer = Trainer._new_optimizer(stub, stage)  # type: ignore[arg-type]
     assert isinstance(optimizer, torch.optim.AdamW)
     for group in optimizer.param_groups:
@@ -119,7 +133,7 @@ def test_trainer_step_sets_the_scheduled_rate_per_group():
     torch.manual_seed(0)
     model = create_model("spatialast", "mini")
     stage = Stage(name="s", epochs=3, warmup_epochs=1, lr=1e-3, loss_weights=(1.0, 1.0, 1.0))
-    config = SimpleNamespace(weight_decay=5e-4, layer_decay=0.75, direction_sigma_deg=0.0, grad_clip=None)
+    config = TrainConfig(**{**RECIPE, "min_lr": 2e-6})
     batch = {
         "waveform": torch.randn(2, 1, 8000) * 0.1,
         "reverb": torch.randn(2, 2, 1000) * 0.01,
@@ -140,7 +154,7 @@ def test_trainer_step_sets_the_scheduled_rate_per_group():
     trainer.optimizer = Trainer._new_optimizer(trainer, stage)  # type: ignore[arg-type]
     model.train()
     Trainer.step(trainer, [0, 1], stage, 8)  # type: ignore[arg-type]
-    expected = learning_rate(1 + 3 / 8, peak=1e-3, warmup_epochs=1, epochs=3)
+    expected = learning_rate(1 + 3 / 8, peak=1e-3, warmup_epochs=1, epochs=3, minimum=2e-6)
     for group in trainer.optimizer.param_groups:
         assert group["lr"] == expected * group["lr_scale"]
     # the very first iteration of a stage runs at rate 0
