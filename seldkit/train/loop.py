@@ -226,7 +226,8 @@ class Trainer:
         count = max(self.config.batch_size, int(round(stage.data_fraction * len(self.train_set))))
         if stage.weighted_sampling:
             weights = torch.as_tensor(self.train_set.weights, dtype=torch.double)
-            return torch.multinomial(weights, count, replacement=True, generator=generator).tolist()
+            # distinct clips, drawn in proportion to their weights, as the published sampler (replacement=False)
+            return torch.multinomial(weights, count, replacement=False, generator=generator).tolist()
         return torch.randperm(len(self.train_set), generator=generator)[:count].tolist()
 
     def fit(self, *, resume: bool = False, on_step=None) -> None:

@@ -261,5 +261,5 @@ def test_channel_swap_mirrors_ears_and_azimuth(protocol):
     swapped = [train_set[i] for i in range(len(train_set))]
     for before, after in zip(plain, swapped):
         torch.testing.assert_close(after["reverb"], before["reverb"].flip(0), rtol=0, atol=0)
-        assert after["azimuth"] == (360 - before["azimuth"]) % 360
+        assert after["azimuth"] == (180 - before["azimuth"]) % 360  # left <-> right: x -> -x
         assert after["elevation"] == before["elevation"] and after["distance"] == before["distance"]
