@@ -470,7 +470,9 @@ def _check_published_data(data: Fields) -> None:
     data.integer("sample_rate", 32_000, minimum=8_000, maximum=192_000)
     data.number("clip_seconds", minimum=0.0, maximum=120.0, exclusive_minimum=True)
     data.number("rir_seconds", minimum=0.0, maximum=10.0, exclusive_minimum=True)
-    for key in ("audio_index", "audio_root", "reverb_index", "reverb_root", "manifest"):
+    from seldkit.data.build import PUBLISHED_SETTINGS
+
+    for key in PUBLISHED_SETTINGS:  # paths (and the evaluation seed) of the user's copy, usually given with --set
         if data.raw(key, None) is not None:
             data.string(key)
 

@@ -40,6 +40,9 @@ def register(commands: Any) -> None:
     train.add_argument("--out", type=Path, metavar="DIR", help="run folder (default: runs/<model>-<protocol>)")
     train.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
     train.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    train.add_argument(
+        "--recipe", metavar="NAME", help="one of the protocol's recipes for the model (default: the model's first)"
+    )
     train.add_argument("--init", type=Path, metavar="CKPT", help="initialise the encoder from an AudioMAE checkpoint")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(run=run_train)
@@ -70,7 +73,7 @@ def run_train(args: argparse.Namespace) -> int:
     from seldkit.errors import InputError
     from seldkit.protocols import load_protocol
     from seldkit.train.loop import TrainingError
-    from seldkit.train.run import train_reference
+    from seldkit.train.run import check_initialisation, train_reference
     from seldkit.train.run_folder import RunFolder, RunStart
 
     settings = parse_settings(args.set)
@@ -83,7 +86,11 @@ def run_train(args: argparse.Namespace) -> int:
         raise InputError(
             "checkpoint not found" if not args.init.exists() else "a checkpoint is a file", file=str(args.init)
         )
-    start = RunFolder(out).prepare(model=args.model, protocol_hash=f"sha256:{protocol.hash}", resume=args.resume)
+    config = protocol.train.recipe(args.model, name=args.recipe, protocol_name=protocol.name, file=protocol.path)
+    start = RunFolder(out).prepare(
+        model=args.model, protocol_hash=f"sha256:{protocol.hash}", resume=args.resume, recipe=config.name
+    )
+    check_initialisation(config, init=args.init, continuing=start is RunStart.CONTINUE, protocol_name=protocol.name)
     if start is RunStart.CONTINUE and not args.resume:
         print(f"continuing the unfinished run in {out} from its checkpoint")
     try:
@@ -96,6 +103,7 @@ def run_train(args: argparse.Namespace) -> int:
             init=args.init,
             progress=not args.quiet,
             settings=settings,
+            recipe=args.recipe,
         )
     except TrainingError as error:
         print(f"seldkit train-reference: {error}", file=sys.stderr)
@@ -119,7 +127,8 @@ def format_run(run: TrainedRun) -> str:
     metrics, chance = run.score.metrics.scalars(), run.chance.metrics.scalars()
     config, protocol, out = run.config, run.training_protocol, run.folder.path
     lines = [
-        f"{config.model} ({config.size}) trained under {protocol.name} (sha256:{protocol.short_hash}), "
+        f"{config.model} ({config.size}{'' if config.name == config.model else ', recipe ' + config.name}) trained "
+        f"under {protocol.name} (sha256:{protocol.short_hash}), "
         f"{config.total_epochs} epochs, {run.seconds:.0f} s; scored under {run.score.protocol.name} on "
         f"{run.score.metrics.n_clips} test clips",
         f"  {'metric':<8}{'model':>10}{'chance':>10}",

@@ -121,6 +121,8 @@ PUBLISHED_SETTINGS = {
     "eval_reverb_index": "the evaluation reverb index JSON (published --reverb_val_json)",
     "reverb_root": "the folder holding binaural/ (published --reverb_path_root)",
     "weights": "optional: one sampling weight a line for the training audio index (published --weight_csv)",
+    "balanced_audio_index": "optional: a second training audio index, the split 'balanced' (published "
+    "balanced.json), for recipes whose stages train on it",
     "manifest": "optional: the evaluation pairs; derived from eval_seed and the evaluation indexes when absent",
     "eval_seed": "optional: the seed of the derived evaluation pairs (default 0)",
 }
@@ -168,6 +170,7 @@ class PublishedCopy:
         Two runs on different partial copies differ here even though their protocol hash is the same.
         """
         train, test = self.index.split("train"), self.index.split("test")
+        balanced = self.index.split("balanced")
         pool = self.index.reverb_pools["train"]
         return {
             "generator": "published-layout",
@@ -179,6 +182,16 @@ class PublishedCopy:
                 "reverbs": len(pool),
                 "reverbs_sha256": _list_digest(pool),
             },
+            **(
+                {
+                    "balanced": {
+                        "clips": len(balanced),
+                        "ids_sha256": _list_digest(pair.audio for pair in balanced),
+                    }
+                }
+                if balanced
+                else {}
+            ),
             "test": {
                 "clips": len(test),
                 "ids_sha256": _list_digest(pair.audio for pair in test),
@@ -329,10 +342,18 @@ def read_published(data: Mapping[str, Any], settings: Mapping[str, str]) -> Publ
     classes = audioset_classes().ids
     known = frozenset(classes)
     train_audio = read_audio_index(paths["audio_index"], audio_root=paths["audio_root"], classes=known)
+    balanced_audio = (
+        read_audio_index(paths["balanced_audio_index"], audio_root=paths["audio_root"], classes=known)
+        if "balanced_audio_index" in paths
+        else {}
+    )
     eval_audio = read_audio_index(paths["eval_audio_index"], audio_root=paths["audio_root"], classes=known)
     train_reverbs = read_reverb_index(paths["reverb_index"], reverb_root=paths["reverb_root"])
     eval_reverbs = read_reverb_index(paths["eval_reverb_index"], reverb_root=paths["reverb_root"])
-    for key, records in (("audio_index", train_audio), ("eval_audio_index", eval_audio)):
+    audio_indexes = [("audio_index", train_audio), ("eval_audio_index", eval_audio)]
+    if "balanced_audio_index" in paths:
+        audio_indexes.append(("balanced_audio_index", balanced_audio))
+    for key, records in audio_indexes:
         if not records:
             raise InputError("the audio index has no records", file=str(paths[key]))
     for key, reverbs in (("reverb_index", train_reverbs), ("eval_reverb_index", eval_reverbs)):
@@ -344,6 +365,8 @@ def read_published(data: Mapping[str, Any], settings: Mapping[str, str]) -> Publ
         else np.ones(len(train_audio))
     )
     audio = _merge(train_audio, eval_audio, paths["eval_audio_index"], "clip")
+    if balanced_audio:
+        audio = _merge(audio, balanced_audio, paths["balanced_audio_index"], "clip")
     reverbs = _merge(train_reverbs, eval_reverbs, paths["eval_reverb_index"], "impulse response")
     if "manifest" in paths:
         manifest, chosen = _manifest_pairs(paths["manifest"], eval_audio, eval_reverbs)
@@ -356,7 +379,7 @@ def read_published(data: Mapping[str, Any], settings: Mapping[str, str]) -> Publ
     listing = _Listing()
     missing: list[tuple[str, str, str, str]] = []
     present: dict[str, bool] = {}
-    for key, records in (("audio_index", train_audio), ("eval_audio_index", eval_audio)):
+    for key, records in audio_indexes:
         for name, record in records.items():
             if name not in present:
                 present[name] = listing.exists(record.path) or (
@@ -370,10 +393,7 @@ def read_published(data: Mapping[str, Any], settings: Mapping[str, str]) -> Publ
                 present[f"rir:{name}"] = listing.exists(reverb.path)
             if not present[f"rir:{name}"]:
                 missing.append(("reverb", str(paths[key]), name, str(reverb.path)))
-    for key, names in (
-        ("audio_index", list(train_audio)),
-        ("eval_audio_index", list(eval_audio)),
-    ):
+    for key, names in ((key, list(records)) for key, records in audio_indexes):
         if not any(present[name] for name in names):
             first = audio[names[0]].path
             raise InputError(
@@ -393,6 +413,7 @@ def read_published(data: Mapping[str, Any], settings: Mapping[str, str]) -> Publ
     ]
     if not sum(pair.weight for pair in train_pairs) > 0:
         raise InputError("every training clip that exists has weight 0", file=str(paths["weights"]))
+    balanced_pairs = [Pair(name, "", "balanced") for name in balanced_audio if present[name]]
     test_pairs = [Pair(name, reverb, "test") for name, reverb in chosen if present[name] and present[f"rir:{reverb}"]]
     if not test_pairs:
         where = paths.get("manifest", paths["eval_audio_index"])
@@ -406,13 +427,22 @@ def read_published(data: Mapping[str, Any], settings: Mapping[str, str]) -> Publ
         "rir_samples": int(round(float(data["rir_seconds"]) * sample_rate)),
         "classes": list(classes),
     }
+    pools = {"train": pool, **({"balanced": pool} if balanced_pairs else {})}  # the published loader's one json
     index = DatasetIndex(
-        paths["audio_root"], audio, reverbs, train_pairs + test_pairs, tuple(classes), info, {"train": pool}
+        paths["audio_root"], audio, reverbs, train_pairs + balanced_pairs + test_pairs, tuple(classes), info, pools
     )
     files: dict[str, str] = dict(values)
     digests: dict[str, str] = {
         key: _file_digest(paths[key])
-        for key in ("audio_index", "eval_audio_index", "reverb_index", "eval_reverb_index", "weights", "manifest")
+        for key in (
+            "audio_index",
+            "balanced_audio_index",
+            "eval_audio_index",
+            "reverb_index",
+            "eval_reverb_index",
+            "weights",
+            "manifest",
+        )
         if key in paths
     }
     return PublishedCopy(index, missing, manifest, derived, files, digests)

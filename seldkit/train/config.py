@@ -30,6 +30,8 @@ class Stage:
     weighted_sampling: bool = False  # draw by the pairs' weights (without replacement, as the published sampler)
     mixup: float = 0.5  # probability of mixing two sources
     blr: float | None = None  # the base learning rate the protocol gave (None: it gave lr itself)
+    split: str = "train"  # the training split the stage draws from (published data: train or balanced)
+    epoch_clips: int | None = None  # clips drawn per epoch (the published epoch_len); None: data_fraction of them
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,13 @@ def _read_stage(stage: Fields, *, batch_size: int) -> Stage:
         data_fraction=stage.number("data_fraction", 1.0, minimum=0.0, maximum=1.0, exclusive_minimum=True),
         weighted_sampling=stage.boolean("weighted_sampling", False),
         mixup=stage.number("mixup", 0.5, minimum=0.0, maximum=1.0),
+        split=stage.string("split", "train"),
+        epoch_clips=stage.integer("epoch_clips", None, minimum=1, maximum=1 << 40),
     )
+    if result.epoch_clips is not None and stage.has("data_fraction"):
+        raise stage.error("epoch_clips", "and data_fraction: give one of them")
+    if result.split == "test":
+        raise stage.error("split", "must name a training split, not the test split")
     if not any(result.loss_weights):
         raise stage.error("loss_weights", "must not all be 0 (the stage would train nothing)")
     stage.finish()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,12 +117,16 @@ def soft_class_targets(classes: torch.Tensor, count: int, sigma: float, *, circu
 
 
 class Trainer:
-    """Trains ``model`` on ``train_set`` through the stages of ``config``, with checkpoint and logs in ``out``."""
+    """Trains ``model`` on the training sets through the stages of ``config``, with checkpoint and logs in ``out``.
+
+    ``train_set`` is the training split, or the training splits by name when stages draw from different ones
+    (a stage's ``split``; the published DSpAST stage 3 trains on the balanced set).
+    """
 
     def __init__(
         self,
         model: torch.nn.Module,
-        train_set: BinauralDataset,
+        train_set: BinauralDataset | Mapping[str, BinauralDataset],
         eval_set: BinauralDataset,
         config: TrainConfig,
         *,
@@ -131,9 +136,14 @@ class Trainer:
         world: World = World(),
         progress_bars: bool = True,
     ) -> None:
-        self.model, self.train_set, self.eval_set, self.config = model.to(device), train_set, eval_set, config
+        self.train_sets = dict(train_set) if isinstance(train_set, Mapping) else {"train": train_set}
+        missing = sorted({stage.split for stage in config.stages} - set(self.train_sets))
+        if missing:
+            raise InputError(f"the recipe's stages train on the split {missing[0]!r}, which the data set lacks")
+        self.model, self.eval_set, self.config = model.to(device), eval_set, config
+        self.train_set = self.train_sets[config.stages[0].split]  # the current stage's split
         self.out, self.device, self.world, self.progress_bars = out, device, world, progress_bars
-        self.sed_map = sed_target_matrix(train_set.index.classes, output_classes)  # applied on CPU, in _batch
+        self.sed_map = sed_target_matrix(self.train_set.index.classes, output_classes)  # applied on CPU, in _batch
         self.progress = Progress()
         self.optimizer: torch.optim.Optimizer | None = None
         self.tensorboard = TensorBoardLog(out / "tensorboard")
@@ -171,7 +181,7 @@ class Trainer:
                 "epoch_order": order,
                 "torch_rng": torch.get_rng_state(),
                 "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
-                "data_rng": self.train_set.rng.bit_generator.state,
+                "data_rng": {name: dataset.rng.bit_generator.state for name, dataset in self.train_sets.items()},
                 "model_config": config_of(self.model).__dict__,
                 "classes": self.train_set.index.classes,
             },
@@ -204,7 +214,12 @@ class Trainer:
             torch.set_rng_state(state["torch_rng"])
             if self.device.type == "cuda" and state.get("cuda_rng") is not None:
                 torch.cuda.set_rng_state(state["cuda_rng"], self.device)
-            self.train_set.rng.bit_generator.state = state["data_rng"]
+            if not isinstance(state["data_rng"], dict) or set(state["data_rng"]) != set(self.train_sets):
+                raise ValueError("data_rng does not hold the random state of each training split")
+            for name, dataset in self.train_sets.items():
+                dataset.rng.bit_generator.state = state["data_rng"][name]
+            if self.progress.stage < len(self.config.stages):
+                self.train_set = self.train_sets[self.config.stages[self.progress.stage].split]
             order = state["epoch_order"]
             if order is not None and not (
                 isinstance(order, list)
@@ -223,7 +238,9 @@ class Trainer:
         generator = torch.Generator().manual_seed(
             self.config.seed * 1_000_003 + self.progress.stage * 1_009 + self.progress.epoch
         )
-        count = max(self.config.batch_size, int(round(stage.data_fraction * len(self.train_set))))
+        available = len(self.train_set)
+        wanted = stage.epoch_clips if stage.epoch_clips is not None else int(round(stage.data_fraction * available))
+        count = min(available, max(self.config.batch_size, wanted))  # distinct clips: no more than the split holds
         if stage.weighted_sampling:
             weights = torch.as_tensor(self.train_set.weights, dtype=torch.double)
             # distinct clips, drawn in proportion to their weights, as the published sampler (replacement=False)
@@ -239,6 +256,7 @@ class Trainer:
             stage = self.config.stages[self.progress.stage]
             if self.optimizer is None:
                 self.optimizer = self._new_optimizer(stage)
+            self.train_set = self.train_sets[stage.split]
             # the published loader's random gain is on in every training stage; ``mixup`` is only the mixing probability
             self.train_set.augment = True
             self.train_set.mixup_probability = stage.mixup
@@ -246,7 +264,9 @@ class Trainer:
             while self.progress.epoch < stage.epochs:
                 if order is None:
                     order = self._epoch_order(stage)
-                batches = [order[i : i + self.config.batch_size] for i in range(0, len(order), self.config.batch_size)]
+                # full batches only: the published loaders drop the last, incomplete one (drop_last=True)
+                size = self.config.batch_size
+                batches = [order[i : i + size] for i in range(0, len(order) - size + 1, size)] or [order]
                 steps_per_epoch = len(batches)
                 totals: dict[str, float] = {}
                 started = time.perf_counter()
@@ -283,7 +303,7 @@ class Trainer:
                     "step": self.progress.step,
                     "lr": self.optimizer.param_groups[-1]["lr"],
                     "seconds": round(seconds, 3),
-                    "clips_per_s": round(len(order) / seconds, 2),
+                    "clips_per_s": round(sum(map(len, batches)) / seconds, 2),
                     **{
                         (name if name.startswith("train_") else f"loss_{name}"): value / steps_per_epoch
                         for name, value in totals.items()

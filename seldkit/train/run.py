@@ -45,11 +45,15 @@ _CACHE_LIMIT_BYTES = 2 * 1024**3
 
 @dataclass(frozen=True)
 class TrainingData:
-    """A protocol's training and test sets, and for a published-layout protocol the copy of the data they come from."""
+    """A protocol's training and test sets, and for a published-layout protocol the copy of the data they come from.
+
+    ``train`` is the ``train`` split; ``train_sets`` holds every training split the recipe's stages draw from.
+    """
 
     train: BinauralDataset
     test: BinauralDataset
     copy: PublishedCopy | None = None
+    train_sets: Mapping[str, BinauralDataset] | None = None
 
 
 def training_data(
@@ -60,19 +64,18 @@ def training_data(
     data_dir: Path | None = None,
     progress: bool = True,
 ) -> TrainingData:
-    """The protocol's training set (augmented) and test set.
+    """The protocol's training sets (augmented) and test set.
 
     A published-layout protocol reads the user's copy named by ``settings`` (the ``--set`` values) in place
     (:func:`seldkit.data.build.read_published`); any other protocol's data set is built or verified in ``data_dir``
-    first.
+    first. A stage's split the data lacks is an error naming it.
     """
     if protocol.train.generator == "published-layout":
         copy = read_published(protocol.train.data, dict(settings or {}))
-        train, test = _splits(copy.index, config)
-        return TrainingData(train, test, copy)
+        return _splits(copy.index, config, protocol, copy)
     data_dir = data_dir or default_dataset_dir(protocol)
     build_dataset(protocol, data_dir, settings=dict(settings or {}), progress=progress)
-    return TrainingData(*_splits(read_dataset(data_dir), config))
+    return _splits(read_dataset(data_dir), config, protocol, None)
 
 
 def datasets(protocol: Protocol, config, *, data_dir: Path | None = None, progress: bool = True):
@@ -81,7 +84,7 @@ def datasets(protocol: Protocol, config, *, data_dir: Path | None = None, progre
     return data.train, data.test
 
 
-def _splits(index: DatasetIndex, config) -> tuple[BinauralDataset, BinauralDataset]:
+def _splits(index: DatasetIndex, config, protocol: Protocol, copy: PublishedCopy | None) -> TrainingData:
     clip, rir = index.info["clip_samples"], index.info["rir_samples"]
     responses = {pair.reverb for pair in index.pairs} | {name for pool in index.reverb_pools.values() for name in pool}
     cache = (len({pair.audio for pair in index.pairs}) * clip + len(responses) * 2 * rir) * 4 < _CACHE_LIMIT_BYTES
@@ -99,7 +102,17 @@ def _splits(index: DatasetIndex, config) -> tuple[BinauralDataset, BinauralDatas
             sample_rate=int(index.info.get("sample_rate") or 32_000),
         )
 
-    return split("train", augment=True), split("test", augment=False)
+    available = {pair.split for pair in index.pairs}
+    names = ["train", *sorted({stage.split for stage in config.stages} - {"train"})]
+    for name in names:
+        if name not in available:
+            hint = " (give --set balanced_audio_index=PATH)" if name == "balanced" and copy is not None else ""
+            raise InputError(
+                f"recipe {config.name!r} trains on the split {name!r}, which the data set does not have{hint}",
+                file=None if protocol.path is None else str(protocol.path),
+            )
+    train_sets = {name: split(name, augment=True) for name in names}
+    return TrainingData(train_sets["train"], split("test", augment=False), copy, train_sets)
 
 
 def _check_same_subset(subset: dict[str, Any], run: RunFolder) -> None:
@@ -107,7 +120,7 @@ def _check_same_subset(subset: dict[str, Any], run: RunFolder) -> None:
     recorded = run.read_description().get("data") if run.description.is_file() else None
     if not isinstance(recorded, dict):
         return
-    for part in ("sha256", "train", "test", "missing"):
+    for part in ("sha256", "train", "balanced", "test", "missing"):
         if recorded.get(part) != subset[part]:
             raise InputError(
                 f"this run was started on another copy or subset of the data (its {part} record differs); continue "
@@ -131,6 +144,16 @@ def _write_copy_files(copy: PublishedCopy, run: RunFolder) -> None:
         print(
             f"seldkit train-reference: warning: {warning}; the full list is in {run.path / MISSING_FILE}",
             file=sys.stderr,
+        )
+
+
+def check_initialisation(config: TrainConfig, *, init: Path | None, continuing: bool, protocol_name: str) -> None:
+    """A recipe that starts from AudioMAE weights (``init: audiomae``) gets them, unless an unfinished run goes on."""
+    if config.init == "audiomae" and init is None and not continuing:
+        raise InputError(
+            f"recipe {config.name!r} of {protocol_name} starts from AudioMAE weights, as the published training "
+            "does: give --init PATH (the AudioMAE ViT-B checkpoint pretrained on AudioSet-2M, the published "
+            "pretrained.pth)"
         )
 
 
@@ -158,6 +181,7 @@ def train_reference(
     progress: bool = True,
     on_step=None,
     settings: Mapping[str, str] | None = None,
+    recipe: str | None = None,
 ) -> TrainedRun | None:
     """Train, evaluate, and write the run's files; returns the finished run (on the main process; None elsewhere).
 
@@ -165,13 +189,16 @@ def train_reference(
     continued from its checkpoint (:class:`~seldkit.train.run_folder.RunFolder`); ``resume`` demands one.
     ``settings`` are the protocol's data parameters (``--set``): for a published-layout protocol, the paths of the
     user's copy of the published data. Such a run records the subset of the data it used (clip counts and digests
-    of the id lists) in ``run.json`` and in its results, and lists absent files in ``missing.txt``.
+    of the id lists) in ``run.json`` and in its results, and lists absent files in ``missing.txt``. ``recipe``
+    names one of the protocol's recipes for the model (default: the model's default recipe); a recipe that starts
+    from AudioMAE weights needs ``init`` (unless the run is continued).
     """
     training = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
-    config = training.train.recipe(model_name, protocol_name=training.name, file=training.path)
+    config = training.train.recipe(model_name, name=recipe, protocol_name=training.name, file=training.path)
     run = RunFolder(out)
-    start = run.prepare(model=model_name, protocol_hash=f"sha256:{training.hash}", resume=resume)
+    start = run.prepare(model=model_name, protocol_hash=f"sha256:{training.hash}", resume=resume, recipe=config.name)
     resume = start is RunStart.CONTINUE
+    check_initialisation(config, init=init, continuing=resume, protocol_name=training.name)
     initial = load_torch_file(init, published=True) if init is not None and not resume else None
     torch_device = torch.device(device)
     world = init_from_environment(torch_device)
@@ -189,6 +216,7 @@ def train_reference(
     if not world.main:
         data = training_data(training, config, settings=settings, progress=False)
     train_set, test_set = data.train, data.test
+    train_sets = data.train_sets or {"train": train_set}
     subset = data.copy.subset() if data.copy is not None else None
     model = create_model(model_name, config.size, **dict(config.model_overrides))
     if torch_device.type == "cuda":
@@ -202,8 +230,11 @@ def train_reference(
             run.description,
             {
                 "model": model_name,
+                "recipe": config.name,
                 "size": config.size,
                 "protocol": training.summary(),
+                "init": {"kind": config.init, "file": None if init is None else str(init)},
+                "optimizer": config.optimiser_summary(),
                 "stages": [stage.__dict__ for stage in config.stages],
                 **({"data": subset} if subset is not None else {}),
             },
@@ -212,7 +243,7 @@ def train_reference(
             _write_copy_files(data.copy, run)
     trainer = Trainer(
         model,
-        train_set,
+        train_sets,
         test_set,
         config,
         output_classes=tuple(output_classes),
@@ -236,6 +267,7 @@ def train_reference(
     baseline = score_clip_files(run.chance_predictions, run.references, evaluation)
     extra = {
         "model": model_name,
+        "recipe": config.name,
         "size": config.size,
         "epochs": config.total_epochs,
         "seconds": round(seconds, 1),

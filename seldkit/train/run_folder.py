@@ -84,13 +84,18 @@ class RunFolder:
         fields = Fields(document, file=self.description)
         fields.string("model")
         fields.string("size")
+        if fields.has("recipe"):
+            fields.string("recipe")
         protocol = fields.section("protocol")
         protocol.string("name")
         protocol.string("hash")
         return document
 
-    def prepare(self, *, model: str, protocol_hash: str, resume: bool) -> RunStart:
+    def prepare(self, *, model: str, protocol_hash: str, resume: bool, recipe: str | None = None) -> RunStart:
         """Decide how a run of ``model`` under the protocol with ``protocol_hash`` (``sha256:...``) may use this folder.
+
+        ``recipe`` is the recipe's name in the protocol (the model's name when not given): an unfinished run is
+        continued only under the recipe it started with.
 
         Raises :class:`InputError` when it may not (see the module docstring).
         """
@@ -114,10 +119,15 @@ class RunFolder:
                 file=str(folder),
             )
         recorded = self.read_description()
-        if recorded["model"] != model or recorded["protocol"]["hash"] != protocol_hash:
+        recorded_recipe = recorded.get("recipe") or recorded["model"]
+        if (
+            recorded["model"] != model
+            or recorded["protocol"]["hash"] != protocol_hash
+            or recorded_recipe != (recipe or model)
+        ):
             raise InputError(
-                f"this run folder holds a run of {recorded['model']} under {recorded['protocol']['name']} "
-                f"({recorded['protocol']['hash'][:19]}); choose another --out",
+                f"this run folder holds a run of {recorded['model']} (recipe {recorded_recipe}) under "
+                f"{recorded['protocol']['name']} ({recorded['protocol']['hash'][:19]}); choose another --out",
                 file=str(folder),
             )
         if self.results.exists():
