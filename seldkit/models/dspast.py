@@ -49,6 +49,10 @@ class DSpAST(nn.Module):
         self.azimuth_head = AdaCos(width, config.n_azimuth)
         self.elevation_head = AdaCos(width, config.n_elevation)
 
+    def reset_heads(self) -> None:
+        """PyTorch's default initialisation for the event head (instead of the published fine-tuning init)."""
+        self.head.reset_parameters()
+
     def feature_stack(self, waveforms: torch.Tensor, reverbs: torch.Tensor) -> torch.Tensor:
         """The feature stack [B, 6, T', 128] of ``waveforms`` convolved with ``reverbs``, log-mel and ILD normalised."""
         stack = self.frontend(waveforms, reverbs)

@@ -36,6 +36,11 @@ class SpatialAST(nn.Module):
         for head in (self.head, self.distance_head, self.azimuth_head, self.elevation_head):
             nn.init.trunc_normal_(head.weight, std=2e-5)
 
+    def reset_heads(self) -> None:
+        """PyTorch's default initialisation for the four output heads (instead of the published fine-tuning init)."""
+        for head in (self.head, self.distance_head, self.azimuth_head, self.elevation_head):
+            head.reset_parameters()
+
     def feature_stack(self, waveforms: torch.Tensor, reverbs: torch.Tensor) -> torch.Tensor:
         """The feature stack [B, 4, T', 128] of ``waveforms`` convolved with ``reverbs``; log-mels batch-normalised."""
         stack = self.frontend(waveforms, reverbs)

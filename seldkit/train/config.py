@@ -28,6 +28,7 @@ class Stage:
     loss_weights: tuple[float, float, float]  # sound events, distance, direction
     data_fraction: float = 1.0  # share of the training clips drawn per epoch
     weighted_sampling: bool = False  # draw by the pairs' weights (without replacement, as the published sampler)
+    replacement: bool = False  # weighted draws with replacement (the published sampler's --replacement option)
     mixup: float = 0.5  # probability of mixing two sources
     blr: float | None = None  # the base learning rate the protocol gave (None: it gave lr itself)
     split: str = "train"  # the training split the stage draws from (published data: train or balanced)
@@ -51,6 +52,7 @@ class TrainConfig:
     betas: tuple[float, float] = (0.9, 0.999)
     min_lr: float = 1e-6
     init: str = "none"  # "audiomae": the recipe starts from AudioMAE weights (train-reference --init)
+    head_init: str = "published"  # "default": the output heads keep PyTorch's initialisation (see HEAD_INITS)
     # Both off in the published recipe. For data sets with few source positions (the CPU-sized default) they
     # let the 360 azimuth / 180 elevation classes generalise between the positions seen in training.
     direction_sigma_deg: float = 0.0  # > 0: Gaussian soft direction targets of this width (degrees)
@@ -82,6 +84,9 @@ class TrainConfig:
 MODELS = ("dspast", "spatialast")
 LABEL_MODES = ("clean", "reference")
 INITIALISATIONS = ("none", "audiomae")
+# "published": the fine-tuning scripts' truncated normal of std 2e-5 on the output heads, made for heads on a
+# pretrained encoder; "default": PyTorch's Linear initialisation, which trains faster from scratch.
+HEAD_INITS = ("published", "default")
 
 
 def read_recipes(protocol_content: dict[str, Any], *, file: str | Path | None) -> dict[str, TrainConfig]:
@@ -126,6 +131,7 @@ def _read_common(fields: Fields, defaults: dict[str, Any]) -> dict[str, Any]:
             "grad_clip", defaults["grad_clip"], minimum=0.0, exclusive_minimum=True, optional=True
         ),
         "init": fields.string("init", defaults["init"], choices=INITIALISATIONS),
+        "head_init": fields.string("head_init", defaults["head_init"], choices=HEAD_INITS),
         "direction_sigma_deg": fields.number(
             "direction_sigma_deg", defaults["direction_sigma_deg"], minimum=0.0, maximum=180.0
         ),
@@ -150,6 +156,7 @@ _PUBLISHED_DEFAULTS: dict[str, Any] = {
     "evaluation_protocol": "bat-encoder-continuous",
     "grad_clip": None,
     "init": "none",
+    "head_init": "published",
     "direction_sigma_deg": 0.0,
     "channel_swap": 0.0,
 }
@@ -202,10 +209,13 @@ def _read_stage(stage: Fields, *, batch_size: int) -> Stage:
         loss_weights=stage.numbers("loss_weights", length=3, minimum=0.0),  # type: ignore[arg-type]
         data_fraction=stage.number("data_fraction", 1.0, minimum=0.0, maximum=1.0, exclusive_minimum=True),
         weighted_sampling=stage.boolean("weighted_sampling", False),
+        replacement=stage.boolean("replacement", False),
         mixup=stage.number("mixup", 0.5, minimum=0.0, maximum=1.0),
         split=stage.string("split", "train"),
         epoch_clips=stage.integer("epoch_clips", None, minimum=1, maximum=1 << 40),
     )
+    if result.replacement and not result.weighted_sampling:
+        raise stage.error("replacement", "applies to weighted sampling only (weighted_sampling: true)")
     if result.epoch_clips is not None and stage.has("data_fraction"):
         raise stage.error("epoch_clips", "and data_fraction: give one of them")
     if result.split == "test":

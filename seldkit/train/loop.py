@@ -240,11 +240,14 @@ class Trainer:
         )
         available = len(self.train_set)
         wanted = stage.epoch_clips if stage.epoch_clips is not None else int(round(stage.data_fraction * available))
-        count = min(available, max(self.config.batch_size, wanted))  # distinct clips: no more than the split holds
+        count = max(self.config.batch_size, wanted)
         if stage.weighted_sampling:
             weights = torch.as_tensor(self.train_set.weights, dtype=torch.double)
-            # distinct clips, drawn in proportion to their weights, as the published sampler (replacement=False)
-            return torch.multinomial(weights, count, replacement=False, generator=generator).tolist()
+            # in proportion to the weights; distinct clips unless the stage asks for replacement, as the published
+            # sampler (its --replacement option, off in every released script)
+            count = count if stage.replacement else min(available, count)
+            return torch.multinomial(weights, count, replacement=stage.replacement, generator=generator).tolist()
+        count = min(available, count)  # distinct clips: no more than the split holds
         return torch.randperm(len(self.train_set), generator=generator)[:count].tolist()
 
     def fit(self, *, resume: bool = False, on_step=None) -> None:

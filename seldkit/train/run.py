@@ -219,6 +219,8 @@ def train_reference(
     train_sets = data.train_sets or {"train": train_set}
     subset = data.copy.subset() if data.copy is not None else None
     model = create_model(model_name, config.size, **dict(config.model_overrides))
+    if config.head_init == "default":
+        model.reset_heads()  # type: ignore[operator]
     if torch_device.type == "cuda":
         model.encoder.bf16 = True  # type: ignore[union-attr]
     if initial is not None:
@@ -233,7 +235,7 @@ def train_reference(
                 "recipe": config.name,
                 "size": config.size,
                 "protocol": training.summary(),
-                "init": {"kind": config.init, "file": None if init is None else str(init)},
+                "init": {"kind": config.init, "file": None if init is None else str(init), "heads": config.head_init},
                 "optimizer": config.optimiser_summary(),
                 "stages": [stage.__dict__ for stage in config.stages],
                 **({"data": subset} if subset is not None else {}),

@@ -102,7 +102,8 @@ def test_published_layout_recipes_start_with_the_published_optimiser(tmp_path, m
     config = load_protocol("spatialsoundqa-train").train.recipes[recipe]
     assert {split for _, split, _ in seen} == splits
     description = json.loads((tmp_path / "run" / "run.json").read_text())
-    assert description["recipe"] == recipe and description["init"] == {"kind": "audiomae", "file": str(init)}
+    assert description["recipe"] == recipe
+    assert description["init"] == {"kind": "audiomae", "file": str(init), "heads": "published"}
     optimiser = description["optimizer"]
     assert optimiser["betas"] == [0.9, 0.999] and optimiser["eps"] == 1e-8
     assert (optimiser["weight_decay"], optimiser["layer_decay"], optimiser["min_lr"]) == (5e-4, 0.75, 1e-6)

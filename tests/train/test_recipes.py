@@ -148,3 +148,23 @@ def test_dspast_paper_recipe_is_table_1():
         (50, 10, 1e-3, (100.0, 2.0, 1.0), 0.01, True),
         (50, 10, 1e-4, (100.0, 2.0, 1.0), 1.0, False),
     ]
+
+
+@pytest.mark.parametrize("model", ["dspast", "spatialast"])
+def test_head_initialisation_published_or_pytorch_default(model):
+    """The published fine-tuning draws the heads' weights with std 2e-5; ``head_init: default`` restores torch's
+    Linear init, uniform within 1 / sqrt(fan_in)."""
+    from seldkit.models import create_model
+
+    built = create_model(model, "mini")
+    assert abs(float(built.head.weight.std()) - 2e-5) < 2e-6
+    built.reset_heads()
+    bound = 1 / built.head.weight.shape[1] ** 0.5
+    assert float(built.head.weight.abs().max()) <= bound and float(built.head.weight.std()) > bound / 3
+
+
+def test_replacement_applies_to_weighted_sampling_only():
+    with pytest.raises(InputError, match=r"stages\[0\]\.replacement applies to weighted sampling only"):
+        recipes({"dspast": {"stages": [stage(replacement=True)]}})
+    config = recipes({"dspast": {"stages": [stage(replacement=True, weighted_sampling=True)]}})["dspast"]
+    assert config.stages[0].replacement and config.head_init == "published"
