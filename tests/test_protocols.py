@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import pytest
 
@@ -74,3 +75,15 @@ def test_bad_protocol_files(tmp_path, text, fragment):
 def test_unknown_protocol_name_lists_known():
     with pytest.raises(InputError, match="known: .*bat-encoder"):
         load_protocol("no-such-protocol")
+
+
+def test_recorded_reference_runs_name_the_shipped_mini_protocol():
+    """The README and reference_models record runs under synth-binaural-mini's hash: a change of the protocol
+    needs those runs made again."""
+    from tests.golden import REPO
+
+    short = load_protocol("synth-binaural-mini").short_hash
+    for document in (REPO / "README.md", REPO / "reference_models" / "README.md"):
+        text = document.read_text(encoding="utf-8")
+        hashes = set(re.findall(r"synth-binaural-mini \(sha256:([0-9a-f]{12})\)", text))
+        assert hashes == {short}, (document.name, hashes)
