@@ -1,4 +1,4 @@
-"""``seldkit compare A B --ref REF [--protocol NAME|FILE] [--json OUT] [--resamples N]``.
+"""``seldkit compare A B --ref REF [--protocol NAME|FILE] [--group-by COLUMN --groups FILE] [--json OUT] ...``.
 
 A and B are two systems' outputs on the same references, in any form ``seldkit score`` takes (clip CSVs, DCASE
 folders, SpatialSoundQA answers), or two ``train-reference`` run folders (then their predictions, their shared
@@ -37,6 +37,15 @@ def register(commands: Any) -> None:
         default=1000,
         metavar="N",
         help=f"paired resamples (default 1000, at most {MAX_RESAMPLES:,})",
+    )
+    parser.add_argument(
+        "--group-by",
+        metavar="COLUMN",
+        help="clip-level: resample the clusters of clips that share COLUMN of the --groups file (e.g. the impulse "
+        "response or room) instead of single clips",
+    )
+    parser.add_argument(
+        "--groups", metavar="FILE", type=Path, help="clip metadata CSV with clip_id and the --group-by column"
     )
     parser.add_argument("--embedder", choices=("minilm", "trigram256"), help="SpatialSoundQA: sentence embedder")
     parser.set_defaults(run=run)
@@ -83,10 +92,25 @@ def run(args: argparse.Namespace) -> int:
     if args.embedder and "embedder" not in task.options:
         raise InputError(f"--embedder does not apply to protocol {protocol.name!r} (task {protocol.task})")
     protocol = task.configure(protocol, {"embedder": args.embedder})  # recorded with the embedder's protocol hash
-    report = compare_systems(paths[0], paths[1], paths[2], protocol, n_resamples=args.resamples)
+    groups = _groups(args)
+    report = compare_systems(paths[0], paths[1], paths[2], protocol, n_resamples=args.resamples, groups=groups)
     write_results_json(args.json, report.results_json())
     print(format_comparison(report))
     return 0
+
+
+def _groups(args: argparse.Namespace) -> Any:
+    """The clusters of ``--group-by`` / ``--groups`` (None without them); both or neither."""
+    from seldkit.errors import InputError
+    from seldkit.io.clip import ClipGroups
+
+    if (args.group_by is None) != (args.groups is None):
+        raise InputError("--group-by COLUMN and --groups FILE go together: the column, and the file that holds it")
+    if args.group_by is None:
+        return None
+    if not os.path.lexists(args.groups):
+        raise InputError("not found", file=str(args.groups))
+    return ClipGroups(args.groups, args.group_by)
 
 
 def _run_inputs(runs: list[Path]) -> tuple[list[Path], Any]:

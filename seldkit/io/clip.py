@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seldkit.errors import InputError
 from seldkit.io.csvtable import CsvTable, read_csv_table
 
 CLIP_ID = "clip_id"
@@ -229,3 +230,28 @@ def _check_range(table: CsvTable, name: str, values: np.ndarray, low: float, hig
         row = int(bad[0]) + 1
         allowed = f"[{low:g}, {high:g}]" if np.isfinite(high) else f">= {low:g}"
         raise table.error(f"{values[bad[0]]:g} {unit} is out of range ({allowed})", row=row, column=name)
+
+
+@dataclass(frozen=True)
+class ClipGroups:
+    """Where each clip's independent unit (cluster) is read: ``column`` of the clip metadata CSV ``path``."""
+
+    path: Path
+    column: str
+
+    def labels_for(self, clip_ids: np.ndarray) -> list[str]:
+        """The cluster label of each of ``clip_ids`` (in that order); every clip needs one."""
+        table = read_csv_table(self.path, text_columns=(CLIP_ID, self.column), required_columns=(CLIP_ID, self.column))
+        ids = _validated_clip_ids(table)
+        labels = table.text[self.column]
+        for row, label in enumerate(labels, start=1):
+            if label == "":
+                raise table.error("empty cluster label", row=row, column=self.column)
+        by_clip = dict(zip(ids, labels))
+        missing = [clip_id for clip_id in clip_ids if clip_id not in by_clip]
+        if missing:
+            raise InputError(
+                f"{len(missing)} clips of the references have no {self.column!r} here (first: {missing[0]!r})",
+                file=str(self.path),
+            )
+        return [str(by_clip[clip_id]) for clip_id in clip_ids]

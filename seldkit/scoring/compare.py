@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from seldkit.errors import InputError
+from seldkit.io.clip import ClipGroups
 from seldkit.metrics.paired import Comparison, compare_samples
 from seldkit.protocols import Protocol
 from seldkit.results import environment, file_digest
@@ -57,20 +58,45 @@ def _describe(path: Path) -> dict[str, str]:
 
 
 def compare_clip(
-    a: Path, b: Path, references: Path, protocol: Protocol, n_resamples: int, seed: int, level: float
+    a: Path,
+    b: Path,
+    references: Path,
+    protocol: Protocol,
+    n_resamples: int,
+    seed: int,
+    level: float,
+    groups: ClipGroups | None = None,
 ) -> Comparison:
-    """Two clip-level prediction files, paired resamples of the clips."""
-    from seldkit.metrics.stats import clip_metric_samples
+    """Two clip-level prediction files, paired resamples of the clips, or of their clusters with ``groups``.
+
+    Clips that share an independent unit (an impulse response, a room) are correlated; ``groups`` names the unit of
+    each clip, and the clusters are resampled instead (:func:`seldkit.metrics.stats.clustered_count_blocks`).
+    """
+    from seldkit.metrics.stats import clip_metric_samples, cluster_indices
     from seldkit.scoring.clip import score_clip_files
 
     scores = [score_clip_files(path, references, protocol) for path in (a, b)]
+    cluster = None
+    unit, n = "clips", scores[0].metrics.n_clips
+    if groups is not None:
+        cluster = cluster_indices(groups.labels_for(scores[0].evaluation.clip_ids))
+        unit, n = f"clusters of clips ({groups.column})", int(cluster.max()) + 1
+        if n < 2:
+            raise InputError(
+                f"a clustered comparison needs at least two {groups.column!r} values", file=str(groups.path)
+            )
     mode, threshold = protocol.clip.mode, protocol.clip.error_threshold_deg
     points: list[dict[str, float]] = []
     samples: list[dict[str, np.ndarray]] = []
     for score in scores:
         assert score.per_clip is not None
         values, _ = clip_metric_samples(
-            score.per_clip, mode=mode, n_resamples=n_resamples, seed=seed, error_threshold_deg=threshold
+            score.per_clip,
+            mode=mode,
+            n_resamples=n_resamples,
+            seed=seed,
+            error_threshold_deg=threshold,
+            groups=cluster,
         )
         samples.append(values)
         points.append({name: value for name, value in score.metrics.scalars().items() if name in values})
@@ -80,8 +106,8 @@ def compare_clip(
         points[1],
         samples[0],
         samples[1],
-        unit="clips",
-        n=scores[0].metrics.n_clips,
+        unit=unit,
+        n=n,
         level=level,
         n_resamples=n_resamples,
         seed=seed,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from seldkit.errors import InputError
+from seldkit.io.clip import ClipGroups
 from seldkit.protocols import Protocol
 from seldkit.scoring.compare import DEFAULT_RESAMPLES, ComparisonReport, comparison_report
 from seldkit.tasks.base import Scored, Task
@@ -41,10 +42,17 @@ def compare_systems(
     protocol: Protocol,
     *,
     n_resamples: int = DEFAULT_RESAMPLES,
+    groups: ClipGroups | None = None,
 ) -> ComparisonReport:
-    """Paired comparison of ``system_b`` against ``system_a`` (differences are B - A) on every metric."""
+    """Paired comparison of ``system_b`` against ``system_a`` (differences are B - A) on every metric.
+
+    ``groups`` (clip-level tasks) resamples clusters of clips instead of clips.
+    """
     task = task_for(protocol)
     a, b, refs = Path(system_a), Path(system_b), Path(references)
     task.check_inputs(a, refs, protocol)
-    comparison = task.compare(a, b, refs, protocol, n_resamples=n_resamples)
-    return comparison_report(a, b, refs, protocol, comparison)
+    comparison = task.compare(a, b, refs, protocol, n_resamples=n_resamples, groups=groups)
+    report = comparison_report(a, b, refs, protocol, comparison)
+    if groups is not None:
+        report.inputs["groups"] = {"path": str(groups.path), "column": groups.column}
+    return report

@@ -64,8 +64,10 @@ class Task(ABC):
         return []
 
     @abstractmethod
-    def compare(self, a: Path, b: Path, references: Path, protocol: Protocol, *, n_resamples: int) -> Comparison:
-        """Paired comparison of two systems on the task's evaluation units."""
+    def compare(
+        self, a: Path, b: Path, references: Path, protocol: Protocol, *, n_resamples: int, groups: Any = None
+    ) -> Comparison:
+        """Paired comparison of two systems on the task's evaluation units (``groups``: clusters of clips)."""
 
     @abstractmethod
     def report_lines(self, scored: Any) -> list[str]:

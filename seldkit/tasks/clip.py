@@ -50,12 +50,14 @@ class ClipTask(Task):
             )
         return notes
 
-    def compare(self, a: Path, b: Path, references: Path, protocol: Protocol, *, n_resamples: int) -> Comparison:
-        """Paired resamples of the clips."""
+    def compare(
+        self, a: Path, b: Path, references: Path, protocol: Protocol, *, n_resamples: int, groups: Any = None
+    ) -> Comparison:
+        """Paired resamples of the clips, or of their clusters (``groups``: a :class:`~seldkit.io.clip.ClipGroups`)."""
         from seldkit.scoring.compare import compare_clip
 
         bootstrap = protocol.clip.bootstrap
-        return compare_clip(a, b, references, protocol, n_resamples, bootstrap.seed, bootstrap.level)
+        return compare_clip(a, b, references, protocol, n_resamples, bootstrap.seed, bootstrap.level, groups)
 
     def report_lines(self, scored: ClipScore) -> list[str]:
         """Protocol and number of clips."""

@@ -70,8 +70,12 @@ class DcaseTask(Task):
         """Skipped or empty recordings and reference splits left out."""
         return list(scored.notes)
 
-    def compare(self, a: Path, b: Path, references: Path, protocol: Protocol, *, n_resamples: int) -> Comparison:
+    def compare(
+        self, a: Path, b: Path, references: Path, protocol: Protocol, *, n_resamples: int, groups: Any = None
+    ) -> Comparison:
         """Paired resamples of the recordings."""
+        if groups is not None:
+            raise InputError("--group-by applies to clip-level comparisons; this task resamples its recordings")
         from seldkit.scoring.compare import compare_dcase
 
         bootstrap = protocol.dcase.bootstrap

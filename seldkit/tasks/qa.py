@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from seldkit.errors import InputError
 from seldkit.tasks.base import Task
 
 if TYPE_CHECKING:
@@ -42,8 +43,14 @@ class QaTask(Task):
 
         return format_qa_table(scored)
 
-    def compare(self, a: Path, b: Path, references: Path, protocol: Protocol, *, n_resamples: int) -> Comparison:
+    def compare(
+        self, a: Path, b: Path, references: Path, protocol: Protocol, *, n_resamples: int, groups: Any = None
+    ) -> Comparison:
         """Paired resamples of the questions within each type."""
+        if groups is not None:
+            raise InputError(
+                "--group-by applies to clip-level comparisons; this task resamples its questions within each type"
+            )
         from seldkit.scoring.compare import compare_qa
 
         bootstrap = protocol.qa.bootstrap
