@@ -75,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
                 file=f"{systems[0]} / {systems[1]}",
             )
         paths, protocol_name = _run_inputs(systems)
+        groups = _run_groups(systems, args)
     else:
+        groups = _groups(args)
         if args.ref is None:
             raise InputError("give --ref REF: the references both systems are scored against")
         paths, protocol_name = [*systems, Path(args.ref)], args.protocol
@@ -92,7 +94,6 @@ def run(args: argparse.Namespace) -> int:
     if args.embedder and "embedder" not in task.options:
         raise InputError(f"--embedder does not apply to protocol {protocol.name!r} (task {protocol.task})")
     protocol = task.configure(protocol, {"embedder": args.embedder})  # recorded with the embedder's protocol hash
-    groups = _groups(args)
     report = compare_systems(paths[0], paths[1], paths[2], protocol, n_resamples=args.resamples, groups=groups)
     write_results_json(args.json, report.results_json())
     print(format_comparison(report))
@@ -111,6 +112,36 @@ def _groups(args: argparse.Namespace) -> Any:
     if not os.path.lexists(args.groups):
         raise InputError("not found", file=str(args.groups))
     return ClipGroups(args.groups, args.group_by)
+
+
+def _run_groups(runs: list[Path], args: argparse.Namespace) -> Any:
+    """Two runs' clusters of test clips; None for clip-level resampling.
+
+    The column is ``--group-by``, else the grouping the training protocol declares (recorded in run.json); the
+    labels come from ``--groups``, else the runs' ``clips.csv`` (which must be the same for both).
+    """
+    from seldkit.errors import InputError
+    from seldkit.io.clip import ClipGroups
+    from seldkit.train.run_folder import RunFolder
+
+    if args.groups is not None:
+        return _groups(args)
+    folders = [RunFolder(run) for run in runs]
+    column = args.group_by or folders[0].read_description().get("group_by")
+    if column is None:
+        return None
+    if not isinstance(column, str):
+        raise InputError("group_by must be a column name", file=str(folders[0].description))
+    for folder in folders:
+        if not folder.clips.is_file():
+            raise InputError(
+                f"this run has no clips.csv to group its clips by {column!r} (a run of an earlier seldkit); give "
+                "--groups FILE",
+                file=str(folder.path),
+            )
+    if folders[0].clips.read_bytes() != folders[1].clips.read_bytes():
+        raise InputError("the two runs' test clips differ (clips.csv)", file=f"{runs[0]} / {runs[1]}")
+    return ClipGroups(folders[0].clips, column)
 
 
 def _run_inputs(runs: list[Path]) -> tuple[list[Path], Any]:

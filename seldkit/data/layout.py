@@ -54,6 +54,7 @@ class ReverbRecord:
     path: Path
     sensor: np.ndarray
     source: np.ndarray
+    room: str = ""  # the room (scene) it was measured or simulated in: the record's "room", else fname's folder
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,10 @@ def read_reverb_index(path: Path, *, reverb_root: Path) -> dict[str, ReverbRecor
             raise InputError(
                 f"record {number}: source and sensor coincide (the direction is undefined)", file=str(path)
             )
-        index[fname] = ReverbRecord(fname, reverb_root / "binaural" / fname, sensor, source)
+        room = record.get("room")
+        if not isinstance(room, str) or not room:
+            room = fname.rsplit("/", 1)[0] if "/" in fname else fname  # SoundSpaces: <scene>/<file>.npy
+        index[fname] = ReverbRecord(fname, reverb_root / "binaural" / fname, sensor, source, room)
     return index
 
 

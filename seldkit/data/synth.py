@@ -232,6 +232,7 @@ def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool)
                     "fname": fname,
                     "sensor_position": ",".join(f"{value:.6f}" for value in to_layout(placement.listener)),
                     "source_position": ",".join(f"{value:.6f}" for value in to_layout(placement.source)),
+                    "room": f"{split.name}/room{room_number:02d}",
                     "room_size": [round(float(value), 6) for value in room.size],
                     "rt60": round(room.rt60, 6),
                     **_intended_direction(placement),

@@ -59,6 +59,7 @@ class TrainConfig:
     channel_swap: float = 0.0  # probability of swapping the ears, mirroring the azimuth (left <-> right)
     model_overrides: tuple[tuple[str, Any], ...] = ()  # model settings changed from the size's configuration
     name: str = ""  # the recipe's name in the protocol (the model's name for a recipe given under it)
+    group_by: str | None = None  # the independent unit of the test clips that comparisons of runs resample
 
     @property
     def total_epochs(self) -> int:
@@ -87,6 +88,8 @@ INITIALISATIONS = ("none", "audiomae")
 # "published": the fine-tuning scripts' truncated normal of std 2e-5 on the output heads, made for heads on a
 # pretrained encoder; "default": PyTorch's Linear initialisation, which trains faster from scratch.
 HEAD_INITS = ("published", "default")
+# Columns of a run's clips.csv that a comparison of two runs may resample as clusters (compare --group-by).
+GROUPINGS = ("audio", "reverb", "room")
 
 
 def read_recipes(protocol_content: dict[str, Any], *, file: str | Path | None) -> dict[str, TrainConfig]:
@@ -136,6 +139,9 @@ def _read_common(fields: Fields, defaults: dict[str, Any]) -> dict[str, Any]:
             "direction_sigma_deg", defaults["direction_sigma_deg"], minimum=0.0, maximum=180.0
         ),
         "channel_swap": fields.number("channel_swap", defaults["channel_swap"], minimum=0.0, maximum=1.0),
+        "group_by": fields.string("group_by", defaults["group_by"], choices=GROUPINGS)
+        if fields.has("group_by")
+        else defaults["group_by"],
     }
     if not is_protocol_name(settings["evaluation_protocol"]):
         raise fields.error(
@@ -159,6 +165,7 @@ _PUBLISHED_DEFAULTS: dict[str, Any] = {
     "head_init": "published",
     "direction_sigma_deg": 0.0,
     "channel_swap": 0.0,
+    "group_by": None,
 }
 
 

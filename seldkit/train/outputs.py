@@ -67,6 +67,16 @@ def write_references(dataset: BinauralDataset, path: Path) -> None:
     write_text_atomic(path, buffer.getvalue())
 
 
+def write_clip_metadata(dataset: BinauralDataset, path: Path) -> None:
+    """``clips.csv``: each clip's source, impulse response and room, the units a clustered comparison resamples."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["clip_id", "audio", "reverb", "room"])
+    for clip_id, pair in zip(clip_ids(dataset), dataset.pairs):
+        writer.writerow([clip_id, pair.audio, pair.reverb, dataset.index.reverbs[pair.reverb].room])
+    write_text_atomic(path, buffer.getvalue())
+
+
 def write_predictions(ids: list[str], outputs: dict[str, np.ndarray], classes: tuple[str, ...], path: Path) -> None:
     """Write the predictions ``outputs`` for the clips ``ids`` to ``path`` in the clip CSV format.
 

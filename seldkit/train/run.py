@@ -35,6 +35,7 @@ from seldkit.train.outputs import (
     chance_outputs,
     clip_ids,
     results_json,
+    write_clip_metadata,
     write_predictions,
     write_references,
 )
@@ -238,6 +239,7 @@ def train_reference(
                 "init": {"kind": config.init, "file": None if init is None else str(init), "heads": config.head_init},
                 "optimizer": config.optimiser_summary(),
                 "stages": [stage.__dict__ for stage in config.stages],
+                "group_by": config.group_by,
                 **({"data": subset} if subset is not None else {}),
             },
         )
@@ -263,6 +265,7 @@ def train_reference(
     ids = clip_ids(test_set)
     write_predictions(ids, outputs, tuple(output_classes), run.predictions)
     write_references(test_set, run.references)
+    write_clip_metadata(test_set, run.clips)
     chance = chance_outputs(train_set, len(ids), trainer.sed_map.numpy())
     write_predictions(ids, chance, tuple(output_classes), run.chance_predictions)
     score = score_clip_files(run.predictions, run.references, evaluation)

@@ -52,6 +52,11 @@ class RunFolder:
         return self.path / "references.csv"
 
     @property
+    def clips(self) -> Path:
+        """Path of the test clips' metadata (source, impulse response, room), ``clips.csv``."""
+        return self.path / "clips.csv"
+
+    @property
     def chance_predictions(self) -> Path:
         """Path of the chance baseline's predictions, ``chance_predictions.csv``."""
         return self.path / "chance_predictions.csv"
