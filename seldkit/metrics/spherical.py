@@ -1,7 +1,8 @@
 r"""Angles between directions on the sphere, in the two clip-metric modes.
 
-Directions are (azimuth, elevation) in degrees: azimuth counter-clockwise with 0 = front and +90 = left
-(any real value, taken mod 360), elevation in [-90, 90] with +90 = up.
+Directions are (azimuth, elevation) in degrees: azimuth counter-clockwise seen from above (clip files: 0 =
+right, 90 = front, docs/coordinates.md; any real value, taken mod 360), elevation in [-90, 90] with +90 = up.
+The angles here depend only on differences, so the reference direction of the azimuth does not matter.
 """
 
 from __future__ import annotations

@@ -42,6 +42,9 @@ def clip_summary(score: ClipScore, chance: Mapping[str, Any] | None) -> Section:
     bounds = intervals.bounds if intervals is not None else {}
     label = f"{intervals.level * 100:g} % interval" if intervals is not None else "interval"
     section = _clip_scores_section(score.metrics.scalars(), bounds, chance, label)
+    diagnostics = score.direction_diagnostics()
+    if diagnostics is not None:
+        section.items.append(_diagnostics_line(diagnostics.lateral_MAE, diagnostics.folded_MAE))
     if intervals is not None:
         section.items.append(
             f"Intervals: percentile bootstrap over clips, {intervals.n_resamples} resamples, seed {intervals.seed}."
@@ -53,7 +56,22 @@ def clip_summary_from_json(document: Mapping[str, Any]) -> Section:
     """The clip metrics table of a results JSON."""
     listed = (document.get("intervals") or {}).get("metrics", {})
     bounds = {name: (entry.get("low"), entry.get("high")) for name, entry in listed.items()}
-    return _clip_scores_section(document["metrics"], bounds, (document.get("chance") or {}).get("metrics"), "interval")
+    section = _clip_scores_section(
+        document["metrics"], bounds, (document.get("chance") or {}).get("metrics"), "interval"
+    )
+    diagnostics = document.get("diagnostics")
+    if isinstance(diagnostics, Mapping) and all(
+        isinstance(diagnostics.get(key), (int, float)) for key in ("lateral_MAE", "folded_MAE")
+    ):
+        section.items.append(_diagnostics_line(float(diagnostics["lateral_MAE"]), float(diagnostics["folded_MAE"])))
+    return section
+
+
+def _diagnostics_line(lateral: float, folded: float) -> str:
+    return (
+        f"Direction diagnostics: lateral-angle error {lateral:.2f}° (left/right only), front/back-folded error "
+        f"{folded:.2f}° (front/back confusions forgiven); see metrics/clip.md."
+    )
 
 
 def _clip_scores_section(

@@ -11,11 +11,12 @@ import numpy as np
 from seldkit.errors import InputError
 from seldkit.io.clip import ClipEvaluationSet, pair_clips, read_clip_predictions, read_clip_references
 from seldkit.metrics.clip import ClipMetricAccumulator, ClipMetrics, PerClipInputs, summarise
+from seldkit.metrics.diagnostics import DirectionDiagnostics, direction_diagnostics
 from seldkit.metrics.intervals import Intervals
 from seldkit.metrics.ranking import RankedScores
 from seldkit.metrics.stats import bootstrap_clip_metrics
 from seldkit.protocols import Protocol
-from seldkit.results import file_digest, results_document
+from seldkit.results import file_digest, jsonable, results_document
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class ClipScore:
                     entry["AP_interval"] = ap_intervals[index]
                 per_class[class_id] = entry
         metrics = {"mode": self.mode, **self.metrics.scalars()}
-        return results_document(
+        document = results_document(
             protocol=self.protocol,
             n=self.metrics.n_clips,
             metrics=metrics,
@@ -75,6 +76,22 @@ class ClipScore:
             intervals=self.intervals.as_json() if self.intervals is not None else None,
             inputs=self.inputs,
             notes=self.evaluation.notes,
+        )
+        diagnostics = self.direction_diagnostics()
+        if diagnostics is not None:
+            document["diagnostics"] = jsonable(diagnostics.as_json())
+        return document
+
+    def direction_diagnostics(self) -> DirectionDiagnostics | None:
+        """Lateral and front/back-folded direction errors, when both sides have azimuth and elevation.
+
+        See :mod:`seldkit.metrics.diagnostics`.
+        """
+        predicted, reference = self.evaluation.predicted, self.evaluation.reference
+        if not all(name in side for side in (predicted, reference) for name in ("azimuth", "elevation")):
+            return None
+        return direction_diagnostics(
+            predicted["azimuth"], predicted["elevation"], reference["azimuth"], reference["elevation"]
         )
 
 
