@@ -241,9 +241,7 @@ class ClipGroups:
 
     def labels_for(self, clip_ids: np.ndarray) -> list[str]:
         """The cluster label of each of ``clip_ids`` (in that order); every clip needs one."""
-        table = read_csv_table(
-            self.path, text_columns=_header_names(self.path), required_columns=(CLIP_ID, self.column)
-        )
+        table = read_csv_table(self.path, text_columns=None, required_columns=(CLIP_ID, self.column))
         ids = _validated_clip_ids(table)
         labels = table.text[self.column]
         for row, label in enumerate(labels, start=1):
@@ -257,13 +255,3 @@ class ClipGroups:
                 file=str(self.path),
             )
         return [str(by_clip[clip_id]) for clip_id in clip_ids]
-
-
-def _header_names(path: Path) -> tuple[str, ...]:
-    """The column names of a CSV's first line (every column of a metadata file is text); checked again on reading."""
-    import csv
-
-    from seldkit.io.inputs import read_input_bytes
-
-    first = read_input_bytes(path).split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
-    return tuple(next(csv.reader([first]), []))

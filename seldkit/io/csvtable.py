@@ -51,11 +51,11 @@ class CsvTable:
 def read_csv_table(
     path: str | Path,
     *,
-    text_columns: Collection[str],
+    text_columns: Collection[str] | None,
     required_columns: Sequence[str] = (),
     allowed_columns: Collection[str] | None = None,
 ) -> CsvTable:
-    """Read ``path`` as UTF-8, comma-separated, one header row; columns in ``text_columns`` stay text.
+    """Read ``path`` as UTF-8, comma-separated, one header row; columns in ``text_columns`` stay text (None: all).
 
     Every other column must hold a finite number in every row. The header must hold ``required_columns`` and,
     when ``allowed_columns`` is given, nothing else; both are checked before any value is.
@@ -87,7 +87,7 @@ def read_csv_table(
         check_structure_plain(body, len(header), source)
         row_lines = None
 
-    text_set = set(text_columns)
+    text_set = set(header if text_columns is None else text_columns)
     numeric = [name for name in header if name not in text_set]
     frame = _parse_with_pandas(data, header, text_set, numeric, source, row_lines)
     text: dict[str, np.ndarray] = {}

@@ -51,6 +51,10 @@ def compare_systems(
     task = task_for(protocol)
     a, b, refs = Path(system_a), Path(system_b), Path(references)
     task.check_inputs(a, refs, protocol)
+    if groups is not None and "group_by" not in task.options:
+        raise InputError(
+            f"--group-by applies to clip-level comparisons, not to {protocol.task} (its units are resampled already)"
+        )
     comparison = task.compare(a, b, refs, protocol, n_resamples=n_resamples, groups=groups)
     report = comparison_report(a, b, refs, protocol, comparison)
     if groups is not None:

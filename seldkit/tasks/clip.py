@@ -20,6 +20,7 @@ class ClipTask(Task):
 
     name = "clip"
     inputs_description = "clip-level CSV files"
+    options = frozenset({"group_by"})  # compare: resample clusters of clips
 
     def score(
         self, predictions: Path, references: Path, protocol: Protocol, *, resamples: int | None, jackknife: bool

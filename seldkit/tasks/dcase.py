@@ -74,8 +74,6 @@ class DcaseTask(Task):
         self, a: Path, b: Path, references: Path, protocol: Protocol, *, n_resamples: int, groups: Any = None
     ) -> Comparison:
         """Paired resamples of the recordings."""
-        if groups is not None:
-            raise InputError("--group-by applies to clip-level comparisons; this task resamples its recordings")
         from seldkit.scoring.compare import compare_dcase
 
         bootstrap = protocol.dcase.bootstrap

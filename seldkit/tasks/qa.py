@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seldkit.errors import InputError
 from seldkit.tasks.base import Task
 
 if TYPE_CHECKING:
@@ -47,10 +46,6 @@ class QaTask(Task):
         self, a: Path, b: Path, references: Path, protocol: Protocol, *, n_resamples: int, groups: Any = None
     ) -> Comparison:
         """Paired resamples of the questions within each type."""
-        if groups is not None:
-            raise InputError(
-                "--group-by applies to clip-level comparisons; this task resamples its questions within each type"
-            )
         from seldkit.scoring.compare import compare_qa
 
         bootstrap = protocol.qa.bootstrap

@@ -15,6 +15,7 @@ from seldkit.errors import InputError
 from seldkit.io.fields import Fields
 
 REFERENCE_BATCH = 256  # the published rule: peak lr = blr * effective batch / 256
+ADAM_EPS = 1e-8  # torch's AdamW default, which the published fine-tuning scripts keep
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class TrainConfig:
         return {
             "optimizer": "AdamW",
             "betas": list(self.betas),
-            "eps": 1e-8,
+            "eps": ADAM_EPS,
             "weight_decay": self.weight_decay,
             "layer_decay": self.layer_decay,
             "min_lr": self.min_lr,

@@ -21,7 +21,7 @@ from seldkit.errors import InputError
 from seldkit.io.atomic import write_text_atomic
 from seldkit.models.config import config_of
 from seldkit.train.checkpoint import load_checkpoint, load_weights, save_checkpoint
-from seldkit.train.config import Stage, TrainConfig
+from seldkit.train.config import ADAM_EPS, Stage, TrainConfig
 from seldkit.train.distributed import World, average_buffers, average_gradients, gather_rows, shard
 from seldkit.train.optim import learning_rate, parameter_groups, set_learning_rate
 from seldkit.train.tensorboard import TensorBoardLog
@@ -141,12 +141,17 @@ class Trainer:
         if missing:
             raise InputError(f"the recipe's stages train on the split {missing[0]!r}, which the data set lacks")
         self.model, self.eval_set, self.config = model.to(device), eval_set, config
-        self.train_set = self.train_sets[config.stages[0].split]  # the current stage's split
         self.out, self.device, self.world, self.progress_bars = out, device, world, progress_bars
-        self.sed_map = sed_target_matrix(self.train_set.index.classes, output_classes)  # applied on CPU, in _batch
         self.progress = Progress()
+        self.sed_map = sed_target_matrix(self.train_set.index.classes, output_classes)  # applied on CPU, in _batch
         self.optimizer: torch.optim.Optimizer | None = None
         self.tensorboard = TensorBoardLog(out / "tensorboard")
+
+    @property
+    def train_set(self) -> BinauralDataset:
+        """The split the current stage trains on (the last stage's once training is over)."""
+        stage = self.config.stages[min(self.progress.stage, len(self.config.stages) - 1)]
+        return self.train_sets[stage.split]
 
     # -- state -------------------------------------------------------------------------------------------
     @property
@@ -161,9 +166,7 @@ class Trainer:
             layer_decay=self.config.layer_decay,
             depth=config_of(self.model).depth,
         )
-        # eps 1e-8 is torch's AdamW default, which the published fine-tuning scripts keep (as they keep the default
-        # betas (0.9, 0.999), the configuration's default)
-        return torch.optim.AdamW(groups, lr=stage.lr, betas=self.config.betas, eps=1e-8)
+        return torch.optim.AdamW(groups, lr=stage.lr, betas=self.config.betas, eps=ADAM_EPS)
 
     def save(self, order: list[int] | None = None) -> None:
         """Write the checkpoint (main process only): weights, optimiser, progress, random states, data set classes.
@@ -218,8 +221,6 @@ class Trainer:
                 raise ValueError("data_rng does not hold the random state of each training split")
             for name, dataset in self.train_sets.items():
                 dataset.rng.bit_generator.state = state["data_rng"][name]
-            if self.progress.stage < len(self.config.stages):
-                self.train_set = self.train_sets[self.config.stages[self.progress.stage].split]
             order = state["epoch_order"]
             if order is not None and not (
                 isinstance(order, list)
@@ -259,7 +260,6 @@ class Trainer:
             stage = self.config.stages[self.progress.stage]
             if self.optimizer is None:
                 self.optimizer = self._new_optimizer(stage)
-            self.train_set = self.train_sets[stage.split]
             # the published loader's random gain is on in every training stage; ``mixup`` is only the mixing probability
             self.train_set.augment = True
             self.train_set.mixup_probability = stage.mixup

@@ -166,3 +166,22 @@ def test_bad_groups_are_refused(tmp_path, capsys, change, says):
     )
     assert code == 2 and says in err and "Traceback" not in err, err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_groups_are_refused_where_the_task_resamples_its_own_units(tmp_path):
+    from seldkit.errors import InputError
+    from seldkit.io.clip import ClipGroups
+    from seldkit.protocols import load_protocol
+    from seldkit.tasks import compare_systems
+    from tests.golden import REPO
+
+    starss = REPO / "tests" / "fixtures" / "starss22"
+    groups = ClipGroups(tmp_path / "clips.csv", "room")
+    with pytest.raises(InputError, match="--group-by applies to clip-level comparisons, not to dcase"):
+        compare_systems(
+            starss / "predictions",
+            starss / "predictions",
+            starss / "metadata_dev",
+            load_protocol("dcase2022-task3"),
+            groups=groups,
+        )
