@@ -1,7 +1,7 @@
 """The training commands: ``seldkit train-reference`` and ``seldkit predict``.
 
-``seldkit train-reference {dspast,spatialast} [--protocol NAME] [--set KEY=VALUE ...] [--out DIR] [--resume]
-[--device ...]``
+``seldkit train-reference {dspast,spatialast} [--protocol NAME] [--set KEY=VALUE ...] [--out DIR] [--seeds N]
+[--resume] [--device ...]``
 and ``seldkit predict --checkpoint CKPT --data DIR --out preds.csv``.
 """
 
@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from seldkit.protocols import Protocol
+    from seldkit.train.config import TrainConfig
     from seldkit.train.run import TrainedRun
+    from seldkit.train.seeds import TrainedSeeds
 
 
 def register(commands: Any) -> None:
@@ -38,6 +41,13 @@ def register(commands: Any) -> None:
         "of your copy of the published data, see docs/formats.md)",
     )
     train.add_argument("--out", type=Path, metavar="DIR", help="run folder (default: runs/<model>-<protocol>)")
+    train.add_argument(
+        "--seeds",
+        type=seed_count,
+        metavar="N",
+        help="train N runs from the seeds seed, seed + 1, ... (in DIR/seed0, DIR/seed1, ...) and summarise them "
+        "(default: the protocol's training.seeds, else 1)",
+    )
     train.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
     train.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     train.add_argument(
@@ -63,10 +73,25 @@ def register(commands: Any) -> None:
     predict.set_defaults(run=run_predict)
 
 
+def seed_count(text: str) -> int:
+    """``--seeds``: a number of training seeds, a whole number in 1 .. MAX_SEEDS."""
+    from seldkit.train.config import MAX_SEEDS
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of seeds, got {text!r}") from None
+    if not 1 <= value <= MAX_SEEDS:
+        raise argparse.ArgumentTypeError(f"the number of seeds must lie in 1..{MAX_SEEDS}, got {text!r}")
+    return value
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Run ``seldkit train-reference``: train and score a model in its run folder; the exit status.
 
-    A failed training (a non-finite loss) gives 1 and an interruption 130; the checkpoint keeps the progress.
+    With more than one seed (``--seeds``, else the protocol's ``training.seeds``) every seed's run is trained in
+    its own folder under ``--out`` (:mod:`seldkit.train.seeds`). A failed training (a non-finite loss) gives 1 and
+    an interruption 130; the checkpoint keeps the progress.
     """
     from seldkit.cli.make_dataset import parse_settings
     from seldkit.cli.options import torch_device
@@ -87,6 +112,9 @@ def run_train(args: argparse.Namespace) -> int:
             "checkpoint not found" if not args.init.exists() else "a checkpoint is a file", file=str(args.init)
         )
     config = protocol.train.recipe(args.model, name=args.recipe, protocol_name=protocol.name, file=protocol.path)
+    n_seeds = args.seeds or config.seeds
+    if n_seeds > 1:
+        return _run_seeds(args, protocol, config, n_seeds, out, device, settings)
     start = RunFolder(out).prepare(
         model=args.model, protocol_hash=f"sha256:{protocol.hash}", resume=args.resume, recipe=config.name
     )
@@ -117,6 +145,85 @@ def run_train(args: argparse.Namespace) -> int:
     if finished is not None:
         print(format_run(finished))
     return 0
+
+
+def _run_seeds(
+    args: argparse.Namespace,
+    protocol: Protocol,
+    config: TrainConfig,
+    n_seeds: int,
+    out: Path,
+    device: str,
+    settings: dict[str, str],
+) -> int:
+    """``train-reference`` with several seeds: say which seeds are skipped or continued, train, print the summary."""
+    from seldkit.train.loop import TrainingError
+    from seldkit.train.run import check_initialisation
+    from seldkit.train.run_folder import RunStart
+    from seldkit.train.seeds import SeedsFolder, seed_values, train_seeds
+
+    folder = SeedsFolder(out)
+    seeds = seed_values(config, n_seeds)
+    starts = folder.prepare(model=args.model, recipe=config.name, protocol=protocol, seeds=seeds, resume=args.resume)
+    check_initialisation(config, init=args.init, continuing=RunStart.NEW not in starts, protocol_name=protocol.name)
+    for index, start in enumerate(starts):
+        if start is None:
+            print(f"seed {seeds[index]} ({folder.run(index).path}) finished before: skipped")
+        elif start is RunStart.CONTINUE:
+            print(f"seed {seeds[index]}: continuing the unfinished run in {folder.run(index).path} from its checkpoint")
+    try:
+        finished = train_seeds(
+            args.model,
+            n_seeds=n_seeds,
+            protocol=protocol,
+            out=out,
+            resume=args.resume,
+            device=device,
+            init=args.init,
+            progress=not args.quiet,
+            settings=settings,
+            recipe=args.recipe,
+        )
+    except TrainingError as error:
+        print(f"seldkit train-reference: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted; the checkpoints under {out} hold the progress: run the same command again to continue",
+            file=sys.stderr,
+        )
+        return 130
+    if finished is not None:
+        print(format_seeds(finished))
+    return 0
+
+
+def format_seeds(run: TrainedSeeds) -> str:
+    """What ``train-reference --seeds N`` prints: a line per seed, and each metric's mean ± sd beside chance."""
+    from seldkit.metrics.metadata import CLIP_METRICS, metric_info
+    from seldkit.train.seeds import mean_sd
+
+    document, config, protocol = run.results, run.config, run.training_protocol
+    seconds = sum(seed["seconds"] or 0.0 for seed in document["seeds"])
+    recipe = "" if config.name == config.model else ", recipe " + config.name
+    lines = [
+        f"{config.model} ({config.size}{recipe}) trained under {protocol.name} (sha256:{protocol.short_hash}) from "
+        f"{document['n_seeds']} seeds, {config.total_epochs} epochs each, {seconds:.0f} s; scored under "
+        f"{document['protocol']['name']} on {document['n']} test clips",
+    ]
+    for seed in document["seeds"]:
+        values = "  ".join(f"{name} {metric_info(name).display(seed['metrics'][name])}" for name in CLIP_METRICS)
+        lines.append(f"  seed {seed['seed']} ({seed['folder']}/)  {values}")
+    aggregate = document["aggregate"]
+    lines.append(f"  {'metric':<8}{'mean ± sd over seeds':>24}{'chance':>12}")
+    for name in CLIP_METRICS:
+        chance = metric_info(name).display(aggregate["chance"][name]["mean"])
+        lines.append(f"  {name:<8}{mean_sd(aggregate['metrics'][name], name):>24}{chance:>12}")
+    last = run.folder.run(document["n_seeds"] - 1).path.name
+    lines.append(
+        f"files: {run.folder.path}/seeds.json, results.json, results.md; seed0/ .. {last}/ (each a run folder)"
+    )
+    return "\n".join(lines)
 
 
 def format_run(run: TrainedRun) -> str:

@@ -61,6 +61,9 @@ class TrainConfig:
     model_overrides: tuple[tuple[str, Any], ...] = ()  # model settings changed from the size's configuration
     name: str = ""  # the recipe's name in the protocol (the model's name for a recipe given under it)
     group_by: str | None = None  # the independent unit of the test clips that comparisons of runs resample
+    # Training runs from seeds seed, seed + 1, ...: the spread between them is part of what a comparison of two
+    # models has to beat (train-reference --seeds overrides it).
+    seeds: int = 1
 
     @property
     def total_epochs(self) -> int:
@@ -91,6 +94,7 @@ INITIALISATIONS = ("none", "audiomae")
 HEAD_INITS = ("published", "default")
 # Columns of a run's clips.csv that a comparison of two runs may resample as clusters (compare --group-by).
 GROUPINGS = ("audio", "reverb", "room")
+MAX_SEEDS = 100  # training runs of one model (training.seeds, train-reference --seeds)
 
 
 def read_recipes(protocol_content: dict[str, Any], *, file: str | Path | None) -> dict[str, TrainConfig]:
@@ -129,6 +133,7 @@ def _read_common(fields: Fields, defaults: dict[str, Any]) -> dict[str, Any]:
         "betas": fields.numbers("betas", defaults["betas"], length=2, minimum=0.0, maximum=0.999999),
         "min_lr": fields.number("min_lr", defaults["min_lr"], minimum=0.0),
         "seed": fields.integer("seed", defaults["seed"], minimum=0, maximum=2**32 - 1),
+        "seeds": fields.integer("seeds", defaults["seeds"], minimum=1, maximum=MAX_SEEDS),
         "label_mode": fields.string("label_mode", defaults["label_mode"], choices=LABEL_MODES),
         "evaluation_protocol": fields.string("evaluation_protocol", defaults["evaluation_protocol"]),
         "grad_clip": fields.number(
@@ -159,6 +164,7 @@ _PUBLISHED_DEFAULTS: dict[str, Any] = {
     "betas": (0.9, 0.999),
     "min_lr": 1e-6,
     "seed": 0,
+    "seeds": 1,
     "label_mode": "clean",
     "evaluation_protocol": "bat-encoder-continuous",
     "grad_clip": None,

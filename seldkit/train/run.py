@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +183,7 @@ def train_reference(
     on_step=None,
     settings: Mapping[str, str] | None = None,
     recipe: str | None = None,
+    seed_offset: int = 0,
 ) -> TrainedRun | None:
     """Train, evaluate, and write the run's files; returns the finished run (on the main process; None elsewhere).
 
@@ -192,10 +193,13 @@ def train_reference(
     user's copy of the published data. Such a run records the subset of the data it used (clip counts and digests
     of the id lists) in ``run.json`` and in its results, and lists absent files in ``missing.txt``. ``recipe``
     names one of the protocol's recipes for the model (default: the model's default recipe); a recipe that starts
-    from AudioMAE weights needs ``init`` (unless the run is continued).
+    from AudioMAE weights needs ``init`` (unless the run is continued). ``seed_offset`` k trains with the recipe's
+    seed + k (seed k of several, :mod:`seldkit.train.seeds`); the data set is the same for every seed.
     """
     training = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
     config = training.train.recipe(model_name, name=recipe, protocol_name=training.name, file=training.path)
+    if seed_offset:
+        config = replace(config, seed=config.seed + seed_offset)
     run = RunFolder(out)
     start = run.prepare(model=model_name, protocol_hash=f"sha256:{training.hash}", resume=resume, recipe=config.name)
     resume = start is RunStart.CONTINUE
@@ -235,6 +239,7 @@ def train_reference(
                 "model": model_name,
                 "recipe": config.name,
                 "size": config.size,
+                "seed": config.seed,
                 "protocol": training.summary(),
                 "init": {"kind": config.init, "file": None if init is None else str(init), "heads": config.head_init},
                 "optimizer": config.optimiser_summary(),
@@ -275,6 +280,7 @@ def train_reference(
         "recipe": config.name,
         "size": config.size,
         "epochs": config.total_epochs,
+        "seed": config.seed,
         "seconds": round(seconds, 1),
         "world_size": world.size,
         "device": device,

@@ -17,6 +17,9 @@ from seldkit.errors import InputError
 from seldkit.io.atomic import TEMPORARY_SUFFIX, check_output_folder
 from seldkit.io.jsonfile import read_json_file
 
+# The description of a folder of several seeds' runs (seldkit.train.seeds), which is not itself a run folder.
+SEEDS_FILE = "seeds.json"
+
 
 class RunStart(enum.Enum):
     """How a run uses its folder: train from the start, or continue an unfinished run from its checkpoint."""
@@ -117,6 +120,12 @@ class RunFolder:
             if resume:
                 raise InputError("no checkpoint to resume from", file=str(self.checkpoint))
             return RunStart.NEW
+        if (folder / SEEDS_FILE).is_file():
+            raise InputError(
+                "this folder holds the runs of several training seeds (seeds.json): give the same --seeds to "
+                "continue them, or choose another --out",
+                file=str(folder),
+            )
         if not self.description.is_file():  # a run writes run.json before anything else
             raise InputError(
                 f"this folder is not a train-reference run folder (it holds {sorted(entries)[0]!r}"
