@@ -446,7 +446,10 @@ def _check_synthetic_data(data: Fields) -> dict[str, dict[str, Any]]:
     data.interval("elevation_deg", minimum=-90.0, maximum=90.0)
     data.integer("max_image_order", 20, minimum=0, maximum=100)
     data.string("sounds")
-    data.boolean("procedural", True)
+    _check_procedural(data)
+    data.number("overlap", 0.0, minimum=0.0, maximum=1.0)
+    if data.raw("noise_snr_db", None) is not None:
+        data.interval("noise_snr_db", minimum=-30.0, maximum=100.0)
     splits = data.named_sections("splits")
     for name, split in splits.items():
         if not is_protocol_name(name):
@@ -464,6 +467,21 @@ def _check_synthetic_data(data: Fields) -> dict[str, dict[str, Any]]:
         split.number("class_skew", 0.0, minimum=0.0, maximum=10.0)
         split.finish()
     return {name: dict(split.mapping) for name, split in splits.items()}
+
+
+def _check_procedural(data: Fields) -> None:
+    """``procedural``: true (the original five procedural classes), false, or a list of procedural class names."""
+    from seldkit.data.sources import PROCEDURAL_LABELS
+
+    value = data.raw("procedural", True)
+    if isinstance(value, bool):
+        return
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise data.error("procedural", "must be true, false or a list of procedural class names")
+    unknown = [name for name in value if name not in PROCEDURAL_LABELS]
+    if unknown or len(set(value)) != len(value):
+        problem = f"names an unknown class {unknown[0]!r}" if unknown else "names a class twice"
+        raise data.error("procedural", f"{problem} (the classes: {', '.join(PROCEDURAL_LABELS)})")
 
 
 def _check_published_data(data: Fields) -> None:

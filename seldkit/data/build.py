@@ -61,7 +61,7 @@ def build_dataset(
 
 
 DATASET_ENTRIES = frozenset(
-    {"audio", "binaural", "audio.json", "reverb.json", "manifest.json", "checksums.json", "dataset.json"}
+    {"audio", "binaural", "noise", "audio.json", "reverb.json", "manifest.json", "checksums.json", "dataset.json"}
 )
 
 

@@ -9,7 +9,9 @@ A data set is
   (``(2, L)`` impulse responses at ``<reverb root>/binaural/<fname>``),
 * a **manifest** (seldkit's addition) fixing which source plays through which impulse response in which
   split, with a sampling weight: ``{"pairs": [{"audio", "reverb", "split", "weight"}]}``. Evaluation always
-  uses these pairs — never a random draw.
+  uses these pairs — never a random draw. A pair may add a binaural background, ``"noise"`` (a ``(2, N)``
+  ``.npy`` file under the data set's ``noise_root``) and ``"snr_db"``: the background is scaled to that
+  signal-to-noise ratio against the rendered clip (both ears, whole clip) and added after rendering.
 
 A split may instead draw a random impulse response from a pool on every fetch (``DatasetIndex.reverb_pools``):
 that is how the published loader pairs training clips, and how seldkit trains on a copy of the published data
@@ -68,6 +70,8 @@ class Pair:
     reverb: str
     split: str
     weight: float = 1.0
+    noise: str = ""  # a binaural background (relative to the data set's noise root), or none
+    snr_db: float | None = None  # the clip's SNR against ``noise``
 
 
 @dataclass(frozen=True)
@@ -234,11 +238,16 @@ def read_dataset(root: str | Path) -> DatasetIndex:
     pairs = []
     for number, entry in enumerate(entries, start=1):
         pair_fields = Fields(entry, file=manifest_path, where=f"pairs[{number - 1}]")
+        noise = pair_fields.string("noise", "", nonempty=False)
+        if noise and (Path(noise).is_absolute() or ".." in Path(noise).parts):
+            raise pair_fields.error("noise", "must be a path inside the data set's noise folder")
         pair = Pair(
             pair_fields.string("audio"),
             pair_fields.string("reverb"),
             pair_fields.string("split"),
             pair_fields.number("weight", 1.0, minimum=0.0, exclusive_minimum=True),
+            noise,
+            pair_fields.number("snr_db", minimum=-60.0, maximum=120.0) if noise else None,
         )
         if pair.audio not in audio or pair.reverb not in reverbs:
             raise InputError(
@@ -313,6 +322,8 @@ class BinauralDataset:
                 f"the {N_DISTANCE_CLASSES} distance classes (use label_mode clean, which clips)",
                 file=str(index.root),
             )
+        self.noise_root = index.root / str(index.info.get("noise_root", "."))
+        self.has_noise = any(pair.noise for pair in self.pairs)  # then every item carries a background (maybe silent)
         self.rng = np.random.default_rng(seed)
         # Small data sets (the embedded default) fit in memory: decode every file once.
         self._cache: dict[str, np.ndarray] | None = {} if cache else None
@@ -363,6 +374,10 @@ class BinauralDataset:
         path = self.index.reverbs[fname].path
         return self._cached(f"rir:{fname}", lambda: _readable(load_rir, path, length=self.rir_samples))
 
+    def _noise(self, name: str) -> np.ndarray:
+        path = self.noise_root / name
+        return self._cached(f"noise:{name}", lambda: _readable(_load_noise, path, length=self.clip_samples))
+
     def _gain(self) -> float:
         return float(self.rng.beta(10.0, 10.0)) + 0.5
 
@@ -393,7 +408,10 @@ class BinauralDataset:
             # (x = right, y = up, -z = front; azimuth 0 = right, 90 = front, 180 = left) atan2(-dz, -dx) is
             # 180 - atan2(-dz, dx): front and back stay, right and left trade places. Elevation is unchanged.
             reverb, azimuth = np.ascontiguousarray(reverb[::-1]), (180 - azimuth) % 360
-        return {
+            swapped = True
+        else:
+            swapped = False
+        item = {
             "waveform": torch.from_numpy(np.asarray(waveform, dtype=np.float32)).unsqueeze(0),
             "reverb": torch.from_numpy(reverb),
             "sed": torch.from_numpy(sed),
@@ -402,6 +420,29 @@ class BinauralDataset:
             "elevation": int(self.targets.elevation[slot]),
             "index": position,
         }
+        if self.has_noise:
+            if pair.noise:
+                noise = self._noise(pair.noise)
+                item["noise"] = torch.from_numpy(np.ascontiguousarray(noise[::-1]) if swapped else noise)
+                item["snr_db"] = float(pair.snr_db if pair.snr_db is not None else np.inf)
+            else:
+                item["noise"] = torch.zeros((2, self.clip_samples), dtype=torch.float32)
+                item["snr_db"] = float("inf")
+        return item
+
+
+def _load_noise(path: Path, *, length: int) -> np.ndarray:
+    """A background recording: a (2, N) float array in an ``.npy`` file, cut or zero-padded to ``length``."""
+    array = np.load(path, allow_pickle=False)
+    if array.ndim != 2 or array.shape[0] != 2 or not np.issubdtype(array.dtype, np.floating):
+        raise InputError(
+            f"a background recording is a (2, N) float array, not {array.dtype} {array.shape}", file=str(path)
+        )
+    if not np.all(np.isfinite(array)):
+        raise InputError("the background recording holds non-finite values", file=str(path))
+    out = np.zeros((2, length), dtype=np.float32)
+    out[:, : min(length, array.shape[1])] = array[:, :length]
+    return out
 
 
 def _readable(load: Any, path: Path, **options: Any) -> np.ndarray:
@@ -422,4 +463,7 @@ def collate(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
     batch = {name: torch.stack([item[name] for item in items]) for name in ("waveform", "reverb", "sed")}
     for name in ("distance", "azimuth", "elevation", "index"):
         batch[name] = torch.tensor([item[name] for item in items], dtype=torch.int64)
+    if "noise" in items[0]:
+        batch["noise"] = torch.stack([item["noise"] for item in items])
+        batch["snr_db"] = torch.tensor([item["snr_db"] for item in items], dtype=torch.float32)
     return batch

@@ -12,7 +12,14 @@ noise bursts       Clapping         2-8 short decaying white-noise bursts
 chirps             Siren            frequency sweeps up and down, 300-3000 Hz, vibrato
 click trains       Tick             periodic clicks at 2-12 Hz
 AM noise           Buzz             band-limited noise, amplitude-modulated at 20-120 Hz
+bells              Bell             1-3 strikes of 5 inharmonic partials (bell-like ratios), 300-1200 Hz, decaying
+whistle            Whistling        a 900-2800 Hz tone gliding up or down, with vibrato and breath noise
+engine             Engine           firing pulses at 20-60 Hz through a low resonance, plus rumble
+drum               Drum             2-6 hits of a pitch-dropping 50-200 Hz sine with a noise attack
+knock              Knock            groups of 2-4 short resonant (300-1500 Hz) impulses
 =================  ===============  ======================================================
+
+The first five are the original set (``procedural: true`` in a protocol); a protocol may name any of them.
 """
 
 from __future__ import annotations
@@ -36,7 +43,13 @@ PROCEDURAL_LABELS = {
     "chirps": "Siren",
     "click_trains": "Tick",
     "am_noise": "Buzz",
+    "bells": "Bell",
+    "whistle": "Whistling",
+    "engine": "Engine",
+    "drum": "Drum",
+    "knock": "Knock",
 }
+ORIGINAL_PROCEDURAL = ("harmonic_tones", "noise_bursts", "chirps", "click_trains", "am_noise")
 
 
 @dataclass(frozen=True)
@@ -132,16 +145,21 @@ def _active_span(signal: np.ndarray, threshold_db: float = -40.0) -> np.ndarray:
     return signal[loud[0] : loud[-1] + 1]
 
 
-def procedural_classes(mid_of: dict[str, str]) -> list[SourceClass]:
-    """The procedural classes, labelled with the mids of their stand-in AudioSet classes."""
+def procedural_classes(mid_of: dict[str, str], names: tuple[str, ...] = ORIGINAL_PROCEDURAL) -> list[SourceClass]:
+    """The procedural classes ``names`` (in that order), labelled with the mids of their stand-in AudioSet classes."""
     drawers = {
         "harmonic_tones": _harmonic_tones,
         "noise_bursts": _noise_bursts,
         "chirps": _chirps,
         "click_trains": _click_trains,
         "am_noise": _am_noise,
+        "bells": _bells,
+        "whistle": _whistle,
+        "engine": _engine,
+        "drum": _drum,
+        "knock": _knock,
     }
-    return [SourceClass(name, (mid_of[label],), drawers[name]) for name, label in PROCEDURAL_LABELS.items()]
+    return [SourceClass(name, (mid_of[PROCEDURAL_LABELS[name]],), drawers[name]) for name in names]
 
 
 def _time(length: int) -> np.ndarray:
@@ -200,3 +218,84 @@ def _am_noise(rng: np.random.Generator, length: int) -> np.ndarray:
     noise = sosfilt(band, rng.normal(size=length))
     modulation = 1 + rng.uniform(0.5, 1.0) * np.sin(2 * np.pi * rng.uniform(20, 120) * _time(length))
     return (noise * modulation).astype(np.float32)
+
+
+def _decay(length: int, start: int, seconds: float) -> np.ndarray:
+    """An exponential decay with time constant ``seconds`` starting at sample ``start`` (zero before)."""
+    t = (np.arange(length) - start) / SAMPLE_RATE
+    return np.where(t >= 0, np.exp(-np.maximum(t, 0) / seconds), 0.0)
+
+
+def _bells(rng: np.random.Generator, length: int) -> np.ndarray:
+    t = _time(length)
+    signal = np.zeros(length)
+    # hum, prime, tierce, quint and nominal partials, each slightly detuned
+    ratios = np.array([0.5, 1.0, 1.19, 1.5, 2.0]) * rng.uniform(0.97, 1.03, size=5)
+    for _ in range(int(rng.integers(1, 4))):
+        f0 = rng.uniform(300, 1200)
+        start = int(rng.uniform(0, 0.7) * length)
+        decay = _decay(length, start, rng.uniform(0.15, 0.6))
+        for ratio, level in zip(ratios, (0.5, 1.0, 0.6, 0.4, 0.7)):
+            if f0 * ratio < SAMPLE_RATE / 2.2:
+                signal += level * decay * np.sin(2 * np.pi * f0 * ratio * t + rng.uniform(0, 2 * np.pi))
+    return signal.astype(np.float32)
+
+
+def _whistle(rng: np.random.Generator, length: int) -> np.ndarray:
+    t = _time(length)
+    start, end = rng.uniform(900, 2800), rng.uniform(900, 2800)
+    frequency = start + (end - start) * t / t[-1] + rng.uniform(10, 40) * np.sin(2 * np.pi * rng.uniform(4, 7) * t)
+    phase = 2 * np.pi * np.cumsum(frequency) / SAMPLE_RATE
+    onset, offset = sorted(rng.uniform(0, 1, size=2) * length)
+    if offset - onset < 0.25 * length:
+        onset, offset = 0.0, float(length)
+    envelope = ((np.arange(length) >= onset) & (np.arange(length) < offset)).astype(float)
+    envelope = np.convolve(envelope, np.hanning(801) / np.hanning(801).sum(), mode="same")
+    return (envelope * (np.sin(phase) + 0.05 * rng.normal(size=length))).astype(np.float32)
+
+
+def _engine(rng: np.random.Generator, length: int) -> np.ndarray:
+    from scipy.signal import butter, lfilter, sosfilt
+
+    rate = rng.uniform(20, 60)  # firing pulses per second
+    pulses = np.zeros(length)
+    period = SAMPLE_RATE / rate
+    for position in np.arange(rng.uniform(0, period), length, period):
+        pulses[int(position)] += rng.uniform(0.7, 1.0)
+    resonance = rng.uniform(80, 300)
+    radius = np.exp(-np.pi * resonance * 0.3 / SAMPLE_RATE)
+    angle = 2 * np.pi * resonance / SAMPLE_RATE
+    body = lfilter([1.0], [1.0, -2 * radius * np.cos(angle), radius**2], pulses)
+    rumble = sosfilt(butter(2, 400, btype="low", fs=SAMPLE_RATE, output="sos"), rng.normal(size=length))
+    body /= np.max(np.abs(body)) or 1.0
+    rumble /= np.max(np.abs(rumble)) or 1.0
+    return (body + rng.uniform(0.1, 0.4) * rumble).astype(np.float32)
+
+
+def _drum(rng: np.random.Generator, length: int) -> np.ndarray:
+    signal = np.zeros(length)
+    for _ in range(int(rng.integers(2, 7))):
+        start = int(rng.integers(0, max(length - 4000, 1)))
+        size = min(length - start, int(rng.uniform(0.1, 0.3) * SAMPLE_RATE))
+        t = np.arange(size) / SAMPLE_RATE
+        pitch = rng.uniform(50, 200) * (1 + np.exp(-t / 0.03))  # the pitch drops to its rest value
+        hit = np.sin(2 * np.pi * np.cumsum(pitch) / SAMPLE_RATE) * np.exp(-t / rng.uniform(0.05, 0.2))
+        hit += 0.3 * rng.normal(size=size) * np.exp(-t / 0.005)
+        signal[start : start + size] += hit * rng.uniform(0.6, 1.0)
+    return signal.astype(np.float32)
+
+
+def _knock(rng: np.random.Generator, length: int) -> np.ndarray:
+    from scipy.signal import lfilter
+
+    impulses = np.zeros(length)
+    for _ in range(int(rng.integers(1, 3))):  # 1-2 groups
+        position = rng.uniform(0, 0.6) * length
+        for _ in range(int(rng.integers(2, 5))):
+            if position < length:
+                impulses[int(position)] += rng.uniform(0.7, 1.0)
+            position += rng.uniform(0.1, 0.25) * SAMPLE_RATE
+    resonance = rng.uniform(300, 1500)
+    radius = np.exp(-np.pi * resonance * rng.uniform(0.02, 0.08) / SAMPLE_RATE)
+    angle = 2 * np.pi * resonance / SAMPLE_RATE
+    return lfilter([1.0], [1.0, -2 * radius * np.cos(angle), radius**2], impulses).astype(np.float32)

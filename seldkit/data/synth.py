@@ -32,7 +32,7 @@ from seldkit.cache import cache_dir, read_cached_array, store_cached_array
 from seldkit.data.processes import exit_with_parent
 from seldkit.data.rooms import Placement, Room, place_source, room_impulse_response, to_layout
 from seldkit.data.sofa import read_sofa
-from seldkit.data.sources import SourceClass, procedural_classes, real_classes
+from seldkit.data.sources import ORIGINAL_PROCEDURAL, SourceClass, procedural_classes, real_classes
 from seldkit.errors import InputError
 from seldkit.io.atomic import make_staging_folder, replace_folder, write_new_file
 from seldkit.protocols import ClassSet
@@ -66,9 +66,14 @@ class SynthConfig:
     elevation_deg: tuple[float, float]
     max_image_order: int
     sounds: Path
-    procedural: bool
+    procedural: tuple[str, ...]  # names of the procedural classes to draw from (seldkit.data.sources)
     splits: tuple[SplitConfig, ...]
     labels: ClassSet  # the class ids (and names) the sounds' labels refer to: the models' output classes
+    overlap: float = 0.0  # probability that a clip mixes a second source of another class (same position)
+    overlap_level_db: tuple[float, float] = (-6.0, 6.0)  # level of the second source relative to the first
+    noise_snr_db: tuple[float, float] | None = None  # background noise: SNR drawn per clip from this range
+    noise_per_room: int = 2  # background recordings simulated in each room
+    noise_sources: int = 4  # incoherent noise sources summed into each background recording
 
     @property
     def clip_samples(self) -> int:
@@ -82,7 +87,13 @@ class SynthConfig:
 
 
 def config_from_protocol(data: Mapping[str, Any], protocol_dir: Path, *, labels: ClassSet) -> SynthConfig:
-    """The generator's settings from a protocol's ``data`` section; asset paths are relative to ``protocol_dir``."""
+    """The generator's settings from a protocol's ``data`` section; asset paths are relative to ``protocol_dir``.
+
+    ``procedural`` is true (the original five procedural classes), false (none) or a list of class names.
+    """
+    procedural = data.get("procedural", True)
+    names = ORIGINAL_PROCEDURAL if procedural is True else () if procedural is False else tuple(procedural)
+    noise = data.get("noise_snr_db")
     splits = tuple(
         SplitConfig(
             name=name,
@@ -105,18 +116,20 @@ def config_from_protocol(data: Mapping[str, Any], protocol_dir: Path, *, labels:
         elevation_deg=tuple(data["elevation_deg"]),
         max_image_order=int(data.get("max_image_order", 20)),
         sounds=protocol_dir / data["sounds"],
-        procedural=bool(data.get("procedural", True)),
+        procedural=names,
         splits=splits,
         labels=labels,
+        overlap=float(data.get("overlap", 0.0)),
+        noise_snr_db=None if noise is None else (float(noise[0]), float(noise[1])),
     )
 
 
 def source_classes(config: SynthConfig) -> list[SourceClass]:
-    """The sound classes to draw from: one per shipped recording, and the procedural ones when ``config.procedural``."""
+    """The sound classes to draw from: one per shipped recording, and the procedural ones named in the config."""
     audioset = config.labels
     classes = real_classes(config.sounds, list(audioset.ids))
     if config.procedural:
-        classes += procedural_classes({name: mid for mid, name in audioset.names.items()})
+        classes += procedural_classes({name: mid for mid, name in audioset.names.items()}, config.procedural)
     return classes
 
 
@@ -239,6 +252,7 @@ def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool)
                 }
             )
         rng = np.random.default_rng(seeds[2 * number + 1])
+        noise_files = _write_background(config, split, bank, rng, files) if config.noise_snr_db else {}
         weights = 1.0 / np.arange(1, len(classes) + 1) ** split.class_skew
         class_order = rng.permutation(len(classes))  # which classes are frequent differs by seed, not by name
         drawn = class_order[rng.choice(len(classes), size=split.clips, p=weights / weights.sum())]
@@ -246,10 +260,16 @@ def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool)
         for clip in tqdm(
             range(split.clips), desc=f"{split.name} clips", disable=None if progress else True, leave=False
         ):
-            source = classes[int(drawn[clip])]
-            signal = source.draw(rng, config.clip_samples)
-            peak = float(np.max(np.abs(signal))) or 1.0
-            signal = signal / peak * 10 ** (rng.uniform(-12.0, -1.0) / 20)  # random level, never clipping
+            sources = [classes[int(drawn[clip])]]
+            signal = _normalised(sources[0].draw(rng, config.clip_samples))
+            if config.overlap and rng.random() < config.overlap:
+                # a second source of another class, mixed before rendering as the published loader mixes clips:
+                # both play from the same position, and the clip carries both labels
+                other = int(rng.integers(len(classes) - 1))
+                sources.append(classes[other + (other >= int(drawn[clip]))])
+                level = 10 ** (rng.uniform(*config.overlap_level_db) / 20)
+                signal = _normalised(signal + level * _normalised(sources[1].draw(rng, config.clip_samples)))
+            signal = signal * 10 ** (rng.uniform(-12.0, -1.0) / 20)  # random level, never clipping
             clip_id = f"{split.name}_{clip:05d}"
             files.write(f"audio/{split.name}/{clip_id}.flac", _flac_bytes(signal, config.sample_rate))
             audio_records.append(
@@ -257,19 +277,22 @@ def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool)
                     "id": clip_id,
                     "folder": split.name,
                     "file": f"{clip_id}.flac",
-                    "label": list(source.mids),
-                    "class": source.name,
+                    "label": list(dict.fromkeys(mid for source in sources for mid in source.mids)),
+                    "class": "+".join(source.name for source in sources),
                 }
             )
-            reverb = reverb_records[-len(bank) + int(rng.integers(len(bank)))]["fname"]
-            pairs.append(
-                {
-                    "audio": clip_id,
-                    "reverb": reverb,
-                    "split": split.name,
-                    "weight": round(1.0 / counts[int(drawn[clip])], 9),
-                }
-            )
+            reverb = reverb_records[-len(bank) + int(rng.integers(len(bank)))]
+            pair = {
+                "audio": clip_id,
+                "reverb": reverb["fname"],
+                "split": split.name,
+                "weight": round(1.0 / counts[int(drawn[clip])], 9),
+            }
+            if noise_files:
+                choices = noise_files[reverb["room"]]
+                pair["noise"] = choices[int(rng.integers(len(choices)))]
+                pair["snr_db"] = round(float(rng.uniform(*config.noise_snr_db)), 3)  # type: ignore[misc]
+            pairs.append(pair)
 
     class_ids = sorted({mid for source in classes for mid in source.mids})
     files.json("audio.json", {"data": audio_records})
@@ -285,6 +308,7 @@ def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool)
         "audio_root": "audio",
         "reverb_index": "reverb.json",
         "reverb_root": ".",
+        **({"noise_root": "."} if config.noise_snr_db else {}),
         "manifest": "manifest.json",
         "sample_rate": config.sample_rate,
         "clip_samples": config.clip_samples,
@@ -293,6 +317,56 @@ def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool)
     }
     files.json("dataset.json", info)
     return info
+
+
+def _normalised(signal: np.ndarray) -> np.ndarray:
+    """``signal`` scaled to a peak of 1 (a silent one unchanged)."""
+    peak = float(np.max(np.abs(signal)))
+    return signal / peak if peak > 0 else signal
+
+
+def _write_background(
+    config: SynthConfig,
+    split: SplitConfig,
+    bank: list[tuple[Placement, Room, np.ndarray]],
+    rng: np.random.Generator,
+    files: _Files,
+) -> dict[str, list[str]]:
+    """Background recordings of each room of the split; their file names by room.
+
+    Each is ``config.noise_sources`` independent coloured noises (spectral slopes from white to brown), each played
+    from a random position of the room through its binaural response and summed: a reverberant, spatially spread
+    background that fits the room. It is scaled to unit power (over both ears), so that the loader sets the SNR.
+    """
+    from scipy.signal import fftconvolve
+
+    length, tail = config.clip_samples, config.rir_samples
+    names: dict[str, list[str]] = {}
+    for room_number in range(split.rooms):
+        first = room_number * split.positions_per_room
+        responses = [entry[2] for entry in bank[first : first + split.positions_per_room]]
+        room = f"{split.name}/room{room_number:02d}"
+        for take in range(config.noise_per_room):
+            mix = np.zeros((2, length))
+            for _ in range(config.noise_sources):
+                noise = _coloured_noise(rng, length + tail, slope=float(rng.uniform(0.0, 2.0)))
+                response = responses[int(rng.integers(len(responses)))].astype(np.float64)
+                # the first ``tail`` samples are the response building up: keep the steady part
+                mix += fftconvolve(noise[None, :], response, axes=1)[:, tail : tail + length]
+            mix /= np.sqrt(np.mean(mix**2)) or 1.0
+            name = f"noise/{room}_noise{take}.npy"
+            files.write(name, _npy_bytes(mix.astype(np.float32)))
+            names.setdefault(room, []).append(name)
+    return names
+
+
+def _coloured_noise(rng: np.random.Generator, length: int, *, slope: float) -> np.ndarray:
+    """Gaussian noise with a power spectrum falling as 1 / f ** ``slope`` (0 white, 1 pink, 2 brown), unit power."""
+    spectrum = np.fft.rfft(rng.normal(size=length))
+    frequencies = np.fft.rfftfreq(length)
+    frequencies[0] = frequencies[1]
+    noise = np.fft.irfft(spectrum / frequencies ** (slope / 2), n=length)
+    return noise / (np.sqrt(np.mean(noise**2)) or 1.0)
 
 
 def _intended_direction(placement: Placement) -> dict[str, float]:

@@ -24,3 +24,21 @@ def convolve_rir(mono: torch.Tensor, rir: torch.Tensor) -> torch.Tensor:
     dtype = torch.promote_types(mono.dtype, rir.dtype)
     spectrum = torch.fft.rfft(mono.to(dtype), n=size) * torch.fft.rfft(rir.to(dtype), n=size)
     return torch.fft.irfft(spectrum, n=size)[..., :length]
+
+
+def add_background(binaural: torch.Tensor, noise: torch.Tensor, snr_db: torch.Tensor) -> torch.Tensor:
+    r"""``binaural`` [B, 2, T] plus ``noise`` [B, 2, T] scaled to the signal-to-noise ratios ``snr_db`` [B].
+
+    The powers are means over both ears and the whole clip:
+    :math:`g = \sqrt{P_x / (P_n \cdot 10^{\mathrm{SNR}/10})}`, so that :math:`10 \log_{10}(P_x / P_{gn})`
+    is the SNR. An infinite SNR (or a silent background) adds nothing.
+
+    >>> x, n = torch.ones(1, 2, 4), torch.tensor([[[1.0, -1.0, 1.0, -1.0], [2.0, -2.0, 2.0, -2.0]]])
+    >>> add_background(x, n, torch.tensor([10 * torch.log10(torch.tensor(2.5)).item()]))[0, 0].tolist()
+    [1.399999976158142, 0.6000000238418579, 1.399999976158142, 0.6000000238418579]
+    """
+    signal_power = binaural.square().mean(dim=(1, 2))
+    noise_power = noise.square().mean(dim=(1, 2))
+    wanted = signal_power / torch.pow(10.0, snr_db.to(binaural.dtype) / 10)
+    gain = torch.where(noise_power > 0, torch.sqrt(wanted / noise_power.clamp_min(1e-30)), torch.zeros_like(wanted))
+    return binaural + gain[:, None, None] * noise.to(binaural.dtype)

@@ -5,6 +5,10 @@ of the *magnitude* spectrum, :math:`10 \log_{10}\max(|X| M, 10^{-10})`, with :ma
 Slaney mel matrix (128 bands, 50-14 000 Hz), and the interaural features of :mod:`seldkit.features.spatial`.
 ``clean`` mode uses the power spectrum, :math:`10 \log_{10}(|X|^2 M + 10^{-10})`, an ILD in dB and
 :math:`\varepsilon`-regularised phases (see :mod:`seldkit.features.spatial`); silence gives finite values.
+``scaled`` mode is ``clean`` with the interaural features brought to the scale of the log-mels: the mel-weighted
+phase differences divided by each band's weight sum (so they lie in [-1, 1], the mean phasor of the band) and the
+GCC standardised per clip (zero mean, unit variance over frames and lags). In the published scale they are tens
+of times smaller than the log-mels, which a fusion layer trained from scratch learns to ignore.
 
 Everything is batched (no per-clip loop) and runs in the input's precision (float32 or float64) on any
 device; :class:`Frontend` also leaves any autocast region, so features never run in bf16/fp16.
@@ -23,11 +27,13 @@ from seldkit.features.mel import slaney_mel_matrix
 from seldkit.features.spatial import cross_phasor, gcc_phat, ipd_mel
 from seldkit.features.stft import N_FFT, stft
 
-Mode = Literal["reference", "clean"]
+Mode = Literal["reference", "clean", "scaled"]
+MODES = ("reference", "clean", "scaled")
 Kind = Literal["spatialast", "dspast"]
 LOG_FLOOR = 1e-10
 ILD_GUARD = 1e-16
 CLEAN_EPSILON = 1e-12
+SCALE_GUARD = 1e-6  # a silent clip's GCC stays 0 in scaled mode
 STACKS: dict[str, tuple[str, ...]] = {
     "spatialast": ("logmel_L", "logmel_R", "ipd_cos_mel", "ipd_sin_mel"),
     "dspast": ("logmel_L", "logmel_R", "gcc", "ild", "ipd_cos_mel", "ipd_sin_mel"),
@@ -47,8 +53,8 @@ def binaural_features(
     ``binaural`` is [B, 2, T] (channel 0 = left); the features are ``logmel`` [B, 2, T', 128] and ``ipd_cos_mel``,
     ``ipd_sin_mel``, ``gcc``, ``ild`` [B, T', 128], T' = 1 + T // 320 (or ``resize_to`` if T' is shorter).
     """
-    if mode not in ("reference", "clean"):
-        raise ValueError(f"mode must be 'reference' or 'clean', not {mode!r}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     if binaural.dim() != 3 or binaural.shape[1] != 2:
         raise ValueError(f"expected [B, 2, T] binaural audio, got {tuple(binaural.shape)}")
     spectrum = stft(binaural)  # [B, 2, T', K]
@@ -66,13 +72,13 @@ def binaural_features(
         epsilon = CLEAN_EPSILON
     cross = cross_phasor(spectrum, magnitude, epsilon=epsilon)
     ipd_cos, ipd_sin = ipd_mel(cross, mel)
-    features = {
-        "logmel": logmel,
-        "ipd_cos_mel": ipd_cos,
-        "ipd_sin_mel": ipd_sin,
-        "gcc": gcc_phat(cross, n_fft=N_FFT),
-        "ild": ild,
-    }
+    gcc = gcc_phat(cross, n_fft=N_FFT)
+    if mode == "scaled":
+        band_weight = mel.sum(dim=0)  # [128], every Slaney band has weight > 0
+        ipd_cos, ipd_sin = ipd_cos / band_weight, ipd_sin / band_weight
+        mean = gcc.mean(dim=(1, 2), keepdim=True)
+        gcc = (gcc - mean) / (gcc.std(dim=(1, 2), keepdim=True) + SCALE_GUARD)
+    features = {"logmel": logmel, "ipd_cos_mel": ipd_cos, "ipd_sin_mel": ipd_sin, "gcc": gcc, "ild": ild}
     if resize_to is not None:
         features = {name: resize_time(value, resize_to) for name, value in features.items()}
     return features

@@ -46,7 +46,7 @@ class ModelConfig:
 # distance bins up to 10 m, one-degree azimuth and elevation classes), not by the model size.
 FIXED_OUTPUTS = {"n_classes": 355, "n_distance": 21, "n_azimuth": 360, "n_elevation": 180}
 MODELS = ("spatialast", "dspast")
-FEATURE_MODES = ("reference", "clean")
+FEATURE_MODES = ("reference", "clean", "scaled")
 _FRACTIONS = {"drop_path", "patch_mask_time", "patch_mask_freq"}
 _MAY_BE_ZERO = {"spec_time_mask", "spec_freq_mask"}
 

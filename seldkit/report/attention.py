@@ -23,6 +23,7 @@ def average_feature_gates(
     from seldkit.models.config import config_of
     from seldkit.models.dspast import BRANCHES, DSpAST
     from seldkit.train.checkpoint import load_trained_model
+    from seldkit.train.loop import model_inputs
 
     model = load_trained_model(checkpoint)
     if not isinstance(model, DSpAST):
@@ -36,7 +37,7 @@ def average_feature_gates(
     with torch.no_grad():
         for start in range(0, count, batch_size):
             batch = collate([dataset[item] for item in range(start, min(start + batch_size, count))])
-            model(batch["waveform"], batch["reverb"])
+            model(*model_inputs(batch, torch.device("cpu")))
             gates = model.feature_gates()
             for row, branch in enumerate(BRANCHES):
                 gate = gates[branch]

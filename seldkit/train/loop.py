@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 from seldkit.data.layout import BinauralDataset, collate
 from seldkit.errors import InputError
+from seldkit.features.convolution import add_background, convolve_rir
 from seldkit.io.atomic import write_text_atomic
 from seldkit.models.config import config_of
 from seldkit.train.checkpoint import load_checkpoint, load_weights, save_checkpoint
@@ -114,6 +115,19 @@ def soft_class_targets(classes: torch.Tensor, count: int, sigma: float, *, circu
         difference = torch.minimum(difference, count - difference)
     weights = torch.exp(-0.5 * (difference / sigma) ** 2)
     return weights / weights.sum(dim=1, keepdim=True)
+
+
+def model_inputs(batch: Mapping[str, torch.Tensor], device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """What a model's forward takes for ``batch``: (mono sources, impulse responses) to render on the model's device.
+
+    A batch with a background (``noise``, ``snr_db``) is rendered here and the background added at its SNR, so the
+    model gets binaural audio and no responses.
+    """
+    waveform, reverb = batch["waveform"].to(device), batch["reverb"].to(device)
+    if "noise" not in batch:
+        return waveform, reverb
+    binaural = convolve_rir(waveform, reverb)
+    return add_background(binaural, batch["noise"].to(device), batch["snr_db"].to(device)), None
 
 
 class Trainer:
@@ -343,7 +357,7 @@ class Trainer:
             ),
         )
         targets = {name: batch[name] for name in ("distance", "azimuth", "elevation")}
-        outputs = self.model(batch["waveform"], batch["reverb"], targets)
+        outputs = self.model(*model_inputs(batch, self.device), targets)
         losses = compute_losses(outputs, batch, stage.loss_weights, direction_sigma_deg=self.config.direction_sigma_deg)
         if not torch.isfinite(losses["total"]):
             raise TrainingError(
@@ -411,7 +425,7 @@ def predict(
     for start in range(0, len(mine), batch_size):
         indices = mine[start : start + batch_size]
         batch = collate([dataset[index] for index in indices])
-        sed, distance, azimuth, elevation = model(batch["waveform"].to(device), batch["reverb"].to(device))
+        sed, distance, azimuth, elevation = model(*model_inputs(batch, device))
         rows.append(
             torch.cat(
                 [

@@ -220,3 +220,29 @@ def test_cao_gcc_variant():
     valid = CLIP["frame_ok"] & (CLIP["gcc_nbad_f64"] == 0)
     # the recorded clip audio is float32-rounded; the reference GCC came from the float64 signal
     assert np.abs(clip - CLIP["gcc_cao"]).max(axis=-1)[valid].max() <= 1e-3
+
+
+def test_scaled_mode_against_a_per_band_loop():
+    """Scaled mode: each band's phase features are the weighted mean of cos / sin IPD over its bins (a loop over bands
+    here), the GCC is standardised per clip, and everything else is clean mode's."""
+    pair = delayed_pair(2, 2.0, seed=5)
+    clean = binaural_features(pair, mode="clean")
+    scaled = binaural_features(pair, mode="scaled")
+    for name in ("logmel", "ild"):
+        torch.testing.assert_close(scaled[name], clean[name], rtol=0, atol=0)
+    spectrum = stft(pair).numpy()
+    phase = np.angle(spectrum[:, 0] * np.conj(spectrum[:, 1]))  # left relative to right, as the cross phasor
+    weights = slaney_mel_matrix().astype(np.float64)
+    for band in (0, 17, 64, 127):
+        bins = weights[:, band]
+        expected_cos = (np.cos(phase) * bins).sum(-1) / bins.sum()
+        expected_sin = (-np.sin(phase) * bins).sum(-1) / bins.sum()
+        np.testing.assert_allclose(scaled["ipd_cos_mel"][..., band].numpy(), expected_cos, atol=1e-9)
+        np.testing.assert_allclose(scaled["ipd_sin_mel"][..., band].numpy(), expected_sin, atol=1e-9)
+    assert float(scaled["ipd_cos_mel"].abs().max()) <= 1 + 1e-9
+    gcc = scaled["gcc"].numpy()
+    for clip, raw in zip(gcc, clean["gcc"].numpy()):
+        np.testing.assert_allclose([clip.mean(), clip.std(ddof=1)], [0.0, 1.0], atol=1e-4)
+        np.testing.assert_allclose(clip, (raw - raw.mean()) / (raw.std(ddof=1) + 1e-6), atol=1e-9)
+    silent = binaural_features(torch.zeros(1, 2, 8000), mode="scaled")
+    assert all(bool(torch.isfinite(value).all()) for value in silent.values())
