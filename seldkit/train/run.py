@@ -42,6 +42,7 @@ from seldkit.train.outputs import (
 from seldkit.train.run_folder import RunFolder, RunStart
 
 _CACHE_LIMIT_BYTES = 2 * 1024**3
+VALIDATION_SPLIT = "validation"
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class TrainingData:
     test: BinauralDataset
     copy: PublishedCopy | None = None
     train_sets: Mapping[str, BinauralDataset] | None = None
+    validation: BinauralDataset | None = None  # the held-out split recipe decisions are made on, when there is one
 
 
 def training_data(
@@ -113,7 +115,8 @@ def _splits(index: DatasetIndex, config, protocol: Protocol, copy: PublishedCopy
                 file=None if protocol.path is None else str(protocol.path),
             )
     train_sets = {name: split(name, augment=True) for name in names}
-    return TrainingData(train_sets["train"], split("test", augment=False), copy, train_sets)
+    validation = split(VALIDATION_SPLIT, augment=False) if VALIDATION_SPLIT in available else None
+    return TrainingData(train_sets["train"], split("test", augment=False), copy, train_sets, validation)
 
 
 def _check_same_subset(subset: dict[str, Any], run: RunFolder) -> None:
@@ -146,6 +149,18 @@ def _write_copy_files(copy: PublishedCopy, run: RunFolder) -> None:
             f"seldkit train-reference: warning: {warning}; the full list is in {run.path / MISSING_FILE}",
             file=sys.stderr,
         )
+
+
+def _score_validation(
+    dataset: BinauralDataset, outputs: dict[str, Any], run: RunFolder, classes: tuple[str, ...], evaluation: Protocol
+) -> dict[str, Any]:
+    """Score the validation split's predictions (written beside the test ones) under the evaluation protocol."""
+    from seldkit.results import jsonable
+
+    write_predictions(clip_ids(dataset), outputs, tuple(classes), run.validation_predictions)
+    write_references(dataset, run.validation_references)
+    score = score_clip_files(run.validation_predictions, run.validation_references, evaluation)
+    return {"metrics": jsonable(score.metrics.scalars()), "n_clips": score.metrics.n_clips}
 
 
 def check_initialisation(config: TrainConfig, *, init: Path | None, continuing: bool, protocol_name: str) -> None:
@@ -263,10 +278,14 @@ def train_reference(
     )
     started = time.perf_counter()
     trainer.fit(resume=resume, on_step=on_step)
+    validation_outputs = trainer.predict(data.validation) if data.validation is not None else None
     outputs = trainer.predict(test_set)
     if not world.main:
         return None
     seconds = time.perf_counter() - started
+    validation = None
+    if data.validation is not None and validation_outputs is not None:
+        validation = _score_validation(data.validation, validation_outputs, run, output_classes, evaluation)
     ids = clip_ids(test_set)
     write_predictions(ids, outputs, tuple(output_classes), run.predictions)
     write_references(test_set, run.references)
@@ -287,6 +306,8 @@ def train_reference(
         **({"data": subset} if subset is not None else {}),
     }
     document = results_json(score, baseline, training, extra)
+    if validation is not None:
+        document["validation"] = validation
     append_results_row(out, model_name, training, score, baseline)
     write_json_atomic(run.results, document)  # last: a results.json marks the run finished
     return TrainedRun(

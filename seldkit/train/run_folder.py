@@ -65,6 +65,16 @@ class RunFolder:
         return self.path / "chance_predictions.csv"
 
     @property
+    def validation_predictions(self) -> Path:
+        """Path of the predictions for the validation split (when the data set has one)."""
+        return self.path / "validation_predictions.csv"
+
+    @property
+    def validation_references(self) -> Path:
+        """Path of the validation split's references."""
+        return self.path / "validation_references.csv"
+
+    @property
     def results(self) -> Path:
         """Path of the run's scores, ``results.json``; written last, it marks the run finished."""
         return self.path / "results.json"
