@@ -222,8 +222,10 @@ def train_reference(
     initial = load_torch_file(init, published=True) if init is not None and not resume else None
     torch_device = torch.device(device)
     world = init_from_environment(torch_device)
-    if torch_device.type == "cuda" and world.size > 1 and torch_device.index is None:
-        torch_device = torch.device("cuda", world.local_rank)  # one GPU per process, as torchrun launches them
+    if torch_device.type == "cuda" and torch_device.index is None:
+        # a plain "cuda" names no GPU, and torch.cuda.set_device / get_rng_state need one: under torchrun one GPU per
+        # process (its local rank), else the current one
+        torch_device = torch.device("cuda", world.local_rank if world.size > 1 else torch.cuda.current_device())
     if torch_device.type == "cuda":
         torch.cuda.set_device(torch_device)
     torch.manual_seed(config.seed + world.rank)
