@@ -2,8 +2,9 @@
 
 A and B are two systems' outputs on the same references, in any form ``seldkit score`` takes (clip CSVs, DCASE
 folders, SpatialSoundQA answers), or two ``train-reference`` run folders (then their predictions, their shared
-references and their evaluation protocol are used); every metric of the protocol is compared by a paired
-bootstrap.
+references and their evaluation protocol are used), or two folders of ``train-reference --seeds N`` runs (seed k of
+A paired with seed k of B, the seeds resampled with the clips); every metric of the protocol is compared by a
+paired bootstrap.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ def register(commands: Any) -> None:
         description="Is B really better than A? Scores both systems under one protocol and compares every metric "
         "by a paired bootstrap over clips, questions or recordings: difference B - A, interval, p-value, verdict.",
     )
-    parser.add_argument("system_a", metavar="A", help="first system's predictions (file, DCASE folder or run folder)")
+    parser.add_argument(
+        "system_a",
+        metavar="A",
+        help="first system's predictions (file, DCASE folder, run folder or folder of --seeds runs)",
+    )
     parser.add_argument("system_b", metavar="B", help="second system's predictions, same form as A")
     parser.add_argument(
         "--ref", metavar="REF", help="the references both systems are scored against (not for run folders)"
@@ -60,12 +65,18 @@ def run(args: argparse.Namespace) -> int:
     from seldkit.protocols import Protocol, load_protocol
     from seldkit.scoring.detect import infer_protocol_name
     from seldkit.tasks import compare_systems, task_for
+    from seldkit.train.seeds import is_seeds_folder
 
     output_file(args.json, what="comparison file")
     systems = [Path(args.system_a), Path(args.system_b)]
     for path in systems:
         if not os.path.lexists(path):  # a broken or looping symlink exists: reading it names the problem
             raise InputError("not found", file=str(path))
+    if any(is_seeds_folder(path) for path in systems):
+        report = _compare_seed_runs(systems, args)
+        write_results_json(args.json, report.results_json())
+        print(format_comparison(report))
+        return 0
     runs = [(path / "run.json").is_file() for path in systems]
     if any(runs):
         if not all(runs) or args.ref or args.protocol:
@@ -115,10 +126,10 @@ def _groups(args: argparse.Namespace) -> Any:
 
 
 def _run_groups(runs: list[Path], args: argparse.Namespace) -> Any:
-    """Two runs' clusters of test clips; None for clip-level resampling.
+    """Two (or more: seeds') runs' clusters of test clips; None for clip-level resampling.
 
     The column is ``--group-by``, else the grouping the training protocol declares (recorded in run.json); the
-    labels come from ``--groups``, else the runs' ``clips.csv`` (which must be the same for both).
+    labels come from ``--groups``, else the runs' ``clips.csv`` (which must be the same for all).
     """
     from seldkit.errors import InputError
     from seldkit.io.clip import ClipGroups
@@ -139,8 +150,10 @@ def _run_groups(runs: list[Path], args: argparse.Namespace) -> Any:
                 "--groups FILE",
                 file=str(folder.path),
             )
-    if folders[0].clips.read_bytes() != folders[1].clips.read_bytes():
-        raise InputError("the two runs' test clips differ (clips.csv)", file=f"{runs[0]} / {runs[1]}")
+    for folder in folders[1:]:
+        if folder.clips.read_bytes() != folders[0].clips.read_bytes():
+            which = "the two runs'" if len(folders) == 2 else "the runs'"
+            raise InputError(f"{which} test clips differ (clips.csv)", file=f"{runs[0]} / {folder.path}")
     return ClipGroups(folders[0].clips, column)
 
 
@@ -171,3 +184,62 @@ def _run_inputs(runs: list[Path]) -> tuple[list[Path], Any]:
     if protocols[0].hash != protocols[1].hash:
         raise InputError("the two runs were scored under different protocols", file=f"{runs[0]} / {runs[1]}")
     return [folders[0].predictions, folders[1].predictions, folders[0].references], protocols[0]
+
+
+def _compare_seed_runs(systems: list[Path], args: argparse.Namespace) -> Any:
+    """Compare two folders of several seeds' runs (``train-reference --seeds N``), seed k of A with seed k of B.
+
+    Both need the same number of seeds, tested on the same references (and clips.csv when grouping); a folder of
+    seeds against anything else is refused. Returns the :class:`~seldkit.scoring.compare.ComparisonReport`.
+    """
+    from seldkit.errors import InputError
+    from seldkit.scoring.compare import compare_clip_seeds, comparison_report
+    from seldkit.tasks import task_for
+    from seldkit.train.seeds import SeedsFolder, is_seeds_folder
+
+    where = f"{systems[0]} / {systems[1]}"
+    if not all(is_seeds_folder(path) for path in systems):
+        raise InputError(
+            "one of A and B holds the runs of several seeds (seeds.json) and the other does not: compare two such "
+            "folders, or two single runs (e.g. a seed's folder, DIR/seed0)",
+            file=where,
+        )
+    if args.ref or args.protocol or args.embedder:
+        raise InputError(
+            "folders of seeds' runs are compared on their own references and protocol: give no "
+            "--ref/--protocol/--embedder",
+            file=where,
+        )
+    folders = [SeedsFolder(path) for path in systems]
+    counts = [len(folder.read_description()["seeds"]) for folder in folders]
+    if counts[0] != counts[1]:
+        raise InputError(
+            f"A has {counts[0]} seeds and B {counts[1]}: the seeds are paired one by one, so both need as many",
+            file=where,
+        )
+    runs = [[folder.run(index).path for folder in folders] for index in range(counts[0])]
+    inputs = [_run_inputs(pair) for pair in runs]  # each seed finished; A's and B's references the same
+    (_, _, references), protocol = inputs[0]
+    for pair, (paths, pair_protocol) in zip(runs[1:], inputs[1:]):
+        where_seed = f"{runs[0][0]} / {pair[0]}"
+        if paths[2].read_bytes() != references.read_bytes():
+            raise InputError("the seeds' runs were tested on different references (references.csv)", file=where_seed)
+        if pair_protocol.hash != protocol.hash:
+            raise InputError("the seeds' runs were scored under different protocols", file=where_seed)
+    pairs = [(paths[0], paths[1]) for paths, _ in inputs]
+    if task_for(protocol).name != "clip":
+        raise InputError(f"runs scored under a {protocol.task} protocol cannot be compared seed by seed", file=where)
+    groups = _run_groups([path for pair in runs for path in pair], args)
+    bootstrap = protocol.clip.bootstrap
+    comparison = compare_clip_seeds(
+        pairs, references, protocol, args.resamples, bootstrap.seed, bootstrap.level, groups=groups
+    )
+    report = comparison_report(systems[0], systems[1], references, protocol, comparison)
+    report.inputs["seeds"] = {
+        "n": counts[0],
+        "a": [str(pair[0]) for pair in runs],
+        "b": [str(pair[1]) for pair in runs],
+    }
+    if groups is not None:
+        report.inputs["groups"] = {"path": str(groups.path), "column": groups.column}
+    return report

@@ -15,9 +15,7 @@ def format_comparison(report: ComparisonReport) -> str:
     comparison = report.comparison
     percent = f"{comparison.level * 100:g} %"
     lines = [
-        protocol_line(
-            report.protocol, f"{comparison.n_resamples} paired resamples", f"{comparison.n} {comparison.unit}"
-        ),
+        protocol_line(report.protocol, f"{comparison.n_resamples} paired resamples", comparison.units),
         f"A = {report.inputs['a']['path']}",
         f"B = {report.inputs['b']['path']}",
     ]

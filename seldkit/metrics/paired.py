@@ -64,6 +64,13 @@ class Comparison:
     n_resamples: int
     seed: int
     differences: tuple[MetricDifference, ...]
+    n_seeds: int | None = None  # training seeds resampled with the units (seldkit.metrics.seeds); None: one system each
+
+    @property
+    def units(self) -> str:
+        """What was resampled, with the counts: ``72 clusters of clips (reverb)``, ``3 seeds x 400 clips``."""
+        counted = f"{self.n} {self.unit}"
+        return counted if self.n_seeds is None else f"{self.n_seeds} seeds x {counted}"
 
     def __getitem__(self, name: str) -> MetricDifference:
         for difference in self.differences:
@@ -72,16 +79,23 @@ class Comparison:
         raise KeyError(name)
 
     def as_json(self) -> dict[str, object]:
-        """The comparison as its JSON records it: method, level, resamples, seed, n, each metric's difference."""
-        return {
-            "method": f"paired percentile bootstrap over {self.unit}",
+        """The comparison as its JSON records it: method, level, resamples, seed, n (n_seeds), each metric's difference.
+
+        ``seed`` is the bootstrap's seed; ``n_seeds``, present for runs of several training seeds, their number.
+        """
+        seeds = self.n_seeds is not None
+        document: dict[str, object] = {
+            "method": f"paired percentile bootstrap over {'seeds x ' if seeds else ''}{self.unit}",
             "difference": "B - A",
             "level": self.level,
             "n_resamples": self.n_resamples,
             "seed": self.seed,
             "n": self.n,
-            "metrics": {difference.name: difference.as_json() for difference in self.differences},
         }
+        if seeds:
+            document["n_seeds"] = self.n_seeds
+        document["metrics"] = {difference.name: difference.as_json() for difference in self.differences}
+        return document
 
 
 def paired_difference(

@@ -42,8 +42,8 @@ def summarise_seeds(values: Sequence[float | None]) -> dict[str, float | int | N
 
     The standard deviation needs two values (None with fewer); every statistic is None without any.
 
-    >>> summarise_seeds([0.5, 0.7, None])
-    {'mean': 0.6, 'sd': 0.1414213562373095, 'min': 0.5, 'max': 0.7, 'n': 2}
+    >>> summarise_seeds([2.0, 6.0, None, 4.0])
+    {'mean': 4.0, 'sd': 2.0, 'min': 2.0, 'max': 6.0, 'n': 3}
     """
     defined = [float(value) for value in values if value is not None and math.isfinite(value)]
     n = len(defined)

@@ -278,8 +278,7 @@ def comparison_section(report: ComparisonReport) -> Section:
     return Section(
         "Comparison",
         [
-            f"A = {a}; B = {b}; paired bootstrap over {comparison.n} {comparison.unit}, "
-            f"{comparison.n_resamples} resamples.",
+            f"A = {a}; B = {b}; paired bootstrap over {comparison.units}, {comparison.n_resamples} resamples.",
             Table(("metric", "A", "B", "B - A", f"{comparison.level * 100:g} % interval", "p", "better"), rows),
             FigureItem(
                 "comparison",

@@ -1,15 +1,17 @@
 """Comparing two systems on the same references under a protocol, metric by metric.
 
 Both are scored exactly as ``seldkit score`` scores them, then every metric is compared by a paired bootstrap over
-the protocol's evaluation units: clips (:func:`compare_clip`), recordings (:func:`compare_dcase`) or questions
+the protocol's evaluation units: clips (:func:`compare_clip`; with several training seeds of each system, seeds
+and clips, :func:`compare_clip_seeds`), recordings (:func:`compare_dcase`) or questions
 (:func:`compare_qa`). :func:`seldkit.tasks.compare_systems` picks the one of a protocol's task.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +20,9 @@ from seldkit.io.clip import ClipGroups
 from seldkit.metrics.paired import Comparison, compare_samples
 from seldkit.protocols import Protocol
 from seldkit.results import environment, file_digest
+
+if TYPE_CHECKING:
+    from seldkit.scoring.clip import ClipScore
 
 DEFAULT_RESAMPLES = 1000
 
@@ -72,19 +77,11 @@ def compare_clip(
     Clips that share an independent unit (an impulse response, a room) are correlated; ``groups`` names the unit of
     each clip, and the clusters are resampled instead (:func:`seldkit.metrics.stats.clustered_count_blocks`).
     """
-    from seldkit.metrics.stats import clip_metric_samples, cluster_indices
+    from seldkit.metrics.stats import clip_metric_samples
     from seldkit.scoring.clip import score_clip_files
 
     scores = [score_clip_files(path, references, protocol) for path in (a, b)]
-    cluster = None
-    unit, n = "clips", scores[0].metrics.n_clips
-    if groups is not None:
-        cluster = cluster_indices(groups.labels_for(scores[0].evaluation.clip_ids))
-        unit, n = f"clusters of clips ({groups.column})", int(cluster.max()) + 1
-        if n < 2:
-            raise InputError(
-                f"a clustered comparison needs at least two {groups.column!r} values", file=str(groups.path)
-            )
+    cluster, unit, n = _clip_units(scores[0], groups)
     mode, threshold = protocol.clip.mode, protocol.clip.error_threshold_deg
     points: list[dict[str, float]] = []
     samples: list[dict[str, np.ndarray]] = []
@@ -112,6 +109,86 @@ def compare_clip(
         n_resamples=n_resamples,
         seed=seed,
     )
+
+
+def compare_clip_seeds(
+    pairs: Sequence[tuple[Path, Path]],
+    references: Path,
+    protocol: Protocol,
+    n_resamples: int,
+    seed: int,
+    level: float,
+    groups: ClipGroups | None = None,
+) -> Comparison:
+    """Two systems trained from several seeds: ``pairs[k]`` holds seed k's prediction files of A and of B.
+
+    Every seed of both was tested on the same clips (``references``). Each replicate draws the seeds (the same draw
+    for A and B) and the clips or, with ``groups``, their clusters (the same draw for every seed and both systems);
+    a system's value is the mean over the drawn seeds of the metric on the drawn clips, its point value the mean
+    over its seeds (:mod:`seldkit.metrics.seeds`).
+    """
+    from seldkit.metrics.seeds import mean_over_seeds, seed_clip_metric_samples, seed_draw_counts
+    from seldkit.scoring.clip import score_clip_files
+
+    if len(pairs) < 2:
+        raise ValueError("a comparison over seeds needs at least two seeds")
+    scores = [[score_clip_files(pair[side], references, protocol) for pair in pairs] for side in (0, 1)]
+    clip_ids = scores[0][0].evaluation.clip_ids
+    for side in (0, 1):
+        for k, score in enumerate(scores[side]):
+            # the clip draws are shared only when every seed's per-clip values are in the same clip order
+            if list(score.evaluation.clip_ids) != list(clip_ids):
+                raise InputError(
+                    f"seed {k} was scored on other clips, or in another order, than seed 0", file=str(pairs[k][side])
+                )
+    cluster, unit, n = _clip_units(scores[0][0], groups)
+    seed_counts = seed_draw_counts(len(pairs), n_resamples, seed)
+    mode, threshold = protocol.clip.mode, protocol.clip.error_threshold_deg
+    points: list[dict[str, float]] = []
+    samples: list[dict[str, np.ndarray]] = []
+    for side_scores in scores:
+        per_clip = []
+        for score in side_scores:
+            assert score.per_clip is not None
+            per_clip.append(score.per_clip)
+        values = seed_clip_metric_samples(
+            per_clip,
+            seed_counts,
+            mode=mode,
+            n_resamples=n_resamples,
+            seed=seed,
+            error_threshold_deg=threshold,
+            groups=cluster,
+        )
+        samples.append(values)
+        means = mean_over_seeds([score.metrics.scalars() for score in side_scores])
+        points.append({name: value for name, value in means.items() if name in values})
+    _require_same_metrics(points, pairs[0][0], pairs[0][1])
+    comparison = compare_samples(
+        points[0],
+        points[1],
+        samples[0],
+        samples[1],
+        unit=unit,
+        n=n,
+        level=level,
+        n_resamples=n_resamples,
+        seed=seed,
+    )
+    return replace(comparison, n_seeds=len(pairs))
+
+
+def _clip_units(score: ClipScore, groups: ClipGroups | None) -> tuple[np.ndarray | None, str, int]:
+    """The cluster index of each scored clip (None: the clips are the units), the units' name and their number."""
+    from seldkit.metrics.stats import cluster_indices
+
+    if groups is None:
+        return None, "clips", score.metrics.n_clips
+    cluster = cluster_indices(groups.labels_for(score.evaluation.clip_ids))
+    n = int(cluster.max()) + 1
+    if n < 2:
+        raise InputError(f"a clustered comparison needs at least two {groups.column!r} values", file=str(groups.path))
+    return cluster, f"clusters of clips ({groups.column})", n
 
 
 def compare_dcase(

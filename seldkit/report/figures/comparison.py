@@ -40,7 +40,7 @@ def paired_differences(comparison: Comparison) -> Figure:
         axes.spines[["top", "right", "left"]].set_visible(False)
         axes.tick_params(axis="x", labelsize=7)
     figure.suptitle(
-        f"Paired differences B - A, {comparison.level * 100:g} % intervals over {comparison.n} {comparison.unit}",
+        f"Paired differences B - A, {comparison.level * 100:g} % intervals over {comparison.units}",
         fontsize=10,
     )
     return figure
