@@ -282,16 +282,17 @@ def _write(config: SynthConfig, root: Path, *, fingerprint: str, progress: bool)
                 }
             )
             reverb = reverb_records[-len(bank) + int(rng.integers(len(bank)))]
-            pair = {
+            pair: dict[str, Any] = {
                 "audio": clip_id,
                 "reverb": reverb["fname"],
                 "split": split.name,
                 "weight": round(1.0 / counts[int(drawn[clip])], 9),
             }
             if noise_files:
-                choices = noise_files[reverb["room"]]
+                choices = noise_files[str(reverb["room"])]
                 pair["noise"] = choices[int(rng.integers(len(choices)))]
-                pair["snr_db"] = round(float(rng.uniform(*config.noise_snr_db)), 3)  # type: ignore[misc]
+                low, high = config.noise_snr_db  # type: ignore[misc]  # set whenever there are noise files
+                pair["snr_db"] = round(float(rng.uniform(low, high)), 3)
             pairs.append(pair)
 
     class_ids = sorted({mid for source in classes for mid in source.mids})
