@@ -297,7 +297,7 @@ def test_shipped_protocols_still_load_and_hash_as_before():
         "bat-encoder": "de69b928a644",
         "bat-encoder-continuous": "9919c0a9a3ba",
         "clip": "93b5b01ff5b8",
-        "synth-binaural-mini": "13a0de09fd5b",  # blr, betas, head_init and replacement since the published recipes
+        "synth-binaural-mini": "8b8c973b87f9",  # validation split, overlap and backgrounds, one curriculum for both models
         "dcase2024-task3": "3cae90a640ee",
         "spatialsoundqa": "b6d4b3be23de",
     }
