@@ -11,6 +11,7 @@ import torch
 
 from seldkit.data.layout import BinauralDataset, collate, read_dataset
 from seldkit.data.sources import PROCEDURAL_LABELS, procedural_classes
+from seldkit.errors import InputError
 from seldkit.features.convolution import add_background, convolve_rir
 from seldkit.protocols import audioset_classes
 from seldkit.train.loop import model_inputs
@@ -76,6 +77,23 @@ def test_overlapping_sources_and_backgrounds(tmp_path, monkeypatch):
         snr = 10 * np.log10(float(clean[row].square().mean()) / float(added.square().mean()))
         assert snr == pytest.approx(index.split("test")[row].snr_db, abs=1e-3)
         assert torch.allclose(added / added.norm(), item["noise"].double() / item["noise"].double().norm(), atol=1e-5)
+
+    # hostile data: a background path leaving the data set, a damaged background file
+    manifest = root / "manifest.json"
+    original = manifest.read_text()
+    escaping = json.loads(original)
+    escaping["pairs"][0]["noise"] = "../../etc/passwd"
+    manifest.write_text(json.dumps(escaping))
+    with pytest.raises(InputError, match=r"pairs\[0\].noise must be a path inside"):
+        read_dataset(root)
+    manifest.write_text(original)
+    victim = root / pairs[0]["noise"]
+    victim.write_bytes(b"not an array")
+    damaged = BinauralDataset.for_evaluation(read_dataset(root), pairs[0]["split"])
+    position = [pair.noise for pair in damaged.pairs].index(pairs[0]["noise"])
+    with pytest.raises(InputError, match="cannot read this file") as error:
+        damaged[position]
+    assert error.value.file == str(victim)
 
 
 def test_add_background_sets_the_snr_against_a_naive_computation():

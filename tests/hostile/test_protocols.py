@@ -267,6 +267,12 @@ BAD_TRAINING_PROTOCOLS = {
     "split-hrtf-missing": (_set("data.splits.train.hrtf", "nowhere.sofa"), "HRTF set 'nowhere.sofa' not found"),
     "split-hrtf-device": (_set("data.splits.train.hrtf", "/dev/zero"), "HRTF set '/dev/zero' is not a regular file"),
     "sounds-without-labels": (_set("data.sounds", "."), "sound labels './labels.csv' not found"),
+    "procedural-unknown": (_set("data.procedural", ["bells", "kazoo"]), "names an unknown class 'kazoo'"),
+    "procedural-twice": (_set("data.procedural", ["bells", "bells"]), "data.procedural names a class twice"),
+    "procedural-text": (_set("data.procedural", "all"), "data.procedural must be true, false or a list"),
+    "overlap-above-one": (_set("data.overlap", 1.5), "data.overlap must be <= 1"),
+    "noise-snr-reversed": (_set("data.noise_snr_db", [30, 5]), "data.noise_snr_db must be [low, high]"),
+    "noise-snr-one-number": (_set("data.noise_snr_db", 10), "data.noise_snr_db must be a list of 2"),
 }
 
 
@@ -297,7 +303,7 @@ def test_shipped_protocols_still_load_and_hash_as_before():
         "bat-encoder": "de69b928a644",
         "bat-encoder-continuous": "9919c0a9a3ba",
         "clip": "93b5b01ff5b8",
-        "synth-binaural-mini": "8b8c973b87f9",  # validation split, overlap and backgrounds, one curriculum for both models
+        "synth-binaural-mini": "8b8c973b87f9",  # validation split, overlaps, backgrounds, one curriculum
         "dcase2024-task3": "3cae90a640ee",
         "spatialsoundqa": "b6d4b3be23de",
     }
