@@ -75,40 +75,10 @@ def compare_clip(
     """Two clip-level prediction files, paired resamples of the clips, or of their clusters with ``groups``.
 
     Clips that share an independent unit (an impulse response, a room) are correlated; ``groups`` names the unit of
-    each clip, and the clusters are resampled instead (:func:`seldkit.metrics.stats.clustered_count_blocks`).
+    each clip, and the clusters are resampled instead (:func:`seldkit.metrics.stats.clustered_count_blocks`). This
+    is :func:`compare_clip_seeds` with one seed each.
     """
-    from seldkit.metrics.stats import clip_metric_samples
-    from seldkit.scoring.clip import score_clip_files
-
-    scores = [score_clip_files(path, references, protocol) for path in (a, b)]
-    cluster, unit, n = _clip_units(scores[0], groups)
-    mode, threshold = protocol.clip.mode, protocol.clip.error_threshold_deg
-    points: list[dict[str, float]] = []
-    samples: list[dict[str, np.ndarray]] = []
-    for score in scores:
-        assert score.per_clip is not None
-        values, _ = clip_metric_samples(
-            score.per_clip,
-            mode=mode,
-            n_resamples=n_resamples,
-            seed=seed,
-            error_threshold_deg=threshold,
-            groups=cluster,
-        )
-        samples.append(values)
-        points.append({name: value for name, value in score.metrics.scalars().items() if name in values})
-    _require_same_metrics(points, a, b)
-    return compare_samples(
-        points[0],
-        points[1],
-        samples[0],
-        samples[1],
-        unit=unit,
-        n=n,
-        level=level,
-        n_resamples=n_resamples,
-        seed=seed,
-    )
+    return compare_clip_seeds([(a, b)], references, protocol, n_resamples, seed, level, groups)
 
 
 def compare_clip_seeds(
@@ -120,7 +90,7 @@ def compare_clip_seeds(
     level: float,
     groups: ClipGroups | None = None,
 ) -> Comparison:
-    """Two systems trained from several seeds: ``pairs[k]`` holds seed k's prediction files of A and of B.
+    """Two systems trained from one or several seeds: ``pairs[k]`` holds seed k's prediction files of A and of B.
 
     Every seed of both was tested on the same clips (``references``). Each replicate draws the seeds (the same draw
     for A and B) and the clips or, with ``groups``, their clusters (the same draw for every seed and both systems);
@@ -130,8 +100,8 @@ def compare_clip_seeds(
     from seldkit.metrics.seeds import mean_over_seeds, seed_clip_metric_samples, seed_draw_counts
     from seldkit.scoring.clip import score_clip_files
 
-    if len(pairs) < 2:
-        raise ValueError("a comparison over seeds needs at least two seeds")
+    if not pairs:
+        raise ValueError("a comparison needs the predictions of at least one seed")
     scores = [[score_clip_files(pair[side], references, protocol) for pair in pairs] for side in (0, 1)]
     clip_ids = scores[0][0].evaluation.clip_ids
     for side in (0, 1):
@@ -175,7 +145,8 @@ def compare_clip_seeds(
         n_resamples=n_resamples,
         seed=seed,
     )
-    return replace(comparison, n_seeds=len(pairs))
+    # one seed each is the plain comparison of two systems (seed draws are then always that seed)
+    return replace(comparison, n_seeds=len(pairs)) if len(pairs) > 1 else comparison
 
 
 def _clip_units(score: ClipScore, groups: ClipGroups | None) -> tuple[np.ndarray | None, str, int]:
