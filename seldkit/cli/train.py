@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,7 +98,6 @@ def run_train(args: argparse.Namespace) -> int:
     from seldkit.cli.options import torch_device
     from seldkit.errors import InputError
     from seldkit.protocols import load_protocol
-    from seldkit.train.loop import TrainingError
     from seldkit.train.run import check_initialisation, train_reference
     from seldkit.train.run_folder import RunFolder, RunStart
 
@@ -121,8 +121,8 @@ def run_train(args: argparse.Namespace) -> int:
     check_initialisation(config, init=args.init, continuing=start is RunStart.CONTINUE, protocol_name=protocol.name)
     if start is RunStart.CONTINUE and not args.resume:
         print(f"continuing the unfinished run in {out} from its checkpoint")
-    try:
-        finished = train_reference(
+    return _guarded(
+        lambda: train_reference(
             args.model,
             protocol=protocol,
             out=out,
@@ -132,19 +132,10 @@ def run_train(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             settings=settings,
             recipe=args.recipe,
-        )
-    except TrainingError as error:
-        print(f"seldkit train-reference: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(
-            f"\ninterrupted; the checkpoint in {out} holds the progress: run the same command again to continue",
-            file=sys.stderr,
-        )
-        return 130
-    if finished is not None:
-        print(format_run(finished))
-    return 0
+        ),
+        format_run,
+        progress_held=f"the checkpoint in {out} holds",
+    )
 
 
 def _run_seeds(
@@ -157,7 +148,6 @@ def _run_seeds(
     settings: dict[str, str],
 ) -> int:
     """``train-reference`` with several seeds: say which seeds are skipped or continued, train, print the summary."""
-    from seldkit.train.loop import TrainingError
     from seldkit.train.run import check_initialisation
     from seldkit.train.run_folder import RunStart
     from seldkit.train.seeds import SeedsFolder, seed_values, train_seeds
@@ -171,8 +161,8 @@ def _run_seeds(
             print(f"seed {seeds[index]} ({folder.run(index).path}) finished before: skipped")
         elif start is RunStart.CONTINUE:
             print(f"seed {seeds[index]}: continuing the unfinished run in {folder.run(index).path} from its checkpoint")
-    try:
-        finished = train_seeds(
+    return _guarded(
+        lambda: train_seeds(
             args.model,
             n_seeds=n_seeds,
             protocol=protocol,
@@ -183,18 +173,30 @@ def _run_seeds(
             progress=not args.quiet,
             settings=settings,
             recipe=args.recipe,
-        )
+        ),
+        format_seeds,
+        progress_held=f"the checkpoints under {out} hold",
+    )
+
+
+def _guarded(train: Callable[[], Any], describe: Callable[[Any], str], *, progress_held: str) -> int:
+    """Run ``train`` and print ``describe`` of what it returns (None on other processes); the exit status.
+
+    A failed training (a non-finite loss) gives 1 and an interruption 130; ``progress_held`` says where the
+    progress is kept.
+    """
+    from seldkit.train.loop import TrainingError
+
+    try:
+        finished = train()
     except TrainingError as error:
         print(f"seldkit train-reference: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(
-            f"\ninterrupted; the checkpoints under {out} hold the progress: run the same command again to continue",
-            file=sys.stderr,
-        )
+        print(f"\ninterrupted; {progress_held} the progress: run the same command again to continue", file=sys.stderr)
         return 130
     if finished is not None:
-        print(format_seeds(finished))
+        print(describe(finished))
     return 0
 
 

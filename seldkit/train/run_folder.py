@@ -118,14 +118,7 @@ class RunFolder:
         Raises :class:`InputError` when it may not (see the module docstring).
         """
         folder = self.path
-        if folder.exists() and not folder.is_dir():
-            raise InputError("the run folder is a file; give --out a folder", file=str(folder))
-        check_output_folder(folder, what="run folder")
-        entries = (
-            []
-            if not folder.exists()
-            else [entry.name for entry in folder.iterdir() if not entry.name.endswith(TEMPORARY_SUFFIX)]
-        )
+        entries = run_folder_entries(folder)
         if not entries:
             if resume:
                 raise InputError("no checkpoint to resume from", file=str(self.checkpoint))
@@ -161,3 +154,16 @@ class RunFolder:
         if resume:
             raise InputError("no checkpoint to resume from", file=str(self.checkpoint))
         return RunStart.NEW
+
+
+def run_folder_entries(folder: Path) -> list[str]:
+    """The names in a run folder (none when it does not exist yet), left-overs of atomic writes not counted.
+
+    A path that is a file, or a folder seldkit may not write into, is an :class:`InputError`.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise InputError("the run folder is a file; give --out a folder", file=str(folder))
+    check_output_folder(folder, what="run folder")
+    if not folder.exists():
+        return []
+    return [entry.name for entry in folder.iterdir() if not entry.name.endswith(TEMPORARY_SUFFIX)]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from seldkit.errors import InputError
-from seldkit.io.atomic import TEMPORARY_SUFFIX, check_output_folder, write_text_atomic
+from seldkit.io.atomic import write_text_atomic
 from seldkit.io.fields import Fields
 from seldkit.io.jsonfile import read_json_file
 from seldkit.metrics.metadata import CLIP_METRICS, metric_info
@@ -31,7 +31,7 @@ from seldkit.metrics.seeds import summarise_seeds
 from seldkit.protocols import Protocol, load_protocol
 from seldkit.results import write_json_atomic
 from seldkit.train.config import MAX_SEEDS, TrainConfig
-from seldkit.train.run_folder import SEEDS_FILE, RunFolder, RunStart
+from seldkit.train.run_folder import SEEDS_FILE, RunFolder, RunStart, run_folder_entries
 
 
 def is_seeds_folder(path: Path) -> bool:
@@ -94,14 +94,7 @@ class SeedsFolder:
         to continue.
         """
         folder = self.path
-        if folder.exists() and not folder.is_dir():
-            raise InputError("the run folder is a file; give --out a folder", file=str(folder))
-        check_output_folder(folder, what="run folder")
-        entries = (
-            []
-            if not folder.exists()
-            else [entry.name for entry in folder.iterdir() if not entry.name.endswith(TEMPORARY_SUFFIX)]
-        )
+        entries = run_folder_entries(folder)
         if not entries:
             if resume:
                 raise InputError("no seeds' runs to resume", file=str(self.description))

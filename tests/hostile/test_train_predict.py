@@ -227,7 +227,7 @@ def test_predict_on_a_damaged_data_set(capsys, workspace, finished_run, tiny_dat
 
 @pytest.mark.parametrize(
     ("argv", "says"),
-    [(("--split", "validation"), "split 'validation' has no pairs"), (("--device", "cuda:7x"), "is not a device")],
+    [(("--split", "dev"), "split 'dev' has no pairs"), (("--device", "cuda:7x"), "is not a device")],
 )
 def test_predict_bad_options(capsys, workspace, finished_run, tiny_dataset, argv, says):
     before = Snapshot(workspace)
