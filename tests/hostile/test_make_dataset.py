@@ -198,7 +198,7 @@ def test_kill_9_during_make_dataset_then_the_same_command(tmp_path, slower_proto
     )
     assert done.returncode == 0, done.stderr
     assert tree_digest(out) == tree_digest(straight)
-    assert json.loads((out / "dataset.json").read_text())["splits"] == {"train": 16, "test": 16}
+    assert json.loads((out / "dataset.json").read_text())["splits"] == {"train": 16, "validation": 16, "test": 16}
 
 
 @pytest.mark.parametrize(
