@@ -146,6 +146,7 @@ def test_trainer_step_sets_the_scheduled_rate_per_group():
         model=model,
         config=config,
         world=World(),
+        device=torch.device("cpu"),
         progress=Progress(epoch=1, batch=3),
         train_set=None,
         checkpoint_path=Path("unused"),
