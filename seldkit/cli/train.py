@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from seldkit.protocols import Protocol
     from seldkit.train.config import TrainConfig
     from seldkit.train.run import TrainedRun
     from seldkit.train.seeds import TrainedSeeds
@@ -113,8 +112,19 @@ def run_train(args: argparse.Namespace) -> int:
         )
     config = protocol.train.recipe(args.model, name=args.recipe, protocol_name=protocol.name, file=protocol.path)
     n_seeds = args.seeds or config.seeds
+    # what every run is trained with, one seed or several
+    options: dict[str, Any] = {
+        "protocol": protocol,
+        "out": out,
+        "resume": args.resume,
+        "device": device,
+        "init": args.init,
+        "progress": not args.quiet,
+        "settings": settings,
+        "recipe": args.recipe,
+    }
     if n_seeds > 1:
-        return _run_seeds(args, protocol, config, n_seeds, out, device, settings)
+        return _run_seeds(args, config, n_seeds, options)
     start = RunFolder(out).prepare(
         model=args.model, protocol_hash=f"sha256:{protocol.hash}", resume=args.resume, recipe=config.name
     )
@@ -122,36 +132,20 @@ def run_train(args: argparse.Namespace) -> int:
     if start is RunStart.CONTINUE and not args.resume:
         print(f"continuing the unfinished run in {out} from its checkpoint")
     return _guarded(
-        lambda: train_reference(
-            args.model,
-            protocol=protocol,
-            out=out,
-            resume=args.resume,
-            device=device,
-            init=args.init,
-            progress=not args.quiet,
-            settings=settings,
-            recipe=args.recipe,
-        ),
-        format_run,
-        progress_held=f"the checkpoint in {out} holds",
+        lambda: train_reference(args.model, **options), format_run, progress_held=f"the checkpoint in {out} holds"
     )
 
 
-def _run_seeds(
-    args: argparse.Namespace,
-    protocol: Protocol,
-    config: TrainConfig,
-    n_seeds: int,
-    out: Path,
-    device: str,
-    settings: dict[str, str],
-) -> int:
-    """``train-reference`` with several seeds: say which seeds are skipped or continued, train, print the summary."""
+def _run_seeds(args: argparse.Namespace, config: TrainConfig, n_seeds: int, options: dict[str, Any]) -> int:
+    """``train-reference`` with several seeds: say which seeds are skipped or continued, train, print the summary.
+
+    ``options`` are :func:`~seldkit.train.seeds.train_seeds`'s keyword arguments (protocol, out, device, ...).
+    """
     from seldkit.train.run import check_initialisation
     from seldkit.train.run_folder import RunStart
     from seldkit.train.seeds import SeedsFolder, seed_values, train_seeds
 
+    protocol, out = options["protocol"], options["out"]
     folder = SeedsFolder(out)
     seeds = seed_values(config, n_seeds)
     starts = folder.prepare(model=args.model, recipe=config.name, protocol=protocol, seeds=seeds, resume=args.resume)
@@ -162,18 +156,7 @@ def _run_seeds(
         elif start is RunStart.CONTINUE:
             print(f"seed {seeds[index]}: continuing the unfinished run in {folder.run(index).path} from its checkpoint")
     return _guarded(
-        lambda: train_seeds(
-            args.model,
-            n_seeds=n_seeds,
-            protocol=protocol,
-            out=out,
-            resume=args.resume,
-            device=device,
-            init=args.init,
-            progress=not args.quiet,
-            settings=settings,
-            recipe=args.recipe,
-        ),
+        lambda: train_seeds(args.model, n_seeds=n_seeds, **options),
         format_seeds,
         progress_held=f"the checkpoints under {out} hold",
     )
