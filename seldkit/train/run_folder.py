@@ -100,13 +100,8 @@ class RunFolder:
 
         document = read_json_file(self.description)
         fields = Fields(document, file=self.description)
-        fields.string("model")
         fields.string("size")
-        if fields.has("recipe"):
-            fields.string("recipe")
-        protocol = fields.section("protocol")
-        protocol.string("name")
-        protocol.string("hash")
+        check_run_identity(fields, recipe_required=False)
         return document
 
     def prepare(self, *, model: str, protocol_hash: str, resume: bool, recipe: str | None = None) -> RunStart:
@@ -167,3 +162,16 @@ def run_folder_entries(folder: Path) -> list[str]:
     if not folder.exists():
         return []
     return [entry.name for entry in folder.iterdir() if not entry.name.endswith(TEMPORARY_SUFFIX)]
+
+
+def check_run_identity(fields: Any, *, recipe_required: bool) -> None:
+    """Check the keys a run or its seeds are identified by in ``run.json`` / ``seeds.json``.
+
+    The model, the recipe (absent from runs of earlier versions) and the training protocol's name and hash.
+    """
+    fields.string("model")
+    if recipe_required or fields.has("recipe"):
+        fields.string("recipe")
+    protocol = fields.section("protocol")
+    protocol.string("name")
+    protocol.string("hash")

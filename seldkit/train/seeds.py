@@ -31,7 +31,7 @@ from seldkit.metrics.seeds import summarise_seeds
 from seldkit.protocols import Protocol, load_protocol
 from seldkit.results import write_json_atomic
 from seldkit.train.config import MAX_SEEDS, TrainConfig
-from seldkit.train.run_folder import SEEDS_FILE, RunFolder, RunStart, run_folder_entries
+from seldkit.train.run_folder import SEEDS_FILE, RunFolder, RunStart, check_run_identity, run_folder_entries
 
 
 def is_seeds_folder(path: Path) -> bool:
@@ -68,11 +68,7 @@ class SeedsFolder:
         """``seeds.json``, checked: model, recipe, the protocol's name and hash, 2..MAX_SEEDS whole-number seeds."""
         document = read_json_file(self.description)
         fields = Fields(document, file=self.description)
-        fields.string("model")
-        fields.string("recipe")
-        protocol = fields.section("protocol")
-        protocol.string("name")
-        protocol.string("hash")
+        check_run_identity(fields, recipe_required=True)
         seeds = fields.raw("seeds")
         if not isinstance(seeds, list) or not 2 <= len(seeds) <= MAX_SEEDS:
             raise fields.error("seeds", f"must be a list of 2 to {MAX_SEEDS} seeds")
