@@ -150,8 +150,9 @@ def _run_groups(runs: list[Path], args: argparse.Namespace) -> Any:
                 "--groups FILE",
                 file=str(folder.path),
             )
+    first = folders[0].clips.read_bytes()
     for folder in folders[1:]:
-        if folder.clips.read_bytes() != folders[0].clips.read_bytes():
+        if folder.clips.read_bytes() != first:
             which = "the two runs'" if len(folders) == 2 else "the runs'"
             raise InputError(f"{which} test clips differ (clips.csv)", file=f"{runs[0]} / {folder.path}")
     return ClipGroups(folders[0].clips, column)
@@ -220,9 +221,10 @@ def _compare_seed_runs(systems: list[Path], args: argparse.Namespace) -> Any:
     runs = [[folder.run(index).path for folder in folders] for index in range(counts[0])]
     inputs = [_run_inputs(pair) for pair in runs]  # each seed finished; A's and B's references the same
     (_, _, references), protocol = inputs[0]
+    reference_bytes = references.read_bytes()
     for pair, (paths, pair_protocol) in zip(runs[1:], inputs[1:]):
         where_seed = f"{runs[0][0]} / {pair[0]}"
-        if paths[2].read_bytes() != references.read_bytes():
+        if paths[2].read_bytes() != reference_bytes:
             raise InputError("the seeds' runs were tested on different references (references.csv)", file=where_seed)
         if pair_protocol.hash != protocol.hash:
             raise InputError("the seeds' runs were scored under different protocols", file=where_seed)
