@@ -11,6 +11,10 @@ import importlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from seldkit.regression.golden_cases import RegressionCase
 
 # Suite family (first folder under metrics/regression) -> module with ``run_suite(folder) -> SuiteOutcome``.
 SUITE_RUNNERS: dict[str, str] = {
@@ -61,6 +65,53 @@ def discover_suites(root: Path) -> dict[str, Path]:
     """
     folders = [*root.glob("*/expected.json"), *root.glob("*/*/expected.json")]
     return {path.parent.relative_to(root).as_posix(): path.parent for path in sorted(folders)}
+
+
+def select_suites(root: Path, wanted: list[str] | None) -> dict[str, Path]:
+    """The suites under ``root`` named in ``wanted`` (a name or a family such as ``dcase``); all when None.
+
+    A name that matches no suite, or a folder without suites, is an :class:`~seldkit.errors.InputError`.
+    """
+    from seldkit.errors import InputError
+
+    if not root.is_dir():
+        raise InputError("regression folder not found", file=str(root))
+    suites = discover_suites(root)
+    if not suites:
+        raise InputError("no regression suites (folders with an expected.json) found", file=str(root))
+    if not wanted:
+        return suites
+    selected: dict[str, Path] = {}
+    for name in wanted:
+        matches = {found: folder for found, folder in suites.items() if found == name or found.startswith(name + "/")}
+        if not matches:
+            raise InputError(f"unknown suite {name!r} (known: {', '.join(suites)})")
+        selected.update(matches)
+    return selected
+
+
+def cases(suite: str, *, regression_dir: Path | None = None) -> list[RegressionCase]:
+    """The cases of ``suite`` (``"dcase/2024"``, ``"clip"``; a family such as ``"dcase"`` gives all its years).
+
+    For ``pytest.mark.parametrize``::
+
+        @pytest.mark.parametrize("case", seldkit.regression.cases("dcase/2024"), ids=lambda case: case.id)
+        def test_my_scorer(case):
+            predictions, references = case.load()
+            got = my_scorer(predictions, references, **case.params)
+            assert all(deviation <= 1 for deviation in case.deviations(got).values())
+
+    >>> case = cases("dcase/2024")[0]
+    >>> case.id, case.expected["ER_20"], case.tolerances["ER_20"].describe()
+    ('perfect_3classes/macro', 0.0, '1e-09 relative')
+
+    An unknown suite is an :class:`~seldkit.errors.InputError` listing the known ones.
+    """
+    from seldkit.regression.golden_cases import suite_cases
+    from seldkit.resources import shipped_dir
+
+    root = regression_dir or shipped_dir("metrics") / "regression"
+    return [case for name, folder in select_suites(root, [suite]).items() for case in suite_cases(name, folder)]
 
 
 def run_suite(name: str, folder: Path) -> SuiteOutcome:

@@ -7,12 +7,14 @@ Cases whose class columns are exactly the 355 AudioSet classes run under ``bat-e
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from seldkit.errors import InputError
 from seldkit.protocols import Protocol, load_protocol
 from seldkit.regression import CaseOutcome, SuiteOutcome, deviation, read_expected
+from seldkit.regression.golden_cases import RegressionCase, Tolerance
 from seldkit.results import file_digest
 from seldkit.scoring.clip import score_clip_files
 
@@ -23,6 +25,13 @@ _PROTOCOLS = {
     ("audioset", "continuous"): "bat-encoder-continuous",
 }
 _EXACT = ("n_clips", "n_classes_scored")
+# How a report groups the scalar metrics (per_class_AP is checked by `seldkit verify`, not offered to others).
+METRIC_GROUPS = {
+    "events": ("mAP", "n_classes_scored"),
+    "direction": ("ER20", "MAE"),
+    "distance": ("DER",),
+    "clips": ("n_clips",),
+}
 
 
 def run_suite(folder: Path) -> SuiteOutcome:
@@ -45,6 +54,39 @@ def run_suite(folder: Path) -> SuiteOutcome:
                 continue
             outcomes.append(_run_case(name, case_dir, case, case[mode], protocols[(class_kind, mode)], tolerances))
     return SuiteOutcome(folder.name, tuple(outcomes))
+
+
+def iter_cases(name: str, folder: Path) -> Iterator[RegressionCase]:
+    """The suite's cases as :class:`RegressionCase` objects, one per case and mode (``reference``, ``continuous``).
+
+    ``params`` holds the ``mode`` and the ``classes`` (the class-score columns in order); the expected values are
+    the scalar metrics (``per_class_AP`` is left to ``seldkit verify``).
+    """
+    expected = read_expected(folder)
+    tolerances = expected["tolerances"]
+    for case_id, case in expected["cases"].items():
+        case_dir = folder / "cases" / case_id
+        for mode in ("reference", "continuous"):
+            if mode not in case:
+                continue
+            values = {key: value for key, value in case[mode].items() if key != "per_class_AP"}
+            yield RegressionCase(
+                suite=name,
+                case=case_id,
+                config=mode,
+                description=case.get("description", ""),
+                predictions=case_dir / "preds.csv",
+                references=case_dir / "refs.csv",
+                params={"mode": mode, "classes": list(case.get("classes", []))},
+                expected=values,
+                tolerances={key: Tolerance(*_tolerance(tolerances, key)) for key in values},
+                groups={
+                    group: tuple(key for key in keys if key in values)
+                    for group, keys in METRIC_GROUPS.items()
+                    if any(key in values for key in keys)
+                },
+                tags=tuple(case.get("tags", ())),
+            )
 
 
 def _check_files(case_dir: Path, digests: dict[str, str]) -> str:

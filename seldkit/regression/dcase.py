@@ -16,6 +16,7 @@ raises, seldkit's documented behaviour is checked instead (:data:`DOCUMENTED_ERR
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -25,6 +26,7 @@ from seldkit.errors import InputError
 from seldkit.metrics.dcase.years import YEAR_RULES
 from seldkit.protocols import load_protocol, with_settings
 from seldkit.regression import CaseOutcome, SuiteOutcome, deviation, read_expected
+from seldkit.regression.golden_cases import RegressionCase, Tolerance
 from seldkit.scoring.dcase import DcaseReport, score_dcase_folders
 
 # Official silent skips that seldkit's default replaces by an error or by counting misses.
@@ -45,6 +47,14 @@ RELATIVE_TOLERANCE = 1e-9
 # differences in the order of summation; 1e-8 relative still pins every digit anyone reports.
 JACKKNIFE_RELATIVE_TOLERANCE = 1e-8
 _ANGLE_METRICS = frozenset({"LE_CD", "DOAE_CD", "total_DE"})
+# How a report groups the scalar metrics of every year (a name a year lacks is left out).
+METRIC_GROUPS = {
+    "detection": ("ER_20", "F_20"),
+    "localisation": ("LE_CD", "DOAE_CD", "LR_CD"),
+    "distance": ("DistE_CD", "RDE_CD"),
+    "SELD": ("SELD",),
+    "onscreen": ("OnscreenAcc",),
+}
 
 
 def run_suite(folder: Path) -> SuiteOutcome:
@@ -84,6 +94,45 @@ def run_suite(folder: Path) -> SuiteOutcome:
                 _compare_jackknife(f"{case['id']}/jackknife", year, case_dir, reports[challenge], jackknife)
             )
     return SuiteOutcome(folder.parent.name + "/" + folder.name, tuple(outcomes))
+
+
+def iter_cases(name: str, folder: Path) -> Iterator[RegressionCase]:
+    """The suite's cases as :class:`RegressionCase` objects: each case in each configuration, the official values.
+
+    Where the official code silently drops input (:data:`COMPAT_CASES`) the expected values are the official ones
+    (seldkit reproduces them under ``--dcase-compat``); where it raises, ``expected`` is None.
+    """
+    expected = read_expected(folder)
+    year = expected.get("year")
+    if year not in YEAR_RULES:
+        raise InputError(
+            f"year must be one of {', '.join(map(str, YEAR_RULES))}, not {year!r}", file=str(folder / "expected.json")
+        )
+    params = {config["name"]: dict(config.get("params", {})) for config in expected["configs"]}
+    for case in expected["cases"]:
+        case_dir = folder / "cases" / case["id"]
+        tags = tuple(case.get("tags", ())) + (("official-silent-skip",) if case["id"] in COMPAT_CASES else ())
+        for config, result in case["results"].items():
+            metrics = {key: _value(value) for key, value in result["metrics"].items()} if result["ok"] else None
+            names = list(metrics or ())
+            yield RegressionCase(
+                suite=name,
+                case=case["id"],
+                config=config,
+                description=case.get("description", ""),
+                predictions=case_dir / "pred",
+                references=case_dir / "ref",
+                params=params[config],
+                expected=metrics,
+                tolerances={key: Tolerance(*_tolerance(year, key)) for key in names},
+                groups={
+                    group: tuple(key for key in keys if key in names)
+                    for group, keys in METRIC_GROUPS.items()
+                    if any(key in names for key in keys)
+                },
+                no_value="" if result["ok"] else "the official code raises on this input",
+                tags=tags,
+            )
 
 
 def _judge_error(name: str, case_id: str, result: dict[str, Any], error: InputError) -> CaseOutcome:

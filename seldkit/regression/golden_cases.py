@@ -1,0 +1,154 @@
+"""The golden cases of the regression suites as objects, for checking any metric implementation against them.
+
+``seldkit verify --impl-command/--impl-python`` and pytest parametrisation (:func:`seldkit.regression.cases`) read
+the suites through this module. A :class:`RegressionCase` is one case in one configuration: its input files, the
+same inputs in memory, the expected values of the official code (scalar metrics, under seldkit's metric names) and
+the tolerance of each.
+
+In-memory forms (what :meth:`RegressionCase.load` returns, built without seldkit's own readers so that a foreign
+implementation sees the files as they are):
+
+* **DCASE Task 3** (``dcase/<year>``): ``{file name: numpy float64 array}``, one row per CSV line and one column per
+  CSV field in file order (frame, class, track, then the year's direction and distance columns); a non-numeric
+  first line (the 2025 header) is left out; an empty file is an array of shape ``(0, 0)``. Predictions and
+  references are separate mappings, so a prediction file that is missing is simply not a key.
+* **Clip-level** (``clip``): a table as ``{column name: numpy array}`` in file order, ``clip_id`` and ``labels`` as
+  arrays of ``str`` (labels joined by ``;``), every other column as float64.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seldkit.errors import InputError
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """The allowed difference ``max(abs, rel * max(|got|, |expected|))``; both 0 demands equality."""
+
+    rel: float = 0.0
+    abs: float = 0.0
+
+    def deviation(self, got: float | None, expected: float | None) -> float:
+        """|got - expected| as a fraction of the allowed difference (> 1 fails); see :func:`deviation`."""
+        from seldkit.regression import deviation
+
+        if expected is not None and math.isinf(expected):
+            return 0.0 if got == expected else math.inf
+        return deviation(got, expected, rel=self.rel, abs_=self.abs)
+
+    def describe(self) -> str:
+        """The tolerance in words, e.g. ``1e-09 relative`` or ``0.001 absolute``."""
+        parts = [f"{self.rel:g} relative"] if self.rel else []
+        parts += [f"{self.abs:g} absolute"] if self.abs else []
+        return " or ".join(parts) or "exact"
+
+
+@dataclass(frozen=True)
+class RegressionCase:
+    """One golden case in one metric configuration of the suite it belongs to.
+
+    ``expected`` is None where the official code raises on the input (nothing to compare with; ``no_value`` says
+    why). ``groups`` partitions the expected metrics into the groups a report shows (detection, localisation, ...).
+    """
+
+    suite: str  # e.g. "dcase/2024"
+    case: str  # the case id, e.g. "random_000"
+    config: str  # the metric configuration, e.g. "macro"
+    description: str
+    predictions: Path  # a file or a folder, as `seldkit score` takes it
+    references: Path
+    params: Mapping[str, Any]  # the configuration's parameters, under the official code's names
+    expected: Mapping[str, float | None] | None
+    tolerances: Mapping[str, Tolerance]
+    groups: Mapping[str, tuple[str, ...]]
+    no_value: str = ""
+    tags: tuple[str, ...] = field(default=())
+
+    @property
+    def id(self) -> str:
+        """``case/config``: the name a report and pytest show."""
+        return f"{self.case}/{self.config}"
+
+    @property
+    def kind(self) -> str:
+        """The suite family: ``dcase`` or ``clip``."""
+        return self.suite.split("/")[0]
+
+    def load(self) -> tuple[Any, Any]:
+        """(predictions, references) in the in-memory form of the suite's family (see the module docstring)."""
+        if self.kind == "dcase":
+            return read_csv_rows_folder(self.predictions), read_csv_rows_folder(self.references)
+        return read_csv_columns(self.predictions), read_csv_columns(self.references)
+
+    def deviations(self, got: Mapping[str, float | None]) -> dict[str, float]:
+        """Each expected metric that ``got`` has: its deviation as a fraction of its tolerance (> 1 fails)."""
+        if self.expected is None:
+            return {}
+        return {
+            name: self.tolerances[name].deviation(got[name], value)
+            for name, value in self.expected.items()
+            if name in got
+        }
+
+
+def suite_cases(name: str, folder: Path) -> Iterator[RegressionCase]:
+    """The cases of the suite ``name`` in ``folder``; suites of a family without case objects give an error."""
+    family = name.split("/")[0]
+    if family == "dcase":
+        from seldkit.regression.dcase import iter_cases as iter_dcase_cases
+
+        yield from iter_dcase_cases(name, folder)
+    elif family == "clip":
+        from seldkit.regression.clip import iter_cases as iter_clip_cases
+
+        yield from iter_clip_cases(name, folder)
+    else:
+        raise InputError(f"suite {name!r}: only the clip and DCASE suites can check other implementations")
+
+
+def read_csv_rows_folder(folder: Path) -> dict[str, np.ndarray]:
+    """Every ``*.csv`` of ``folder`` as a float64 array of its rows (see the module docstring)."""
+    return {path.name: read_csv_rows(path) for path in sorted(folder.glob("*.csv"))}
+
+
+def read_csv_rows(path: Path) -> np.ndarray:
+    """A headerless numeric CSV (one non-numeric first line is skipped) as a float64 array of its rows."""
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if lines and not _numeric(lines[0]):
+        lines = lines[1:]
+    if not lines:
+        return np.zeros((0, 0))
+    rows = [[float(value) for value in line.split(",")] for line in lines]
+    width = max(len(row) for row in rows)
+    # Rows of another length are padded with NaN rather than refused: the implementation under test decides.
+    return np.array([row + [math.nan] * (width - len(row)) for row in rows], dtype=np.float64)
+
+
+def read_csv_columns(path: Path) -> dict[str, np.ndarray]:
+    """A clip CSV as ``{column: array}``: ``clip_id`` and ``labels`` as str, the rest as float64."""
+    reader = csv.reader(io.StringIO(path.read_text(encoding="utf-8")))
+    header, *rows = list(reader)
+    columns: dict[str, np.ndarray] = {}
+    for index, name in enumerate(header):
+        values = [row[index] for row in rows]
+        text = name in ("clip_id", "labels")
+        columns[name] = np.array(values, dtype=str) if text else np.array([float(v) for v in values], dtype=np.float64)
+    return columns
+
+
+def _numeric(line: str) -> bool:
+    try:
+        [float(value) for value in line.split(",")]
+    except ValueError:
+        return False
+    return True
