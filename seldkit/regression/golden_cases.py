@@ -12,21 +12,23 @@ implementation sees the files as they are):
   CSV field in file order (frame, class, track, then the year's direction and distance columns); a non-numeric
   first line (the 2025 header) is left out; an empty file is an array of shape ``(0, 0)``. Predictions and
   references are separate mappings, so a prediction file that is missing is simply not a key.
-* **Clip-level** (``clip``): a table as ``{column name: numpy array}`` in file order, ``clip_id`` and ``labels`` as
-  arrays of ``str`` (labels joined by ``;``), every other column as float64.
+* **Clip-level** (``clip``): a ``pandas.DataFrame`` with the file's columns in file order, ``clip_id`` and
+  ``labels`` as ``str`` (labels joined by ``;``, ``""`` for none), every other column as float64 (each value the
+  float nearest to its text, as Python's ``float`` reads it).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas
 
 from seldkit.errors import InputError
 
@@ -134,16 +136,13 @@ def read_csv_rows(path: Path) -> np.ndarray:
     return np.array([row + [math.nan] * (width - len(row)) for row in rows], dtype=np.float64)
 
 
-def read_csv_columns(path: Path) -> dict[str, np.ndarray]:
-    """A clip CSV as ``{column: array}``: ``clip_id`` and ``labels`` as str, the rest as float64."""
-    reader = csv.reader(io.StringIO(path.read_text(encoding="utf-8")))
-    header, *rows = list(reader)
-    columns: dict[str, np.ndarray] = {}
-    for index, name in enumerate(header):
-        values = [row[index] for row in rows]
-        text = name in ("clip_id", "labels")
-        columns[name] = np.array(values, dtype=str) if text else np.array([float(v) for v in values], dtype=np.float64)
-    return columns
+def read_csv_columns(path: Path) -> pandas.DataFrame:
+    """A clip CSV as a data frame: ``clip_id`` and ``labels`` as str (no labels: ``""``), the rest float64."""
+    import pandas
+
+    return pandas.read_csv(path, dtype={"clip_id": str, "labels": str}, keep_default_na=False, na_values=[]).astype(
+        {"clip_id": str}
+    )
 
 
 def _numeric(line: str) -> bool:

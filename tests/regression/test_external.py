@@ -64,7 +64,9 @@ def test_cases_carry_inputs_expected_values_and_tolerances():
     assert [case.expected for case in dcase if case.case == "empty_reference"] == [None] * 4
     clip = cases("clip")
     assert {case.config for case in clip} == {"reference", "continuous"}
-    assert clip[0].load()[1]["labels"].dtype.kind == "U"
+    predictions, references = clip[0].load()
+    assert list(references.columns[:2]) == ["clip_id", "labels"] and isinstance(references["labels"][0], str)
+    assert predictions["clip_id"].tolist() == references["clip_id"].tolist() == ["clip_only"]
     assert len(cases("dcase")) == sum(len(cases(f"dcase/{year}")) for year in (2022, 2023, 2024, 2025))
     with pytest.raises(seldkit.errors.InputError, match="unknown suite 'dcase/1999'"):
         cases("dcase/1999")

@@ -12,22 +12,19 @@ positive only (what ``numpy.nanmean`` over scikit-learn's undefined APs gives).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
+import pandas
 from sklearn.metrics import average_precision_score
 
 SPATIAL = ("clip_id", "azimuth", "elevation", "distance")
 
 
-def score(predictions: Mapping[str, np.ndarray], references: Mapping[str, np.ndarray], *, config: str) -> dict:
+def score(predictions: pandas.DataFrame, references: pandas.DataFrame, *, config: str) -> dict:
     """The reference-mode metrics of one case; other modes are declined."""
     return _score(predictions, references, config=config, empty_classes_count=True)
 
 
-def score_without_empty_classes(
-    predictions: Mapping[str, np.ndarray], references: Mapping[str, np.ndarray], *, config: str
-) -> dict:
+def score_without_empty_classes(predictions: pandas.DataFrame, references: pandas.DataFrame, *, config: str) -> dict:
     """The same with the mistake: classes without positives left out of mAP."""
     return _score(predictions, references, config=config, empty_classes_count=False)
 
@@ -35,30 +32,29 @@ def score_without_empty_classes(
 def _score(predictions, references, *, config: str, empty_classes_count: bool) -> dict:
     if config != "reference":
         return {"skipped": "implements the published (reference) mode only"}
-    order = {clip: row for row, clip in enumerate(references["clip_id"])}
-    rows = np.array([order[clip] for clip in predictions["clip_id"]])  # reference row of each prediction row
-    metrics: dict[str, float] = {"n_clips": float(len(rows))}
+    references = references.set_index("clip_id").loc[predictions["clip_id"]]  # rows in the predictions' order
+    metrics: dict[str, float] = {"n_clips": float(len(predictions))}
     classes = [name for name in predictions if name not in SPATIAL]
     if classes:
-        labels = [set(filter(None, text.split(";"))) for text in references["labels"][rows]]
+        labels = [set(filter(None, text.split(";"))) for text in references["labels"]]
         precisions = []
         for name in classes:
             truth = np.array([name in active for active in labels])
             if truth.any():
-                precisions.append(average_precision_score(truth, predictions[name]))
+                precisions.append(average_precision_score(truth, predictions[name].to_numpy()))
             elif empty_classes_count:
                 precisions.append(0.0)
         metrics["mAP"] = float(np.mean(precisions))
         metrics["n_classes_scored"] = float(len(precisions))
     if "azimuth" in predictions:
         angle = _class_angle(
-            predictions["azimuth"], predictions["elevation"], references["azimuth"][rows], references["elevation"][rows]
+            *(frame[column].to_numpy() for frame in (predictions, references) for column in ("azimuth", "elevation"))
         )
         metrics["ER20"] = float(np.mean(angle > 20))
         metrics["MAE"] = float(np.mean(angle))
     if "distance" in predictions:
-        predicted_bin = np.round(2 * predictions["distance"])  # numpy rounds half to even, as Python's round
-        true_bin = np.round(2 * references["distance"][rows])
+        predicted_bin = np.round(2 * predictions["distance"].to_numpy())  # half to even, as Python's round
+        true_bin = np.round(2 * references["distance"].to_numpy())
         metrics["DER"] = float(np.mean(np.abs(predicted_bin - true_bin) > 1))
     return metrics
 
