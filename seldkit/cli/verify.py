@@ -167,12 +167,16 @@ def _run_implementation(args: argparse.Namespace, suites: dict[str, Path]) -> in
         counts = {
             status: sum(result.status == status for result in checked) for status in ("passed", "failed", "skipped")
         }
-        worst = max((result.worst for result in checked if result.status != "skipped"), default=0.0)
-        cells = (len(checked), counts["passed"], counts["failed"], counts["skipped"], _ratio(worst))
+        compared = [result.worst for result in checked if any(group.checks for group in result.groups)]
+        worst = _ratio(max(compared)) if compared else "—"  # nothing compared: every case crashed or was skipped
+        cells = (len(checked), counts["passed"], counts["failed"], counts["skipped"], worst)
         row = "  ".join(f"{cell:>{len(title)}}" for cell, title in zip(cells, header))
         print(f"{name:<{width}}  {row}  {_verdict(checked)}")
     for name, checked in results.items():
         for result in checked:
+            if result.status == "failed" and result.case_reason:
+                print(f"FAIL {name}/{result.case.id}: {result.case_reason}")
+                continue
             for group in result.groups:
                 if group.status == "failed":
                     print(f"FAIL {name}/{result.case.id} [{group.group}]: {group.detail}")

@@ -106,6 +106,14 @@ class CaseResult:
         return "failed" if "failed" in statuses else "passed" if "passed" in statuses else "skipped"
 
     @property
+    def case_reason(self) -> str:
+        """Why the case as a whole failed or was skipped (a crash, a declined case), else ``""``."""
+        reasons = {group.reason for group in self.groups if not group.checks}
+        if len(reasons) == 1 and all(not group.checks for group in self.groups):
+            return reasons.pop()
+        return ""
+
+    @property
     def worst(self) -> float:
         """The largest deviation of the case's checked metrics, as a fraction of its tolerance (0 if none)."""
         return max((check.deviation for group in self.groups for check in group.checks), default=0.0)
