@@ -14,7 +14,7 @@ from typing import Any
 from seldkit.errors import InputError
 from seldkit.protocols import Protocol, load_protocol
 from seldkit.regression import CaseOutcome, SuiteOutcome, deviation, read_expected
-from seldkit.regression.golden_cases import RegressionCase, Tolerance
+from seldkit.regression.golden_cases import RegressionCase, Tolerance, metric_groups
 from seldkit.results import file_digest
 from seldkit.scoring.clip import score_clip_files
 
@@ -80,11 +80,7 @@ def iter_cases(name: str, folder: Path) -> Iterator[RegressionCase]:
                 params={"mode": mode, "classes": list(case.get("classes", []))},
                 expected=values,
                 tolerances={key: Tolerance(*_tolerance(tolerances, key)) for key in values},
-                groups={
-                    group: tuple(key for key in keys if key in values)
-                    for group, keys in METRIC_GROUPS.items()
-                    if any(key in values for key in keys)
-                },
+                groups=metric_groups(METRIC_GROUPS, values),
                 tags=tuple(case.get("tags", ())),
             )
 

@@ -26,7 +26,7 @@ from seldkit.errors import InputError
 from seldkit.metrics.dcase.years import YEAR_RULES
 from seldkit.protocols import load_protocol, with_settings
 from seldkit.regression import CaseOutcome, SuiteOutcome, deviation, read_expected
-from seldkit.regression.golden_cases import RegressionCase, Tolerance
+from seldkit.regression.golden_cases import RegressionCase, Tolerance, metric_groups
 from seldkit.scoring.dcase import DcaseReport, score_dcase_folders
 
 # Official silent skips that seldkit's default replaces by an error or by counting misses.
@@ -125,11 +125,7 @@ def iter_cases(name: str, folder: Path) -> Iterator[RegressionCase]:
                 params=params[config],
                 expected=metrics,
                 tolerances={key: Tolerance(*_tolerance(year, key)) for key in names},
-                groups={
-                    group: tuple(key for key in keys if key in names)
-                    for group, keys in METRIC_GROUPS.items()
-                    if any(key in names for key in keys)
-                },
+                groups=metric_groups(METRIC_GROUPS, names),
                 no_value="" if result["ok"] else "the official code raises on this input",
                 tags=tags,
             )

@@ -20,7 +20,7 @@ implementation sees the files as they are):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,6 +101,17 @@ class RegressionCase:
             for name, value in self.expected.items()
             if name in got
         }
+
+
+def metric_groups(groups: Mapping[str, tuple[str, ...]], names: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """``groups`` restricted to the metric ``names`` a case has (groups left empty are dropped).
+
+    >>> metric_groups({"detection": ("ER_20", "F_20"), "onscreen": ("OnscreenAcc",)}, ["F_20", "SELD"])
+    {'detection': ('F_20',)}
+    """
+    present = set(names)
+    kept = {group: tuple(name for name in members if name in present) for group, members in groups.items()}
+    return {group: members for group, members in kept.items() if members}
 
 
 def suite_cases(name: str, folder: Path) -> Iterator[RegressionCase]:

@@ -72,22 +72,21 @@ def test_cases_carry_inputs_expected_values_and_tolerances():
         cases("dcase/1999")
 
 
+def verify_python(capsys, suite: str, function: str, *options: object) -> tuple[int, str]:
+    """``seldkit verify --suite SUITE --impl-python FUNCTION OPTIONS``: (exit code, standard output)."""
+    code, out, _ = run_cli(capsys, "verify", "--suite", suite, "--impl-python", function, *options)
+    return code, out
+
+
 def test_the_published_clip_metrics_pass(capsys):
-    code, out, _ = run_cli(capsys, "verify", "--suite", "clip", "--impl-python", f"{ADAPTERS / 'bat_clip.py'}:score")
+    code, out = verify_python(capsys, "clip", f"{ADAPTERS / 'bat_clip.py'}:score")
     assert code == 0, out
     assert suite_row(out, "clip") == {"cases": 36, "passed": 18, "failed": 0, "skipped": 18}
     assert "declined by the implementation: implements the published (reference) mode only" in out
 
 
 def test_mean_over_classes_with_positives_fails_exactly_the_cases_with_an_empty_class(capsys):
-    code, out, _ = run_cli(
-        capsys,
-        "verify",
-        "--suite",
-        "clip",
-        "--impl-python",
-        "tests.regression.adapters.bat_clip:score_without_empty_classes",
-    )
+    code, out = verify_python(capsys, "clip", "tests.regression.adapters.bat_clip:score_without_empty_classes")
     assert code == 1
     exercised = {
         f"{case.case}/reference" for case in cases("clip") if case.config == "reference" and has_empty_class(case)
@@ -109,15 +108,8 @@ def has_empty_class(case: RegressionCase) -> bool:
 
 
 def test_a_per_frame_scorer_in_official_names_passes(capsys):
-    code, out, _ = run_cli(
-        capsys,
-        "verify",
-        "--suite",
-        "dcase/2024",
-        "--impl-python",
-        "tests.regression.adapters.dcase2024_frames:score",
-        "--names",
-        NAMES,
+    code, out = verify_python(
+        capsys, "dcase/2024", "tests.regression.adapters.dcase2024_frames:score", "--names", NAMES
     )
     assert code == 0, out
     row = suite_row(out, "dcase/2024")
@@ -126,15 +118,8 @@ def test_a_per_frame_scorer_in_official_names_passes(capsys):
 
 
 def test_per_recording_averaging_fails_exactly_the_multi_recording_cases(capsys):
-    code, out, _ = run_cli(
-        capsys,
-        "verify",
-        "--suite",
-        "dcase/2024",
-        "--impl-python",
-        "tests.regression.adapters.dcase2024_frames:score_per_file",
-        "--names",
-        NAMES,
+    code, out = verify_python(
+        capsys, "dcase/2024", "tests.regression.adapters.dcase2024_frames:score_per_file", "--names", NAMES
     )
     assert code == 1
     assert failed_ids(out, "dcase/2024") == multi_recording_cases()
