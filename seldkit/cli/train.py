@@ -2,7 +2,8 @@
 
 ``seldkit train-reference {dspast,spatialast} [--protocol NAME] [--set KEY=VALUE ...] [--out DIR] [--seeds N]
 [--resume] [--device ...]``
-and ``seldkit predict --checkpoint CKPT --data DIR --out preds.csv``.
+and ``seldkit predict --checkpoint CKPT --data DIR --out preds.csv [--split NAME]`` (which also writes
+``preds.csv.seldkit.json``, the predictions' sidecar).
 """
 
 from __future__ import annotations
@@ -61,14 +62,15 @@ def register(commands: Any) -> None:
         "predict",
         help="write a trained model's predictions for a data set in the clip CSV format",
         description="Run a checkpoint of seldkit train-reference on a data set (published layout) and write "
-        "the predictions in the clip CSV format (seldkit score reads it).",
+        "the predictions in the clip CSV format (seldkit score reads it), and beside it CSV.seldkit.json: the "
+        "training protocol, data set and split they are for, so that seldkit score CSV needs no --ref.",
     )
     predict.add_argument("--checkpoint", type=Path, required=True, metavar="CKPT")
     predict.add_argument(
         "--data", type=Path, required=True, metavar="DIR", help="a data set folder (make-dataset output)"
     )
     predict.add_argument("--out", type=Path, required=True, metavar="CSV")
-    predict.add_argument("--split", default="test")
+    predict.add_argument("--split", default="test", help="the data set's split to predict (default: test)")
     predict.add_argument("--device", default=None)
     predict.set_defaults(run=run_predict)
 
@@ -234,22 +236,36 @@ def format_run(run: TrainedRun) -> str:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    """Run ``seldkit predict``: a checkpoint's predictions for a split of a data set, written in the clip CSV format."""
+    """Run ``seldkit predict``: a checkpoint's predictions for a split of a data set, written in the clip CSV format.
+
+    Beside the CSV, its sidecar ``<CSV>.seldkit.json`` (:mod:`seldkit.io.sidecar`) records the training protocol,
+    data set and split, so that ``seldkit score CSV`` finds the references without ``--ref``.
+    """
     import torch
 
     from seldkit.cli.options import output_file, torch_device
     from seldkit.data.layout import BinauralDataset, read_dataset
+    from seldkit.data.references import predictions_sidecar
+    from seldkit.io.sidecar import sidecar_path, write_sidecar
     from seldkit.protocols import audioset_classes
-    from seldkit.train.checkpoint import load_trained_model
+    from seldkit.train.checkpoint import checkpoint_provenance, load_checkpoint, trained_model
     from seldkit.train.loop import predict
     from seldkit.train.outputs import clip_ids, write_predictions
 
     output_file(args.out, what="predictions file")
+    output_file(sidecar_path(args.out), what="predictions' sidecar file")
     device = torch.device(torch_device(args.device))
-    model = load_trained_model(args.checkpoint)
-    dataset = BinauralDataset.for_evaluation(read_dataset(args.data), args.split)
+    state = load_checkpoint(args.checkpoint)
+    model = trained_model(state, args.checkpoint)
+    provenance = checkpoint_provenance(state, args.checkpoint)
+    index = read_dataset(args.data)
+    dataset = BinauralDataset.for_evaluation(index, args.split)
     outputs = predict(model.to(device), dataset, device=device)
     classes = audioset_classes().ids
     write_predictions(clip_ids(dataset), outputs, classes, args.out)
-    print(f"wrote {len(dataset)} predictions to {args.out}")
+    # after the CSV: a sidecar is only ever written for the file it describes (it records the CSV's sha256)
+    sidecar = write_sidecar(
+        args.out, predictions_sidecar(provenance, index.info, args.data, args.split), written_by="predict"
+    )
+    print(f"wrote {len(dataset)} predictions to {args.out} (described in {sidecar})")
     return 0

@@ -162,30 +162,70 @@ def make_dataset(config: SynthConfig, out: Path, *, fingerprint: str, progress: 
 _INFO_KEYS = {"classes": list, "splits": dict, "clip_samples": int, "rir_samples": int}
 
 
+class UnusableDataset(Exception):
+    """Why a folder does not hold an intact copy of a data set (:func:`check_dataset`).
+
+    ``kind`` is ``absent`` (no ``dataset.json``), ``other`` (a data set of another fingerprint or format version)
+    or ``damaged`` (incomplete, unreadable, or a file that differs from its checksum); ``file`` names the file.
+    """
+
+    def __init__(self, kind: str, problem: str, file: Path) -> None:
+        super().__init__(problem)
+        self.kind, self.problem, self.file = kind, problem, file
+
+
 def verify_dataset(out: Path, fingerprint: str) -> dict[str, Any] | None:
     """The data set's description if ``out`` holds a complete copy for ``fingerprint`` (checksums verified).
 
     None for anything else, a damaged or foreign copy included.
     """
     try:
-        info = json.loads((out / "dataset.json").read_text(encoding="utf-8"))
-        checksums = json.loads((out / "checksums.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+        return check_dataset(out, fingerprint)
+    except UnusableDataset:
         return None
-    if not isinstance(info, dict) or not isinstance(checksums, dict) or not checksums:
-        return None
+
+
+def check_dataset(out: Path, fingerprint: str) -> dict[str, Any]:
+    """The data set's description if ``out`` holds a complete copy for ``fingerprint`` (checksums verified).
+
+    Anything else raises :class:`UnusableDataset` saying what is wrong and with which file.
+    """
+    description, listing = out / "dataset.json", out / "checksums.json"
+    if not description.is_file():
+        raise UnusableDataset("absent", "no dataset.json", description)
+    info, checksums = _read_json(description), _read_json(listing)
+    if not isinstance(info, dict):
+        raise UnusableDataset("damaged", "not a data set description", description)
     if info.get("fingerprint") != fingerprint or info.get("format_version") != FORMAT_VERSION:
-        return None
+        found = str(info.get("fingerprint"))[:12]
+        raise UnusableDataset(
+            "other", f"holds another data set (fingerprint {found}, format version {info.get('format_version')})", out
+        )
     if not all(isinstance(info.get(key), kind) for key, kind in _INFO_KEYS.items()):
-        return None
+        raise UnusableDataset("damaged", "incomplete data set description", description)
+    if not isinstance(checksums, dict) or not checksums:
+        raise UnusableDataset("damaged", "not a list of checksums", listing)
     for relative, digest in checksums.items():
         parts = Path(relative).parts
         if not isinstance(digest, str) or not parts or Path(relative).is_absolute() or ".." in parts:
-            return None
+            raise UnusableDataset("damaged", f"holds an invalid entry {relative!r}", listing)
         path = out / relative
-        if not path.is_file() or _sha256(path) != digest:
-            return None
+        if not path.is_file():
+            raise UnusableDataset("damaged", "missing", path)
+        try:
+            actual = _sha256(path)
+        except OSError as error:
+            raise UnusableDataset("damaged", f"cannot be read: {error.strerror or error}", path) from None
+        if actual != digest:
+            raise UnusableDataset("damaged", "differs from its checksum", path)
     return info
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        raise UnusableDataset("damaged", "missing or unreadable", path) from None
 
 
 def _sha256(path: Path) -> str:

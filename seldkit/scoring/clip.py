@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,13 +101,17 @@ def score_clip_files(
     protocol: Protocol,
     *,
     n_resamples: int | None = None,
+    references_name: str | None = None,
 ) -> ClipScore:
     """Score a clip-level prediction CSV against a reference CSV under ``protocol`` (task ``clip``).
 
-    ``n_resamples`` adds percentile bootstrap intervals with the protocol's level and seed.
+    ``n_resamples`` adds percentile bootstrap intervals with the protocol's level and seed. ``references_name`` is
+    how errors and notes name references that seldkit built into a temporary file (default: the file's path).
     """
     predicted = read_clip_predictions(predictions)
     referenced = read_clip_references(references)
+    if references_name is not None:
+        referenced = replace(referenced, table=replace(referenced.table, source=references_name))
     class_ids = protocol.classes.ids if protocol.classes is not None else None
     evaluation = pair_clips(predicted, referenced, class_ids=class_ids, protocol_name=protocol.name)
     settings = protocol.clip

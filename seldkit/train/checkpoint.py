@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,8 @@ def _numpy_globals() -> list[Any]:
 
 
 PUBLISHED_GLOBALS: list[Any] = [argparse.Namespace, *_numpy_globals()]
+# The checkpoint entry that records the run's protocols and data (:class:`Provenance`); absent from older ones.
+PROVENANCE_KEY = "provenance"
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -120,10 +123,56 @@ def load_weights(model: torch.nn.Module, weights: Mapping[str, Any], path: Path)
 
 def load_trained_model(path: Path) -> torch.nn.Module:
     """The model a ``train-reference`` checkpoint holds, rebuilt from its recorded configuration, in eval mode."""
+    return trained_model(load_checkpoint(path), path)
+
+
+def trained_model(state: Mapping[str, Any], path: Path) -> torch.nn.Module:
+    """The model of the checkpoint ``state`` (read from ``path``), rebuilt from its configuration, in eval mode."""
     from seldkit.models import build
     from seldkit.models.config import model_config_from_mapping
 
-    state = load_checkpoint(path)
     model = build(model_config_from_mapping(state["model_config"], file=path, where="model_config"))
     load_weights(model, state["model"], path)
     return model.eval()
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a checkpoint records about its run: the training protocol, recipe, evaluation protocol and data.
+
+    ``training_protocol`` is the protocol's summary (:meth:`seldkit.protocols.Protocol.summary`);
+    ``data_fingerprint`` that of the data set it trained on (None for a copy of the published data, which has none).
+    """
+
+    training_protocol: dict[str, str]
+    recipe: str
+    evaluation_protocol: str
+    data_fingerprint: str | None
+
+    def as_state(self) -> dict[str, Any]:
+        """The checkpoint entry (plain values only: checkpoints are read with ``weights_only``)."""
+        return {
+            "training_protocol": dict(self.training_protocol),
+            "recipe": self.recipe,
+            "evaluation_protocol": self.evaluation_protocol,
+            "data_fingerprint": self.data_fingerprint,
+        }
+
+
+def checkpoint_provenance(state: Mapping[str, Any], path: Path) -> Provenance | None:
+    """The checkpoint's :class:`Provenance`; None for checkpoints written before seldkit recorded it.
+
+    A malformed entry is an :class:`InputError` naming the checkpoint and the field.
+    """
+    from seldkit.io.fields import Fields
+
+    if state.get(PROVENANCE_KEY) is None:
+        return None
+    fields = Fields(state[PROVENANCE_KEY], file=path, where=PROVENANCE_KEY)
+    protocol = fields.section("training_protocol")
+    summary = {key: protocol.string(key, nonempty=key != "source") for key in ("name", "task", "hash", "source")}
+    protocol.finish()
+    recipe, evaluation = fields.string("recipe"), fields.string("evaluation_protocol")
+    fingerprint = None if fields.raw("data_fingerprint", None) is None else fields.string("data_fingerprint")
+    fields.finish()
+    return Provenance(summary, recipe, evaluation, fingerprint)

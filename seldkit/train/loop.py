@@ -21,7 +21,7 @@ from seldkit.errors import InputError
 from seldkit.features.convolution import add_background, convolve_rir
 from seldkit.io.atomic import write_text_atomic
 from seldkit.models.config import config_of
-from seldkit.train.checkpoint import load_checkpoint, load_weights, save_checkpoint
+from seldkit.train.checkpoint import PROVENANCE_KEY, Provenance, load_checkpoint, load_weights, save_checkpoint
 from seldkit.train.config import ADAM_EPS, Stage, TrainConfig
 from seldkit.train.distributed import World, average_buffers, average_gradients, gather_rows, shard
 from seldkit.train.optim import learning_rate, parameter_groups, set_learning_rate
@@ -149,7 +149,9 @@ class Trainer:
         device: torch.device,
         world: World = World(),
         progress_bars: bool = True,
+        provenance: Provenance | None = None,
     ) -> None:
+        self.provenance = provenance  # saved in every checkpoint: predict reads which protocol and data it came from
         self.train_sets = dict(train_set) if isinstance(train_set, Mapping) else {"train": train_set}
         missing = sorted({stage.split for stage in config.stages} - set(self.train_sets))
         if missing:
@@ -185,6 +187,7 @@ class Trainer:
     def save(self, order: list[int] | None = None) -> None:
         """Write the checkpoint (main process only): weights, optimiser, progress, random states, data set classes.
 
+        With a ``provenance``, also the run's protocols and data (what ``seldkit predict`` records beside its output).
         ``order`` is the current epoch's clip order, saved when training is interrupted within an epoch.
         """
         if not self.world.main:
@@ -201,6 +204,7 @@ class Trainer:
                 "data_rng": {name: dataset.rng.bit_generator.state for name, dataset in self.train_sets.items()},
                 "model_config": config_of(self.model).__dict__,
                 "classes": self.train_set.index.classes,
+                **({PROVENANCE_KEY: self.provenance.as_state()} if self.provenance is not None else {}),
             },
         )
 

@@ -16,17 +16,19 @@ from seldkit.data.build import (
     MISSING_FILE,
     PublishedCopy,
     build_dataset,
+    data_fingerprint,
     default_dataset_dir,
     read_published,
 )
 from seldkit.data.layout import BinauralDataset, DatasetIndex, read_dataset
 from seldkit.errors import InputError
 from seldkit.io.atomic import write_text_atomic
+from seldkit.io.sidecar import PredictionsSidecar, write_sidecar
 from seldkit.models import create_model, load_audiomae_encoder
 from seldkit.protocols import Protocol, audioset_classes, load_protocol
 from seldkit.results import write_json_atomic
 from seldkit.scoring.clip import ClipScore, score_clip_files
-from seldkit.train.checkpoint import load_torch_file
+from seldkit.train.checkpoint import Provenance, load_torch_file
 from seldkit.train.config import TrainConfig
 from seldkit.train.distributed import init_from_environment
 from seldkit.train.loop import Trainer
@@ -57,6 +59,7 @@ class TrainingData:
     copy: PublishedCopy | None = None
     train_sets: Mapping[str, BinauralDataset] | None = None
     validation: BinauralDataset | None = None  # the held-out split recipe decisions are made on, when there is one
+    folder: Path | None = None  # the built data set's folder (None for a copy of the published data, read in place)
 
 
 def training_data(
@@ -78,7 +81,7 @@ def training_data(
         return _splits(copy.index, config, protocol, copy)
     data_dir = data_dir or default_dataset_dir(protocol)
     build_dataset(protocol, data_dir, settings=dict(settings or {}), progress=progress)
-    return _splits(read_dataset(data_dir), config, protocol, None)
+    return replace(_splits(read_dataset(data_dir), config, protocol, None), folder=data_dir)
 
 
 def datasets(protocol: Protocol, config, *, data_dir: Path | None = None, progress: bool = True):
@@ -152,12 +155,18 @@ def _write_copy_files(copy: PublishedCopy, run: RunFolder) -> None:
 
 
 def _score_validation(
-    dataset: BinauralDataset, outputs: dict[str, Any], run: RunFolder, classes: tuple[str, ...], evaluation: Protocol
+    dataset: BinauralDataset,
+    outputs: dict[str, Any],
+    run: RunFolder,
+    classes: tuple[str, ...],
+    evaluation: Protocol,
+    sidecar: PredictionsSidecar,
 ) -> dict[str, Any]:
     """Score the validation split's predictions (written beside the test ones) under the evaluation protocol."""
     from seldkit.results import jsonable
 
     write_predictions(clip_ids(dataset), outputs, tuple(classes), run.validation_predictions)
+    write_sidecar(run.validation_predictions, sidecar, written_by="train-reference")
     write_references(dataset, run.validation_references)
     score = score_clip_files(run.validation_predictions, run.validation_references, evaluation)
     return {"metrics": jsonable(score.metrics.scalars()), "n_clips": score.metrics.n_clips}
@@ -249,6 +258,10 @@ def train_reference(
         load_audiomae_encoder(model, initial, file=init)
     evaluation = load_protocol(config.evaluation_protocol)
     output_classes = audioset_classes().ids
+    # what the checkpoint and the predictions' sidecars record: the data set is the protocol's built copy (a copy of
+    # the published data has no fingerprint)
+    fingerprint = data_fingerprint(training) if data.folder is not None else None
+    provenance = Provenance(training.summary(), config.name, config.evaluation_protocol, fingerprint)
     if world.main:
         write_json_atomic(
             run.description,
@@ -277,6 +290,7 @@ def train_reference(
         device=torch_device,
         world=world,
         progress_bars=progress,
+        provenance=provenance,
     )
     started = time.perf_counter()
     trainer.fit(resume=resume, on_step=on_step)
@@ -285,15 +299,24 @@ def train_reference(
     if not world.main:
         return None
     seconds = time.perf_counter() - started
+    folder = None if data.folder is None else str(data.folder.absolute())
+
+    def sidecar(split: str) -> PredictionsSidecar:
+        return PredictionsSidecar(split, training.summary(), config.evaluation_protocol, fingerprint, folder)
+
     validation = None
     if data.validation is not None and validation_outputs is not None:
-        validation = _score_validation(data.validation, validation_outputs, run, output_classes, evaluation)
+        validation = _score_validation(
+            data.validation, validation_outputs, run, output_classes, evaluation, sidecar(VALIDATION_SPLIT)
+        )
     ids = clip_ids(test_set)
     write_predictions(ids, outputs, tuple(output_classes), run.predictions)
+    write_sidecar(run.predictions, sidecar("test"), written_by="train-reference")
     write_references(test_set, run.references)
     write_clip_metadata(test_set, run.clips)
     chance = chance_outputs(train_set, len(ids), trainer.sed_map.numpy())
     write_predictions(ids, chance, tuple(output_classes), run.chance_predictions)
+    write_sidecar(run.chance_predictions, sidecar("test"), written_by="train-reference")
     score = score_clip_files(run.predictions, run.references, evaluation)
     baseline = score_clip_files(run.chance_predictions, run.references, evaluation)
     extra = {
