@@ -245,12 +245,12 @@ def run_predict(args: argparse.Namespace) -> int:
 
     from seldkit.cli.options import output_file, torch_device
     from seldkit.data.layout import BinauralDataset, read_dataset
-    from seldkit.data.references import predictions_sidecar
+    from seldkit.data.references import clip_ids
     from seldkit.io.sidecar import sidecar_path, write_sidecar
     from seldkit.protocols import audioset_classes
     from seldkit.train.checkpoint import checkpoint_provenance, load_checkpoint, trained_model
     from seldkit.train.loop import predict
-    from seldkit.train.outputs import clip_ids, write_predictions
+    from seldkit.train.outputs import predictions_sidecar, write_predictions
 
     output_file(args.out, what="predictions file")
     output_file(sidecar_path(args.out), what="predictions' sidecar file")

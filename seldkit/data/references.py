@@ -1,5 +1,6 @@
-"""The references of a training protocol's data set, built exactly as ``train-reference`` builds its own.
+"""The references of a training protocol's data set, in the clip CSV format.
 
+:func:`write_references` writes those of a split (``train-reference`` writes its ``references.csv`` with it).
 ``seldkit score PREDS`` without ``--ref`` scores against them: :func:`find_dataset` finds the protocol's built
 copy (the cache folder ``make-dataset`` and ``train-reference`` use, or a folder given) and verifies it against
 its checksums, and :func:`write_split_references` writes the references of one split in the clip CSV format, as a
@@ -9,21 +10,64 @@ error says which command to run.
 
 from __future__ import annotations
 
-import re
+import csv
+import io
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
+
+from seldkit.data.layout import BinauralDataset
 from seldkit.errors import InputError
-from seldkit.io.sidecar import PredictionsSidecar
+from seldkit.io.atomic import write_text_atomic
 from seldkit.protocols import SHIPPED_PREFIX, Protocol
 
-if TYPE_CHECKING:
-    from seldkit.train.checkpoint import Provenance
 
-_FINGERPRINT = re.compile(r"[0-9a-f]{64}")
+def clip_ids(dataset: BinauralDataset) -> list[str]:
+    """The ids of the dataset's clips: the source ids, or ``<audio>@<reverb>`` for all when a source occurs twice."""
+    names = [pair.audio for pair in dataset.pairs]
+    if len(set(names)) == len(names):
+        return names
+    return [f"{pair.audio}@{pair.reverb}" for pair in dataset.pairs]
+
+
+def true_directions(dataset: BinauralDataset) -> dict[str, np.ndarray]:
+    """Exact azimuth/elevation (degrees) and distance (metres) of each pair, from the stored positions."""
+    delta = np.stack(
+        [
+            dataset.index.reverbs[pair.reverb].source - dataset.index.reverbs[pair.reverb].sensor
+            for pair in dataset.pairs
+        ]
+    )
+    dx, dy, dz = delta[:, 0], delta[:, 1], delta[:, 2]
+    return {
+        "azimuth": np.degrees(np.arctan2(-dz, dx)),
+        "elevation": np.degrees(np.arctan2(dy, np.hypot(dx, dz))),
+        "distance": np.sqrt(dx**2 + dy**2 + dz**2),
+    }
+
+
+def write_references(dataset: BinauralDataset, path: Path) -> None:
+    """The references in the clip CSV format, written atomically."""
+    truth = true_directions(dataset)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["clip_id", "labels", "azimuth", "elevation", "distance"])
+    for row, (clip_id, pair) in enumerate(zip(clip_ids(dataset), dataset.pairs)):
+        labels = ";".join(dataset.index.audio[pair.audio].labels)
+        writer.writerow(
+            [
+                clip_id,
+                labels,
+                f"{truth['azimuth'][row]:.4f}",
+                f"{truth['elevation'][row]:.4f}",
+                f"{truth['distance'][row]:.4f}",
+            ]
+        )
+    write_text_atomic(path, buffer.getvalue())
 
 
 @dataclass(frozen=True)
@@ -104,8 +148,7 @@ def write_split_references(copy: DatasetCopy, split: str, path: Path) -> int:
 
     Returns the number of clips. A split the data set does not have is an :class:`InputError` listing those it has.
     """
-    from seldkit.data.layout import BinauralDataset, read_dataset
-    from seldkit.train.outputs import write_references
+    from seldkit.data.layout import read_dataset
 
     if split not in copy.splits():
         raise InputError(
@@ -157,33 +200,3 @@ def protocol_for_fingerprint(fingerprint: str) -> Protocol | None:
         if protocol.task == "train" and data_fingerprint(protocol) == fingerprint:
             return protocol
     return None
-
-
-def predictions_sidecar(
-    provenance: Provenance | None, info: Mapping[str, Any], folder: Path, split: str
-) -> PredictionsSidecar:
-    """The sidecar of predictions of a checkpoint (its ``provenance``) for ``split`` of the data set in ``folder``.
-
-    ``info`` is the data set's dataset.json. The training protocol is the checkpoint's when the data set is the one
-    it trained on (the same fingerprint). Otherwise (a checkpoint written before checkpoints recorded it, or a
-    model run on another protocol's data) it is the shipped training protocol whose data set has the fingerprint
-    dataset.json records; failing that none is recorded, and scoring needs ``--protocol`` or ``--ref``.
-    """
-    recorded = info.get("fingerprint")
-    fingerprint = recorded if isinstance(recorded, str) and _FINGERPRINT.fullmatch(recorded) else None
-    where = str(folder.absolute())
-    if fingerprint is None:
-        return PredictionsSidecar(split, None, None, None, where)
-    if provenance is not None and provenance.data_fingerprint == fingerprint:
-        training, evaluation = provenance.training_protocol, provenance.evaluation_protocol
-        return PredictionsSidecar(split, training, evaluation, fingerprint, where)
-    protocol = protocol_for_fingerprint(fingerprint)
-    if protocol is None:
-        return PredictionsSidecar(split, None, None, fingerprint, where)
-    same = provenance is not None and provenance.training_protocol.get("hash") == f"sha256:{protocol.hash}"
-    names = {config.evaluation_protocol for config in protocol.train.recipes.values()}
-    if provenance is not None and same:
-        evaluation_name: str | None = provenance.evaluation_protocol
-    else:
-        evaluation_name = names.pop() if len(names) == 1 else None
-    return PredictionsSidecar(split, protocol.summary(), evaluation_name, fingerprint, where)

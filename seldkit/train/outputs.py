@@ -1,70 +1,36 @@
 """What a training run leaves behind, beside its checkpoint and logs.
 
-Predictions and references in the clip format, the results JSON scored under the evaluation protocol, a
-chance-level baseline scored the same way, and a row in the run's results table.
+Predictions in the clip format and what their sidecars record (the references are written by
+:mod:`seldkit.data.references`), the results JSON scored under the evaluation protocol, a chance-level baseline
+scored the same way, and a row in the run's results table.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from seldkit.data.layout import BinauralDataset
+from seldkit.data.references import clip_ids, protocol_for_fingerprint
 from seldkit.errors import InputError
 from seldkit.io.atomic import write_text_atomic
+from seldkit.io.sidecar import PredictionsSidecar
 from seldkit.metrics.clip import ClipMetrics
 from seldkit.metrics.metadata import CLIP_METRICS, metric_info
 from seldkit.protocols import Protocol
 from seldkit.results import jsonable
 from seldkit.scoring.clip import ClipScore
 
+if TYPE_CHECKING:
+    from seldkit.train.checkpoint import Provenance
 
-def clip_ids(dataset: BinauralDataset) -> list[str]:
-    """The ids of the dataset's clips: the source ids, or ``<audio>@<reverb>`` for all when a source occurs twice."""
-    names = [pair.audio for pair in dataset.pairs]
-    if len(set(names)) == len(names):
-        return names
-    return [f"{pair.audio}@{pair.reverb}" for pair in dataset.pairs]
-
-
-def true_directions(dataset: BinauralDataset) -> dict[str, np.ndarray]:
-    """Exact azimuth/elevation (degrees) and distance (metres) of each pair, from the stored positions."""
-    delta = np.stack(
-        [
-            dataset.index.reverbs[pair.reverb].source - dataset.index.reverbs[pair.reverb].sensor
-            for pair in dataset.pairs
-        ]
-    )
-    dx, dy, dz = delta[:, 0], delta[:, 1], delta[:, 2]
-    return {
-        "azimuth": np.degrees(np.arctan2(-dz, dx)),
-        "elevation": np.degrees(np.arctan2(dy, np.hypot(dx, dz))),
-        "distance": np.sqrt(dx**2 + dy**2 + dz**2),
-    }
-
-
-def write_references(dataset: BinauralDataset, path: Path) -> None:
-    """The references in the clip CSV format, written atomically."""
-    truth = true_directions(dataset)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["clip_id", "labels", "azimuth", "elevation", "distance"])
-    for row, (clip_id, pair) in enumerate(zip(clip_ids(dataset), dataset.pairs)):
-        labels = ";".join(dataset.index.audio[pair.audio].labels)
-        writer.writerow(
-            [
-                clip_id,
-                labels,
-                f"{truth['azimuth'][row]:.4f}",
-                f"{truth['elevation'][row]:.4f}",
-                f"{truth['distance'][row]:.4f}",
-            ]
-        )
-    write_text_atomic(path, buffer.getvalue())
+_FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 
 
 def write_clip_metadata(dataset: BinauralDataset, path: Path) -> None:
@@ -162,3 +128,30 @@ def append_results_row(out: Path, model: str, training: Protocol, score: ClipSco
     if previous.endswith(row):
         return  # a run continued after being stopped between writing this row and its results.json
     write_text_atomic(table, previous + row)
+
+
+def predictions_sidecar(
+    provenance: Provenance | None, info: Mapping[str, Any], folder: Path, split: str
+) -> PredictionsSidecar:
+    """The sidecar of predictions of a checkpoint (its ``provenance``) for ``split`` of the data set in ``folder``.
+
+    ``info`` is the data set's dataset.json. The training protocol is the checkpoint's when the data set is the one
+    it trained on (the same fingerprint). Otherwise (a checkpoint written before checkpoints recorded it, or a
+    model run on another protocol's data) it is the shipped training protocol whose data set has the fingerprint
+    dataset.json records; failing that none is recorded, and scoring needs ``--protocol`` or ``--ref``.
+    """
+    recorded = info.get("fingerprint")
+    fingerprint = recorded if isinstance(recorded, str) and _FINGERPRINT.fullmatch(recorded) else None
+    where = str(folder.absolute())
+    if fingerprint is None:
+        return PredictionsSidecar(split, None, None, None, where)
+    if provenance is not None and provenance.data_fingerprint == fingerprint:
+        training, evaluation = provenance.training_protocol, provenance.evaluation_protocol
+        return PredictionsSidecar(split, training, evaluation, fingerprint, where)
+    protocol = protocol_for_fingerprint(fingerprint)
+    if protocol is None:
+        return PredictionsSidecar(split, None, None, fingerprint, where)
+    # the protocol's evaluation protocol when its recipes agree on one (else score asks for --ref)
+    names = {config.evaluation_protocol for config in protocol.train.recipes.values()}
+    evaluation_name = names.pop() if len(names) == 1 else None
+    return PredictionsSidecar(split, protocol.summary(), evaluation_name, fingerprint, where)

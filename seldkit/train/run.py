@@ -21,6 +21,7 @@ from seldkit.data.build import (
     read_published,
 )
 from seldkit.data.layout import BinauralDataset, DatasetIndex, read_dataset
+from seldkit.data.references import clip_ids, write_references
 from seldkit.errors import InputError
 from seldkit.io.atomic import write_text_atomic
 from seldkit.io.sidecar import PredictionsSidecar, write_sidecar
@@ -35,11 +36,9 @@ from seldkit.train.loop import Trainer
 from seldkit.train.outputs import (
     append_results_row,
     chance_outputs,
-    clip_ids,
     results_json,
     write_clip_metadata,
     write_predictions,
-    write_references,
 )
 from seldkit.train.run_folder import RunFolder, RunStart
 

@@ -266,8 +266,8 @@ def test_a_checkpoint_without_provenance_still_predicts(capsys, tmp_path, finish
 def test_dataset_json_names_a_shipped_protocol(tmp_path):
     """Without the checkpoint's record, the shipped training protocol with the data set's fingerprint is found."""
     from seldkit.data.build import data_fingerprint
-    from seldkit.data.references import predictions_sidecar
     from seldkit.protocols import load_protocol
+    from seldkit.train.outputs import predictions_sidecar
 
     mini = load_protocol("synth-binaural-mini")
     sidecar = predictions_sidecar(None, {"fingerprint": data_fingerprint(mini)}, tmp_path, "validation")
