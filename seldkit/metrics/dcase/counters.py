@@ -9,7 +9,12 @@ Two accumulation rules exist:
   class, matched errors are grouped by the reference's *row position* within its frame and averaged; each
   group is one DE_TP, and a TP if its average is within the threshold, else FP_spatial. The per-frame maximum
   instance counts decide extra FP/FN; a class active on both sides but never in the same frame adds FN equal
-  to the number of predicted instances (as the official code does).
+  to the number of predicted instances (as the official code does). 2021 uses the same rule and counts the
+  mislocalised tracks among the FP (:func:`fold_spatial_false_positives`).
+* segment level, frame sums (2020): a class counts once per block on each side, whatever its number of
+  instances; the block error is the mean over the frames where both sides have the class of the frame's
+  *summed* matched errors, and a block whose error exceeds the threshold is a FN (see
+  :func:`frame_sum_segment_counters`).
 
 Counts are kept per file so that leave-one-file-out (jackknife) estimates are differences of sums.
 """
@@ -93,9 +98,12 @@ class TotalCounters:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.counts[name] if name in self.counts else self.sums[name]
 
-    def as_json(self) -> dict[str, object]:
-        """In the layout of the golden ``counters`` objects."""
-        document: dict[str, object] = {name: values.tolist() for name, values in {**self.counts, **self.sums}.items()}
+    def as_json(self, *, pooled: bool = False) -> dict[str, object]:
+        """In the layout of the golden ``counters`` objects: per class, or summed over classes (``pooled``)."""
+        values = {**self.counts, **self.sums}
+        document: dict[str, object] = {
+            name: float(np.sum(value)) if pooled else value.tolist() for name, value in values.items()
+        }
         document.update(S=self.S, D=self.D, I=self.I)
         document.update({name: (value if np.isfinite(value) else "inf") for name, value in self.thresholds.items()})
         return document
@@ -316,4 +324,75 @@ def segment_level_counters(
     sums = {"total_DE": _per_file_class(block_file, block_class, error_sum, n_files, n_classes)}
     block_index = (blocks // n_classes) % n_blocks
     s, d, i = _error_counts(block_file, block_index, fp + spatial_fp, fn, n_files)
+    return SeldCounters(counts=counts, sums=sums, substitutions=s, deletions=d, insertions=i)
+
+
+def fold_spatial_false_positives(counters: SeldCounters) -> SeldCounters:
+    """The 2021 accumulators from the 2022 ones: a mislocalised track is one more FP (DE_FP is unchanged).
+
+    2022 keeps such tracks apart (FP_spatial, counted whole in F); 2021 adds them to FP, which F halves.
+    """
+    counts = dict(counters.counts)
+    counts["FP"] = counts["FP"] + counts.pop("FP_spatial")
+    return SeldCounters(
+        counts=counts,
+        sums=counters.sums,
+        substitutions=counters.substitutions,
+        deletions=counters.deletions,
+        insertions=counters.insertions,
+        thresholds=counters.thresholds,
+    )
+
+
+def frame_sum_segment_counters(
+    matching: FrameMatching,
+    *,
+    n_files: int,
+    n_classes: int,
+    n_blocks: int,
+    doa_threshold: float,
+    frames_per_block: int = 10,
+) -> SeldCounters:
+    r"""Accumulate the 2020 block counters over ``n_blocks`` 1 s blocks of every file.
+
+    Per block b and class c, with :math:`\mathcal{F}` the frames of b where both sides have c and
+    :math:`d_f` the sum of the matched angular errors in frame f (a single pair's error where each side has one
+    event): the block error is :math:`e = \frac{1}{|\mathcal{F}|}\sum_{f \in \mathcal{F}} d_f`. A class present on
+    both sides with :math:`\mathcal{F} \neq \emptyset` adds e to total_DE and 1 to DE_TP, and is a TP if
+    :math:`e \le` ``doa_threshold``, else a FN; with :math:`\mathcal{F} = \emptyset` it is a FN. Present only in the
+    reference: FN; only in the prediction: FP; in neither: TN. Nref and Nsys count present (block, class) pairs,
+    once whatever the number of instances. Unmatched extra instances count nowhere.
+    """
+    block = matching.group_frame // frames_per_block
+    block_key = (matching.group_file * n_blocks + block) * n_classes + matching.group_class
+    blocks, group_block = np.unique(block_key, return_inverse=True)
+    n_keys = blocks.size
+    has_ref = np.bincount(group_block, weights=matching.n_ref > 0, minlength=n_keys) > 0
+    has_pred = np.bincount(group_block, weights=matching.n_pred > 0, minlength=n_keys) > 0
+    both_in_frame = (matching.n_ref > 0) & (matching.n_pred > 0)
+    shared_frames = np.bincount(group_block, weights=both_in_frame, minlength=n_keys)
+    # Sum of the matched errors of every frame of the block (a frame's pairs all belong to one group).
+    error_sum = np.bincount(group_block[matching.pair_group], weights=matching.pair_cost, minlength=n_keys)
+    aligned = has_ref & has_pred & (shared_frames > 0)
+    block_error = np.where(aligned, error_sum / np.maximum(shared_frames, 1), 0.0)
+    tp = aligned & (block_error <= doa_threshold)
+    fn = (has_ref & ~has_pred) | (has_ref & has_pred & ~tp)
+    fp = has_pred & ~has_ref
+
+    block_file = blocks // n_classes // n_blocks
+    block_class = blocks % n_classes
+    per_class = lambda values: _per_file_class(block_file, block_class, values, n_files, n_classes)  # noqa: E731
+    either = per_class((has_ref | has_pred).astype(np.float64))
+    counts = {
+        "TP": per_class(tp.astype(np.float64)),
+        "FP": per_class(fp.astype(np.float64)),
+        "FN": per_class(fn.astype(np.float64)),
+        "TN": n_blocks - either,
+        "Nref": per_class(has_ref.astype(np.float64)),
+        "Nsys": per_class(has_pred.astype(np.float64)),
+        "DE_TP": per_class(aligned.astype(np.float64)),
+    }
+    sums = {"total_DE": per_class(block_error)}
+    block_index = (blocks // n_classes) % n_blocks
+    s, d, i = _error_counts(block_file, block_index, fp.astype(np.float64), fn.astype(np.float64), n_files)
     return SeldCounters(counts=counts, sums=sums, substitutions=s, deletions=d, insertions=i)
