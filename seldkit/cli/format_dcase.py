@@ -41,7 +41,29 @@ def format_dcase_table(report: DcaseReport) -> str:
             low, high = intervals.bounds[name]
             row += f"  [{number(low, scale, 3 if not unit else 2)}, {number(high, scale, 3 if not unit else 2)}]"
         lines.append(row.rstrip())
+    if report.groups:
+        lines.extend(["", *format_dcase_groups(report)])
     return "\n".join(lines)
+
+
+def format_dcase_groups(report: DcaseReport) -> list[str]:
+    """The official per-group breakdown (2019-2021): one row per group of recordings, every metric."""
+    assert report.groups is not None
+    names = list(report.score.metrics)
+    year = report.score.year
+    cells = []
+    for name in names:
+        scale, unit = _display(name, year)
+        cells.append((name, scale, unit))
+    heads = "".join(f"{name + (' ' + unit if unit else ''):>11}" for name, _, unit in cells)
+    lines = [f"  {'group':<10}{'recordings':>11}{heads}"]
+    for group, entries in report.groups.items():
+        for key, entry in entries.items():
+            values = "".join(
+                f"{number(entry['metrics'][name], scale, 3 if not unit else 2):>11}" for name, scale, unit in cells
+            )
+            lines.append(f"  {group + ' ' + key:<10}{len(entry['files']):>11}{values}")
+    return lines
 
 
 def format_dcase_per_class(report: DcaseReport) -> str:

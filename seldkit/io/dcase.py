@@ -25,6 +25,7 @@ for 2023-2024 (references in cm are divided by 100) and in the file unit (cm) fo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -343,20 +344,25 @@ def pair_folders(predictions: Path, references: Path) -> tuple[list[FilePair], l
     return pairs, notes
 
 
-# The years whose files start with a header line, by the header's column names.
+# The years whose files start with a header line, by the header's column names (2019: its event lists).
 _HEADER_YEARS = {
     names: year
     for year, rules in YEAR_RULES.items()
-    if rules.file_format.header
+    if rules.file_format.header or rules.file_format.event_list_reference
     for names in rules.file_format.reference_layouts.values()
 }
+# The years whose label and output files have the same layouts (polar references, Cartesian predictions).
+_SAME_FORMAT_YEARS = (2020, 2021, 2022)
+# DCASE2020 file names carry the overlap: foldF_roomR_mixMMM_ovO.csv.
+_DCASE2020_NAME = re.compile(r"fold\d+_room\d+_mix\d+_ov\d+\.csv")
 
 
 def detect_year(predictions: Path, references: Path) -> int:
     """The challenge year whose file formats these folders use.
 
     An error names the file that decides it when a file is malformed; it asks for ``--protocol`` when the formats
-    fit more than one year.
+    fit more than one year. 2020, 2021 and 2022 share their formats: they are told apart only by DCASE2020 file
+    names (``foldF_roomR_mixMMM_ovO.csv``) or by class 13, which only 2020 has.
     """
     pairs, _ = pair_folders(predictions, references)
     prediction_path = next(pair.prediction for pair in pairs if pair.prediction is not None)
@@ -386,8 +392,8 @@ def detect_year(predictions: Path, references: Path) -> int:
         if reference_fields == 6:
             return 2024
     if n_fields == 6:
-        if all(abs(value) <= 1.0 + 1e-6 for value in prediction_rows[0][3:6]):
-            return 2022  # a direction vector
+        if all(abs(value) <= 1.0 + 1e-6 for value in prediction_rows[0][3:6]):  # a direction vector
+            return _same_format_year([pair.name for pair in pairs], prediction_rows, reference_rows, prediction_path)
         # frame,class,track,azimuth,elevation,distance (2024) or, without its header line,
         # frame,class,source,azimuth,distance,onscreen (2025): the last column tells only when it is not 0/1
         onscreen_like = all(row[-1] in (0.0, 1.0) for row in (*prediction_rows, *reference_rows))
@@ -400,7 +406,26 @@ def detect_year(predictions: Path, references: Path) -> int:
         )
     raise InputError(
         f"cannot tell the DCASE year from {n_fields}-column predictions and {reference_fields}-column references "
-        f"({reference_path.name}); pass --protocol dcase2022-task3 (or 2023, 2024, 2025)",
+        f"({reference_path.name}); pass --protocol dcase2019-task3 (or 2020 ... 2025)",
+        file=str(prediction_path),
+    )
+
+
+def _same_format_year(
+    names: list[str], prediction_rows: list[list[float]], reference_rows: list[list[float]], prediction_path: Path
+) -> int:
+    """2020, 2021 or 2022 for polar references and Cartesian predictions, where the files tell; else an error."""
+    if all(_DCASE2020_NAME.fullmatch(name) for name in names):
+        return 2020
+    classes = [row[1] for row in (*prediction_rows, *reference_rows) if len(row) > 1]
+    largest = int(max(classes, default=0))
+    if largest >= YEAR_RULES[2020].n_classes - 1:
+        return 2020  # class 13: only 2020 has 14 classes
+    candidates = [year for year in _SAME_FORMAT_YEARS if largest < YEAR_RULES[year].n_classes]
+    years = ", ".join(map(str, candidates[:-1])) + f" and {candidates[-1]}"
+    options = ", ".join(f"dcase{year}-task3" for year in candidates)
+    raise InputError(
+        f"these files fit DCASE {years} alike (the same file formats); pass --protocol {options}",
         file=str(prediction_path),
     )
 
@@ -430,12 +455,14 @@ def _leading_rows(path: Path) -> tuple[list[list[float]], int | None]:
         if any(value is None for value in values):
             if number == 1 and tuple(fields) in _HEADER_YEARS:
                 header = _HEADER_YEARS[tuple(fields)]
+                if YEAR_RULES[header].file_format.event_list_reference:
+                    break  # the header decides; event lists have class names in their rows
                 continue
             if number == 1:
                 expected = "; ".join(f"{','.join(names)} ({year})" for names, year in _HEADER_YEARS.items())
                 raise InputError(
-                    f"line 1 is not numbers ({text_line[:60]!r}); only DCASE 2025 files start with a header line "
-                    f"({expected})",
+                    f"line 1 is not numbers ({text_line[:60]!r}); only DCASE 2019 references and 2025 files start "
+                    f"with a header line ({expected})",
                     file=str(path),
                     line=1,
                 )
