@@ -55,29 +55,40 @@ def _unit_vector(azimuth: float, elevation: float) -> tuple[float, float, float]
 
 def read_2019_reference(path) -> dict[int, dict[int, set[tuple[int, int]]]]:
     """frame -> class -> set of (azimuth, elevation) grid cells, frames 0..2999."""
-    labels: dict[int, dict[int, set[tuple[int, int]]]] = defaultdict(lambda: defaultdict(set))
     with open(path, encoding="utf-8") as handle:
         lines = handle.read().splitlines()[1:]
+    events = []
     for line in lines:
-        if not line.strip():
-            continue
-        name, onset, offset, elevation, azimuth, _ = line.split(",")
-        start = math.floor(float(onset) * 50)
-        end = math.ceil(float(offset) * 50)
+        if line.strip():
+            name, onset, offset, elevation, azimuth, _ = line.split(",")
+            events.append((CLASSES_2019[name], float(onset), float(offset), int(elevation), int(azimuth)))
+    return reference_labels_2019(events)
+
+
+def reference_labels_2019(events) -> dict[int, dict[int, set[tuple[int, int]]]]:
+    """From (class index, onset s, offset s, elevation, azimuth) events: active frames floor(onset x 50) ..
+    ceil(offset x 50) inclusive, cut at frame 2999."""
+    labels: dict[int, dict[int, set[tuple[int, int]]]] = defaultdict(lambda: defaultdict(set))
+    for cls, onset, offset, elevation, azimuth in events:
+        start = math.floor(onset * 50)
+        end = math.ceil(offset * 50)
         for frame in range(start, min(end, 2999) + 1):
-            labels[frame][CLASSES_2019[name]].add(_cell_2019(int(azimuth), int(elevation)))
+            labels[frame][int(cls)].add(_cell_2019(int(azimuth), int(elevation)))
     return labels
 
 
 def read_2019_prediction(path) -> dict[int, dict[int, set[tuple[int, int]]]]:
-    labels: dict[int, dict[int, set[tuple[int, int]]]] = defaultdict(lambda: defaultdict(set))
     with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            frame, cls, azimuth, elevation = (int(value) for value in line.split(",")[:4])
-            if frame < 3000:
-                labels[frame][cls].add(_cell_2019(azimuth, elevation))
+        rows = [[int(value) for value in line.split(",")[:4]] for line in handle if line.strip()]
+    return prediction_labels_2019(rows)
+
+
+def prediction_labels_2019(rows) -> dict[int, dict[int, set[tuple[int, int]]]]:
+    """From (frame, class, azimuth, elevation) rows: frames past 2999 dropped, directions onto the grid."""
+    labels: dict[int, dict[int, set[tuple[int, int]]]] = defaultdict(lambda: defaultdict(set))
+    for frame, cls, azimuth, elevation in rows:
+        if frame < 3000:
+            labels[int(frame)][int(cls)].add(_cell_2019(int(azimuth), int(elevation)))
     return labels
 
 

@@ -145,6 +145,7 @@ def iter_cases(name: str, folder: Path) -> Iterator[RegressionCase]:
             f"year must be one of {', '.join(map(str, YEAR_RULES))}, not {year!r}", file=str(folder / "expected.json")
         )
     params = {config["name"]: dict(config.get("params", {})) for config in expected["configs"]}
+    class_names = {str(name): int(index) for name, index in (expected.get("class_names") or {}).items()}
     for case in expected["cases"]:
         case_dir = folder / "cases" / case["id"]
         tags = tuple(case.get("tags", ())) + (("official-silent-skip",) if case["id"] in COMPAT_CASES[year] else ())
@@ -168,6 +169,7 @@ def iter_cases(name: str, folder: Path) -> Iterator[RegressionCase]:
                 },
                 no_value="" if result["ok"] else "the official code raises on this input",
                 tags=tags,
+                class_names=class_names,
             )
 
 
