@@ -1,6 +1,6 @@
 """Worked example: the plain loop scorers of ``tests/naive_dcase_2019_2021.py`` (written from the 2019-2021
-READMEs) checked with ``seldkit verify --suite dcase/2019 --impl-python tests.regression.adapters.dcase2019_2021_loops:score``
-(likewise ``dcase/2020``, ``dcase/2021``).
+READMEs) checked with ``seldkit verify --suite dcase/2019 --impl-python
+tests.regression.adapters.dcase2019_2021_loops:score`` (likewise ``dcase/2020``, ``dcase/2021``).
 
 They implement the metric on well-formed files only: the cases whose inputs the official loaders misread or reject
 (format traps, missing files) are declined.
