@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from seldkit.metrics.dcase.matching import FrameMatching
+from seldkit.metrics.dcase.matching import FrameMatching, unique_inverse, unique_sorted
 
 COUNT_NAMES = ("TP", "FP", "FP_spatial", "FN", "Nref", "DE_TP", "DE_FP", "DE_FN")
 EPS = float(np.finfo(np.float64).eps)
@@ -148,7 +148,7 @@ def _error_counts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """S, D, I per file from per-group false positive/negative counts, pooled per scoring unit (frame or block)."""
     unit_key = key_file * (int(key_unit.max(initial=0)) + 1) + key_unit
-    units, inverse = np.unique(unit_key, return_inverse=True)
+    units, inverse = unique_inverse(unit_key)
     fp = np.bincount(inverse, weights=loc_fp, minlength=units.size)
     fn = np.bincount(inverse, weights=loc_fn, minlength=units.size)
     unit_file = units // (int(key_unit.max(initial=0)) + 1)
@@ -239,11 +239,12 @@ def _id_switches(matching: FrameMatching, n_files: int, n_classes: int) -> np.nd
     pair_group = matching.pair_group
     if pair_group.size == 0:
         return np.zeros((n_files, n_classes))
+    assert matching.ref_track_id is not None and matching.pred_track_id is not None  # made with track_ids=True
     pair_class = matching.group_class[pair_group]
     reference_id = matching.ref_track_id[matching.pair_ref]
     predicted_id = matching.pred_track_id[matching.pair_pred]
     # Groups holding pairs, in time order; the previous one of the same class for each.
-    matched_groups = np.unique(pair_group)
+    matched_groups = unique_sorted(pair_group)
     group_class = matching.group_class[matched_groups]
     by_class = np.lexsort((matched_groups, group_class))
     previous = np.full(matched_groups.size, -1)
@@ -262,6 +263,17 @@ def _id_switches(matching: FrameMatching, n_files: int, n_classes: int) -> np.nd
     return _per_file_class(pair_file[switched], pair_class[switched], np.ones(int(switched.sum())), n_files, n_classes)
 
 
+def _largest_per_key(keys: np.ndarray, counts: np.ndarray, n_keys: int) -> np.ndarray:
+    """The largest of the small non-negative ``counts`` sharing each key: the sum over k >= 1 of [some count >= k].
+
+    A few bincounts (counts are instances per frame, rarely above 3) instead of ``np.maximum.at``, which is slow.
+    """
+    largest = np.zeros(n_keys)
+    for level in range(1, int(counts.max(initial=0)) + 1):
+        largest += np.bincount(keys, weights=counts >= level, minlength=n_keys) > 0
+    return largest
+
+
 def segment_level_counters(
     matching: FrameMatching,
     *,
@@ -274,18 +286,16 @@ def segment_level_counters(
     block = matching.group_frame // frames_per_block
     n_blocks = int(block.max(initial=0)) + 1
     block_key = (matching.group_file * n_blocks + block) * n_classes + matching.group_class
-    blocks, group_block = np.unique(block_key, return_inverse=True)
+    blocks, group_block = unique_inverse(block_key)
     n_block_keys = blocks.size
     # Instances per block and class: the largest per-frame count.
-    gt_instances = np.zeros(n_block_keys)
-    pred_instances = np.zeros(n_block_keys)
-    np.maximum.at(gt_instances, group_block, matching.n_ref)
-    np.maximum.at(pred_instances, group_block, matching.n_pred)
+    gt_instances = _largest_per_key(group_block, matching.n_ref, n_block_keys)
+    pred_instances = _largest_per_key(group_block, matching.n_pred, n_block_keys)
 
     # Matched errors grouped by (block, class, reference row position in its frame) and averaged.
     pair_block = group_block[matching.pair_group]
     track_key = pair_block * (int(matching.ref_rank.max(initial=0)) + 1) + matching.ref_rank[matching.pair_ref]
-    tracks, track_inverse = np.unique(track_key, return_inverse=True)
+    tracks, track_inverse = unique_inverse(track_key)
     track_sum = np.bincount(track_inverse, weights=matching.pair_cost, minlength=tracks.size)
     track_count = np.bincount(track_inverse, minlength=tracks.size)
     track_mean = track_sum / track_count
@@ -365,7 +375,7 @@ def frame_sum_segment_counters(
     """
     block = matching.group_frame // frames_per_block
     block_key = (matching.group_file * n_blocks + block) * n_classes + matching.group_class
-    blocks, group_block = np.unique(block_key, return_inverse=True)
+    blocks, group_block = unique_inverse(block_key)
     n_keys = blocks.size
     has_ref = np.bincount(group_block, weights=matching.n_ref > 0, minlength=n_keys) > 0
     has_pred = np.bincount(group_block, weights=matching.n_pred > 0, minlength=n_keys) > 0

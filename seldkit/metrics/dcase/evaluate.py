@@ -21,9 +21,9 @@ from seldkit.metrics.dcase.counters import (
 )
 from seldkit.metrics.dcase.events import DcaseEvents
 from seldkit.metrics.dcase.geometry import (
+    SphericalTerms,
     folded_azimuth_error_deg,
     polar_to_vector,
-    spherical_error_deg,
     vector_error_deg,
 )
 from seldkit.metrics.dcase.matching import EventSet, match_frames
@@ -177,7 +177,9 @@ def _counters(
         return counters
 
     cost = _cost_function(config, reference_set, prediction_set)
-    matching = match_frames(reference_set, prediction_set, cost, n_classes=n_classes)
+    matching = match_frames(
+        reference_set, prediction_set, cost, n_classes=n_classes, track_ids=YEAR_RULES[year].counts_id_switches
+    )
     if config.kind == "segment-2020":
         assert window is not None
         counters = frame_sum_segment_counters(
@@ -301,9 +303,9 @@ def _require_distances(
 
 def _cost_function(config: MetricConfig, reference: EventSet, prediction: EventSet):
     if config.angle == "spherical":
-        return lambda r, p: spherical_error_deg(
-            reference.azimuth[r], reference.elevation[r], prediction.azimuth[p], prediction.elevation[p]
-        )
+        reference_terms = SphericalTerms.of(reference.azimuth, reference.elevation)
+        prediction_terms = SphericalTerms.of(prediction.azimuth, prediction.elevation)
+        return lambda r, p: reference_terms.take(r).angle_to(prediction_terms.take(p))
     if config.angle == "cartesian":
         # 2020/2021 use_polar_format=False: reference directions become unit vectors, predicted vectors are used
         # as written (their length never matters, a zero vector is 90 degrees from everything).
