@@ -22,6 +22,11 @@ def _display(name: str, year: int) -> tuple[float, str]:
     return info.scale, info.symbol(YEAR_RULES[year].distance_unit)
 
 
+def _reference_unit(kind: str) -> str:
+    """What N_ref counts: 2019 and 2020 count each active class once per 1 s block, later years its instances."""
+    return "reference (1 s block, class) pairs" if kind in ("sed-doa-2019", "segment-2020") else "reference events"
+
+
 def format_dcase_table(report: DcaseReport) -> str:
     """The human table of a DCASE score: each metric, with its jackknife interval when computed."""
     score, intervals = report.score, report.intervals
@@ -29,7 +34,7 @@ def format_dcase_table(report: DcaseReport) -> str:
         report.protocol,
         f"configuration {score.config.name}" + (", official-compatible" if report.protocol.dcase.compat else ""),
         f"{score.n_files} recordings",
-        f"{int(score.totals.counts['Nref'].sum())} reference events scored",
+        f"{int(score.totals.counts['Nref'].sum())} {_reference_unit(score.config.kind)} scored",
     )
     lines = [header]
     title = f"{intervals.level:.0%} CI (jackknife, {score.n_files} recordings)" if intervals else ""

@@ -153,9 +153,11 @@ def _handle_missing_predictions(
     if compat:
         notes.append(f"{len(missing)} reference file(s) without prediction skipped, as the official code does: {names}")
         return [pair for pair in pairs if pair.prediction is not None]
+    official = "refuses to score, like the official script" if rules.refuses_missing_predictions else "skips them"
+    suffix = "" if official.startswith("refuses") else " like the official code"
     notes.append(
         f"{len(missing)} reference file(s) without prediction scored as all misses: {names} "
-        "(--dcase-compat does what the official code does)"
+        f"(--dcase-compat {official}{suffix})"
     )
     return pairs
 
