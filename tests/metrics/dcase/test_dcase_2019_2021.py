@@ -343,3 +343,56 @@ def test_options_of_the_earlier_years(capsys):
     assert code == 2 and "no macro-averaged variant" in err
     code, _, err = score_cli(capsys, DCASE / "2019" / "cases" / "random_004", 2019, "--config", "polar")
     assert code == 2 and "no configuration 'polar'" in err and "default" in err
+
+
+@pytest.mark.parametrize(("year", "case_id"), [(2019, "random_004"), (2020, "random_006"), (2021, "random_003")])
+def test_compare_and_report_on_a_multi_file_case(tmp_path, capsys, year, case_id):
+    """`compare` resamples the recordings of these years; `report` shows the per-group breakdown."""
+    folder = DCASE / str(year) / "cases" / case_id
+    worse = tmp_path / "worse"
+    worse.mkdir()
+    for prediction in (folder / "pred").glob("*.csv"):
+        lines = prediction.read_text().splitlines()
+        (worse / prediction.name).write_text("".join(line + "\n" for index, line in enumerate(lines) if index % 3))
+    out = tmp_path / "comparison.json"
+    protocol = ("--protocol", f"dcase{year}-task3")
+    code, _, err = run_cli(
+        capsys,
+        "compare",
+        folder / "pred",
+        worse,
+        "--ref",
+        folder / "ref",
+        *protocol,
+        "--resamples",
+        "50",
+        "--json",
+        out,
+    )
+    assert code == 0, err
+    comparison = json.loads(out.read_text())["comparison"]
+    assert set(comparison["metrics"]) == set(golden_case(year, case_id)["results"][CONFIGS[year][0]]["metrics"])
+    assert comparison["n"] == len(golden_case(year, case_id)["files"])
+    pytest.importorskip("matplotlib")
+    html = tmp_path / "report.html"
+    code, _, err = run_cli(capsys, "report", folder / "pred", "--ref", folder / "ref", *protocol, "--out", html)
+    assert code == 0, err
+    assert "Per group" in html.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("year", [2019, 2020, 2021])
+def test_verify_another_implementation_on_the_earlier_years(capsys, year):
+    """`verify --impl-python` reads these suites' cases (2019 event lists included) and the plain loop scorers pass
+    every case they take."""
+    code, out, err = run_cli(
+        capsys,
+        "verify",
+        "--suite",
+        f"dcase/{year}",
+        "--impl-python",
+        "tests.regression.adapters.dcase2019_2021_loops:score",
+    )
+    assert code == 0, out + err
+    row = next(line for line in out.splitlines() if line.startswith(f"dcase/{year}"))
+    assert row.split()[3] == "0"  # failed
