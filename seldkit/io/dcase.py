@@ -36,6 +36,7 @@ from seldkit.io.csvtable import check_line_endings, check_utf8, number_problem
 from seldkit.io.inputs import read_input_bytes
 from seldkit.io.numeric_csv import HeaderRule, NumericTable, read_numeric_csv
 from seldkit.metrics.dcase.events import DcaseEvents
+from seldkit.metrics.dcase.sed_doa import AZIMUTH_LIMITS, ELEVATION_LIMITS, GRID_STEP_DEG
 from seldkit.metrics.dcase.years import EVENT_LIST, YEAR_RULES, FileFormat, MetricConfig, YearRules
 
 _INTEGER_COLUMNS = ("frame", "class", "source", "track", "onscreen")
@@ -205,7 +206,7 @@ def read_event_list(path: str | Path, *, rules: YearRules, compat: bool = False)
     rows: list[tuple[int, float, float, int, int]] = []
     for number, line in enumerate(lines[first - 1 :], start=first):
         if not line.strip() and number == len(lines) and not rows:
-            break  # a file with the header only
+            break  # an empty file
         rows.append(_event_row(line, number, first, source, index_of))
     return _expand_events(rows, source, rules)
 
@@ -244,19 +245,19 @@ def _event_row(
     onset, offset, elevation, azimuth = values
     for column, value in (("ele", elevation), ("azi", azimuth)):
         if value != round(value):
-            raise error(f"{text_of(value)} is not an integer", column)
+            raise error(f"{_text(value)} is not an integer", column)
     if onset < 0:
-        raise error(f"{text_of(onset)} is out of range (>= 0)", "start_time")
+        raise error(f"{_text(onset)} is out of range (>= 0)", "start_time")
     if offset < onset:
-        raise error(f"the event ends ({text_of(offset)} s) before it starts ({text_of(onset)} s)", "end_time")
-    if not -180 <= azimuth <= 179:
-        raise error(f"{text_of(azimuth)} is out of range (-180..179, the 2019 grid)", "azi")
-    if not -40 <= elevation <= 49:
-        raise error(f"{text_of(elevation)} is out of range (-40..49, the 2019 grid)", "ele")
+        raise error(f"the event ends ({_text(offset)} s) before it starts ({_text(onset)} s)", "end_time")
+    # Directions that floor onto a cell of the grid; the official label code mis-indexes any other silently.
+    for column, value, (low, high) in (("azi", azimuth, AZIMUTH_LIMITS), ("ele", elevation, ELEVATION_LIMITS)):
+        if not low <= value < high + GRID_STEP_DEG:
+            raise error(f"{_text(value)} is out of range ({low}..{high + GRID_STEP_DEG - 1}, the 2019 grid)", column)
     return index_of[name], onset, offset, int(elevation), int(azimuth)
 
 
-def text_of(value: float) -> str:
+def _text(value: float) -> str:
     """A number as a message shows it."""
     return f"{value:g}"
 
