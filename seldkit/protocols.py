@@ -251,7 +251,6 @@ def _description(raw: dict[str, Any]) -> str:
 
 
 def _resolve_dcase(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], ClassSet | None, TaskSettings]:
-    from seldkit.metrics.dcase.events import N_CLASSES
     from seldkit.metrics.dcase.years import YEAR_RULES
 
     fields = _top(raw, path)
@@ -283,10 +282,16 @@ def _resolve_dcase(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], Cla
         "configuration": config.name,
         "compat": compat,
         "official_source": rules.official_source,
-        "n_classes": N_CLASSES,
-        "frames_per_second": 10,
+        "n_classes": rules.n_classes,
+        "frames_per_second": rules.frames_per_second,
         "metric": metric,
     }
+    if rules.fixed_window is not None:  # only the years that have one: the other protocols hash as before
+        content["window_frames"] = rules.fixed_window
+    if config.level == "sed-doa":  # no location-aware threshold: detection and localisation are scored apart
+        metric["doa_threshold_deg"] = None
+        metric["frames_per_block"] = config.frames_per_block
+        metric["doa_grid_deg"] = 10
     return content, None, DcaseSettings(year=year, configuration=config.name, compat=compat)
 
 

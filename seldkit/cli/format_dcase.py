@@ -22,6 +22,11 @@ def _display(name: str, year: int) -> tuple[float, str]:
     return info.scale, info.symbol(YEAR_RULES[year].distance_unit)
 
 
+def _reference_unit(kind: str) -> str:
+    """What N_ref counts: 2019 and 2020 count each active class once per 1 s block, later years its instances."""
+    return "reference (1 s block, class) pairs" if kind in ("sed-doa-2019", "segment-2020") else "reference events"
+
+
 def format_dcase_table(report: DcaseReport) -> str:
     """The human table of a DCASE score: each metric, with its jackknife interval when computed."""
     score, intervals = report.score, report.intervals
@@ -29,7 +34,7 @@ def format_dcase_table(report: DcaseReport) -> str:
         report.protocol,
         f"configuration {score.config.name}" + (", official-compatible" if report.protocol.dcase.compat else ""),
         f"{score.n_files} recordings",
-        f"{int(score.totals.counts['Nref'].sum())} reference events scored",
+        f"{int(score.totals.counts['Nref'].sum())} {_reference_unit(score.config.kind)} scored",
     )
     lines = [header]
     title = f"{intervals.level:.0%} CI (jackknife, {score.n_files} recordings)" if intervals else ""
@@ -41,7 +46,29 @@ def format_dcase_table(report: DcaseReport) -> str:
             low, high = intervals.bounds[name]
             row += f"  [{number(low, scale, 3 if not unit else 2)}, {number(high, scale, 3 if not unit else 2)}]"
         lines.append(row.rstrip())
+    if report.groups:
+        lines.extend(["", *format_dcase_groups(report)])
     return "\n".join(lines)
+
+
+def format_dcase_groups(report: DcaseReport) -> list[str]:
+    """The official per-group breakdown (2019-2021): one row per group of recordings, every metric."""
+    assert report.groups is not None
+    names = list(report.score.metrics)
+    year = report.score.year
+    cells = []
+    for name in names:
+        scale, unit = _display(name, year)
+        cells.append((name, scale, unit))
+    heads = "".join(f"{name + (' ' + unit if unit else ''):>11}" for name, _, unit in cells)
+    lines = [f"  {'group':<10}{'recordings':>11}{heads}"]
+    for group, entries in report.groups.items():
+        for key, entry in entries.items():
+            values = "".join(
+                f"{number(entry['metrics'][name], scale, 3 if not unit else 2):>11}" for name, scale, unit in cells
+            )
+            lines.append(f"  {group + ' ' + key:<10}{len(entry['files']):>11}{values}")
+    return lines
 
 
 def format_dcase_per_class(report: DcaseReport) -> str:

@@ -50,7 +50,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--protocol",
         metavar="NAME|FILE",
-        help="a shipped protocol (clip, clip-continuous, bat-encoder, bat-encoder-continuous, dcase2022-task3 ... "
+        help="a shipped protocol (clip, clip-continuous, bat-encoder, bat-encoder-continuous, dcase2019-task3 ... "
         "dcase2025-task3, spatialsoundqa) or a protocol YAML file; default: recognised from the inputs. Without "
         "--ref: a training protocol (synth-binaural-mini, ...), whose data set holds the references and whose "
         "evaluation protocol scores them; default: the one recorded in PREDS.seldkit.json",
@@ -86,8 +86,9 @@ def register(commands: Any) -> None:
     dcase.add_argument(
         "--dcase-compat",
         action="store_true",
-        help="reproduce the official code's silent skips (reference files without prediction, rows with class "
-        "indices outside 0..12, the 2025 header skip) instead of seldkit's strict defaults",
+        help="reproduce the official code's silent skips and misreadings (reference files without prediction, rows "
+        "with class indices outside the year's, lines of another column count, the 2025 header skip, the 2019 "
+        "negative indices) instead of seldkit's strict defaults",
     )
     parser.set_defaults(run=run)
 

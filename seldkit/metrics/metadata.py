@@ -74,6 +74,11 @@ METRICS: dict[str, MetricInfo] = {
         _metric("RDE_CD", False, "ratio"),
         _metric("OnscreenAcc", True, "fraction"),
         _metric("SELD", False, "ratio"),
+        # DCASE 2019: detection and localisation scored apart
+        _metric("ER", False, "ratio", "ER (1 s blocks)"),
+        _metric("F", True, "fraction", "F (1 s blocks)"),
+        _metric("DE", False, "degrees", "DOA error", high=180.0),
+        _metric("FR", True, "fraction", "frame recall"),
         # SpatialSoundQA
         _metric("mAP_all", True, "fraction", "mAP (all classes)"),
         _metric("mAP_present", True, "fraction", "mAP (present classes)"),

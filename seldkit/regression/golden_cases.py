@@ -10,8 +10,10 @@ implementation sees the files as they are):
 
 * **DCASE Task 3** (``dcase/<year>``): ``{file name: numpy float64 array}``, one row per CSV line and one column per
   CSV field in file order (frame, class, track, then the year's direction and distance columns); a non-numeric
-  first line (the 2025 header) is left out; an empty file is an array of shape ``(0, 0)``. Predictions and
-  references are separate mappings, so a prediction file that is missing is simply not a key.
+  first line (the 2019 reference and 2025 headers) is left out; an empty file is an array of shape ``(0, 0)``.
+  The class names of the 2019 event lists (first column) become their class indices (``class_names`` of the
+  suite's expected.json); any other field that is not a number is NaN. Predictions and references are separate
+  mappings, so a prediction file that is missing is simply not a key.
 * **Clip-level** (``clip``): a ``pandas.DataFrame`` with the file's columns in file order, ``clip_id`` and
   ``labels`` as ``str`` (labels joined by ``;``, ``""`` for none), every other column as float64 (each value the
   float nearest to its text, as Python's ``float`` reads it).
@@ -75,6 +77,7 @@ class RegressionCase:
     groups: Mapping[str, tuple[str, ...]]
     no_value: str = ""
     tags: tuple[str, ...] = field(default=())
+    class_names: Mapping[str, int] = field(default_factory=dict)  # 2019 event lists: class name -> index
 
     @property
     def id(self) -> str:
@@ -89,7 +92,10 @@ class RegressionCase:
     def load(self) -> tuple[Any, Any]:
         """(predictions, references) in the in-memory form of the suite's family (see the module docstring)."""
         if self.kind == "dcase":
-            return read_csv_rows_folder(self.predictions), read_csv_rows_folder(self.references)
+            return (
+                read_csv_rows_folder(self.predictions, class_names=self.class_names),
+                read_csv_rows_folder(self.references, class_names=self.class_names),
+            )
         return read_csv_columns(self.predictions), read_csv_columns(self.references)
 
     def deviations(self, got: Mapping[str, float | None]) -> dict[str, float]:
@@ -129,19 +135,23 @@ def suite_cases(name: str, folder: Path) -> Iterator[RegressionCase]:
         raise InputError(f"suite {name!r}: only the clip and DCASE suites can check other implementations")
 
 
-def read_csv_rows_folder(folder: Path) -> dict[str, np.ndarray]:
+def read_csv_rows_folder(folder: Path, *, class_names: Mapping[str, int] | None = None) -> dict[str, np.ndarray]:
     """Every ``*.csv`` of ``folder`` as a float64 array of its rows (see the module docstring)."""
-    return {path.name: read_csv_rows(path) for path in sorted(folder.glob("*.csv"))}
+    return {path.name: read_csv_rows(path, class_names=class_names) for path in sorted(folder.glob("*.csv"))}
 
 
-def read_csv_rows(path: Path) -> np.ndarray:
-    """A headerless numeric CSV (one non-numeric first line is skipped) as a float64 array of its rows."""
+def read_csv_rows(path: Path, *, class_names: Mapping[str, int] | None = None) -> np.ndarray:
+    """A headerless numeric CSV (one non-numeric first line is skipped) as a float64 array of its rows.
+
+    A class name of ``class_names`` in the first column is its index; any other non-numeric field is NaN.
+    """
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if lines and not _numeric(lines[0]):
+    if lines and not _numeric(lines[0]) and not _class_row(lines[0], class_names or {}):
         lines = lines[1:]
     if not lines:
         return np.zeros((0, 0))
-    rows = [[float(value) for value in line.split(",")] for line in lines]
+    names = class_names or {}
+    rows = [[_field_value(value, column, names) for column, value in enumerate(line.split(","))] for line in lines]
     width = max(len(row) for row in rows)
     # Rows of another length are padded with NaN rather than refused: the implementation under test decides.
     return np.array([row + [math.nan] * (width - len(row)) for row in rows], dtype=np.float64)
@@ -154,6 +164,19 @@ def read_csv_columns(path: Path) -> pandas.DataFrame:
     return pandas.read_csv(path, dtype={"clip_id": str, "labels": str}, keep_default_na=False, na_values=[]).astype(
         {"clip_id": str}
     )
+
+
+def _field_value(text: str, column: int, class_names: Mapping[str, int]) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float(class_names.get(text.strip(), math.nan)) if column == 0 else math.nan
+
+
+def _class_row(line: str, class_names: Mapping[str, int]) -> bool:
+    """Whether ``line`` is an event of a 2019 event list (a class name, then numbers), not a header."""
+    first, _, rest = line.partition(",")
+    return first.strip() in class_names and _numeric(rest)
 
 
 def _numeric(line: str) -> bool:

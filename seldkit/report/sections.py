@@ -191,6 +191,15 @@ def dcase_sections(document: Mapping[str, Any]) -> list[Section]:
         for name, value in metrics.items()
     )
     sections = [Section("Scores", [Table(header, rows)])]
+    groups = document.get("groups")
+    if groups:  # the official per-group breakdown of 2019-2021
+        names = list(metrics)
+        group_rows = tuple(
+            (f"{group} {key}", str(len(entry["files"])), *(_plain(entry["metrics"].get(name)) for name in names))
+            for group, entries in groups.items()
+            for key, entry in entries.items()
+        )
+        sections.append(Section("Per group", [Table(("group", "recordings", *names), group_rows)]))
     per_class = document.get("per_class")
     if per_class:
         indices = sorted(per_class, key=int)

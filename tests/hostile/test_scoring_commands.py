@@ -163,7 +163,10 @@ def test_score_dcase_symlink_loop(capsys, workspace):
 @pytest.mark.parametrize(
     ("change", "says"),
     [
-        (lambda data: b"frame,class,track,x,y,z,distance\n" + data, "only DCASE 2025 files start with a header line"),
+        (
+            lambda data: b"frame,class,track,x,y,z,distance\n" + data,
+            "only DCASE 2019 references and 2025 files start with a header line",
+        ),
         (lambda data: data.decode().encode("utf-16"), "not valid UTF-8"),
     ],
 )

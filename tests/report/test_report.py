@@ -220,14 +220,32 @@ def test_report_command_on_predictions_with_comparison(tmp_path, capsys):
 
 def test_report_command_on_dcase_folders_and_results_json(tmp_path, capsys):
     out = tmp_path / "dcase.html"
-    code, _, err = run_cli(capsys, "report", STARSS22 / "predictions", "--ref", STARSS22 / "metadata_dev", "--out", out)
+    code, _, err = run_cli(
+        capsys,
+        "report",
+        STARSS22 / "predictions",
+        "--ref",
+        STARSS22 / "metadata_dev",
+        "--protocol",
+        "dcase2022-task3",  # the 2022 formats are those of 2020 and 2021
+        "--out",
+        out,
+    )
     assert code == 0, err
     assert sorted(path.stem for path in (tmp_path / "dcase_figures").glob("*.png")) == ["dcase_classwise"]
     assert "femaleSpeech" not in out.read_text()  # class names are in the figure, not the text
     assert "interval (jackknife)" in out.read_text()
     scored = tmp_path / "dcase.json"
     code, _, err = run_cli(
-        capsys, "score", STARSS22 / "predictions", "--ref", STARSS22 / "metadata_dev", "--json", scored
+        capsys,
+        "score",
+        STARSS22 / "predictions",
+        "--ref",
+        STARSS22 / "metadata_dev",
+        "--protocol",
+        "dcase2022-task3",
+        "--json",
+        scored,
     )
     assert code == 0, err
     code, _, err = run_cli(capsys, "report", scored, "--out", tmp_path / "dcase-json.html")
@@ -375,6 +393,16 @@ def test_report_shows_what_the_inputs_allow(tmp_path, capsys):
     for folder, source in ((single_ref, reference_file), (single_pred, STARSS22 / "predictions" / reference_file.name)):
         folder.mkdir()
         shutil.copy(source, folder / source.name)
-    code, _, err = run_cli(capsys, "report", single_pred, "--ref", single_ref, "--out", tmp_path / "one.html")
+    code, _, err = run_cli(
+        capsys,
+        "report",
+        single_pred,
+        "--ref",
+        single_ref,
+        "--protocol",
+        "dcase2022-task3",
+        "--out",
+        tmp_path / "one.html",
+    )
     assert code == 0, err
     assert "jackknife" not in (tmp_path / "one.html").read_text()

@@ -231,6 +231,8 @@ def test_compare_dcase_folders_and_qa_answers(tmp_path, capsys):
         better,
         "--ref",
         STARSS22 / "metadata_dev",
+        "--protocol",
+        "dcase2022-task3",
         "--json",
         out,
         "--resamples",

@@ -9,7 +9,12 @@ Two accumulation rules exist:
   class, matched errors are grouped by the reference's *row position* within its frame and averaged; each
   group is one DE_TP, and a TP if its average is within the threshold, else FP_spatial. The per-frame maximum
   instance counts decide extra FP/FN; a class active on both sides but never in the same frame adds FN equal
-  to the number of predicted instances (as the official code does).
+  to the number of predicted instances (as the official code does). 2021 uses the same rule and counts the
+  mislocalised tracks among the FP (:func:`fold_spatial_false_positives`).
+* segment level, frame sums (2020): a class counts once per block on each side, whatever its number of
+  instances; the block error is the mean over the frames where both sides have the class of the frame's
+  *summed* matched errors, and a block whose error exceeds the threshold is a FN (see
+  :func:`frame_sum_segment_counters`).
 
 Counts are kept per file so that leave-one-file-out (jackknife) estimates are differences of sums.
 """
@@ -20,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from seldkit.metrics.dcase.matching import FrameMatching
+from seldkit.metrics.dcase.matching import FrameMatching, unique_inverse, unique_sorted
 
 COUNT_NAMES = ("TP", "FP", "FP_spatial", "FN", "Nref", "DE_TP", "DE_FP", "DE_FN")
 EPS = float(np.finfo(np.float64).eps)
@@ -93,9 +98,12 @@ class TotalCounters:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.counts[name] if name in self.counts else self.sums[name]
 
-    def as_json(self) -> dict[str, object]:
-        """In the layout of the golden ``counters`` objects."""
-        document: dict[str, object] = {name: values.tolist() for name, values in {**self.counts, **self.sums}.items()}
+    def as_json(self, *, pooled: bool = False) -> dict[str, object]:
+        """In the layout of the golden ``counters`` objects: per class, or summed over classes (``pooled``)."""
+        values = {**self.counts, **self.sums}
+        document: dict[str, object] = {
+            name: float(np.sum(value)) if pooled else value.tolist() for name, value in values.items()
+        }
         document.update(S=self.S, D=self.D, I=self.I)
         document.update({name: (value if np.isfinite(value) else "inf") for name, value in self.thresholds.items()})
         return document
@@ -140,7 +148,7 @@ def _error_counts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """S, D, I per file from per-group false positive/negative counts, pooled per scoring unit (frame or block)."""
     unit_key = key_file * (int(key_unit.max(initial=0)) + 1) + key_unit
-    units, inverse = np.unique(unit_key, return_inverse=True)
+    units, inverse = unique_inverse(unit_key)
     fp = np.bincount(inverse, weights=loc_fp, minlength=units.size)
     fn = np.bincount(inverse, weights=loc_fn, minlength=units.size)
     unit_file = units // (int(key_unit.max(initial=0)) + 1)
@@ -231,11 +239,12 @@ def _id_switches(matching: FrameMatching, n_files: int, n_classes: int) -> np.nd
     pair_group = matching.pair_group
     if pair_group.size == 0:
         return np.zeros((n_files, n_classes))
+    assert matching.ref_track_id is not None and matching.pred_track_id is not None  # made with track_ids=True
     pair_class = matching.group_class[pair_group]
     reference_id = matching.ref_track_id[matching.pair_ref]
     predicted_id = matching.pred_track_id[matching.pair_pred]
     # Groups holding pairs, in time order; the previous one of the same class for each.
-    matched_groups = np.unique(pair_group)
+    matched_groups = unique_sorted(pair_group)
     group_class = matching.group_class[matched_groups]
     by_class = np.lexsort((matched_groups, group_class))
     previous = np.full(matched_groups.size, -1)
@@ -254,6 +263,17 @@ def _id_switches(matching: FrameMatching, n_files: int, n_classes: int) -> np.nd
     return _per_file_class(pair_file[switched], pair_class[switched], np.ones(int(switched.sum())), n_files, n_classes)
 
 
+def _largest_per_key(keys: np.ndarray, counts: np.ndarray, n_keys: int) -> np.ndarray:
+    """The largest of the small non-negative ``counts`` sharing each key: the sum over k >= 1 of [some count >= k].
+
+    A few bincounts (counts are instances per frame, rarely above 3) instead of ``np.maximum.at``, which is slow.
+    """
+    largest = np.zeros(n_keys)
+    for level in range(1, int(counts.max(initial=0)) + 1):
+        largest += np.bincount(keys, weights=counts >= level, minlength=n_keys) > 0
+    return largest
+
+
 def segment_level_counters(
     matching: FrameMatching,
     *,
@@ -266,18 +286,16 @@ def segment_level_counters(
     block = matching.group_frame // frames_per_block
     n_blocks = int(block.max(initial=0)) + 1
     block_key = (matching.group_file * n_blocks + block) * n_classes + matching.group_class
-    blocks, group_block = np.unique(block_key, return_inverse=True)
+    blocks, group_block = unique_inverse(block_key)
     n_block_keys = blocks.size
     # Instances per block and class: the largest per-frame count.
-    gt_instances = np.zeros(n_block_keys)
-    pred_instances = np.zeros(n_block_keys)
-    np.maximum.at(gt_instances, group_block, matching.n_ref)
-    np.maximum.at(pred_instances, group_block, matching.n_pred)
+    gt_instances = _largest_per_key(group_block, matching.n_ref, n_block_keys)
+    pred_instances = _largest_per_key(group_block, matching.n_pred, n_block_keys)
 
     # Matched errors grouped by (block, class, reference row position in its frame) and averaged.
     pair_block = group_block[matching.pair_group]
     track_key = pair_block * (int(matching.ref_rank.max(initial=0)) + 1) + matching.ref_rank[matching.pair_ref]
-    tracks, track_inverse = np.unique(track_key, return_inverse=True)
+    tracks, track_inverse = unique_inverse(track_key)
     track_sum = np.bincount(track_inverse, weights=matching.pair_cost, minlength=tracks.size)
     track_count = np.bincount(track_inverse, minlength=tracks.size)
     track_mean = track_sum / track_count
@@ -316,4 +334,75 @@ def segment_level_counters(
     sums = {"total_DE": _per_file_class(block_file, block_class, error_sum, n_files, n_classes)}
     block_index = (blocks // n_classes) % n_blocks
     s, d, i = _error_counts(block_file, block_index, fp + spatial_fp, fn, n_files)
+    return SeldCounters(counts=counts, sums=sums, substitutions=s, deletions=d, insertions=i)
+
+
+def fold_spatial_false_positives(counters: SeldCounters) -> SeldCounters:
+    """The 2021 accumulators from the 2022 ones: a mislocalised track is one more FP (DE_FP is unchanged).
+
+    2022 keeps such tracks apart (FP_spatial, counted whole in F); 2021 adds them to FP, which F halves.
+    """
+    counts = dict(counters.counts)
+    counts["FP"] = counts["FP"] + counts.pop("FP_spatial")
+    return SeldCounters(
+        counts=counts,
+        sums=counters.sums,
+        substitutions=counters.substitutions,
+        deletions=counters.deletions,
+        insertions=counters.insertions,
+        thresholds=counters.thresholds,
+    )
+
+
+def frame_sum_segment_counters(
+    matching: FrameMatching,
+    *,
+    n_files: int,
+    n_classes: int,
+    n_blocks: int,
+    doa_threshold: float,
+    frames_per_block: int = 10,
+) -> SeldCounters:
+    r"""Accumulate the 2020 block counters over ``n_blocks`` 1 s blocks of every file.
+
+    Per block b and class c, with :math:`\mathcal{F}` the frames of b where both sides have c and
+    :math:`d_f` the sum of the matched angular errors in frame f (a single pair's error where each side has one
+    event): the block error is :math:`e = \frac{1}{|\mathcal{F}|}\sum_{f \in \mathcal{F}} d_f`. A class present on
+    both sides with :math:`\mathcal{F} \neq \emptyset` adds e to total_DE and 1 to DE_TP, and is a TP if
+    :math:`e \le` ``doa_threshold``, else a FN; with :math:`\mathcal{F} = \emptyset` it is a FN. Present only in the
+    reference: FN; only in the prediction: FP; in neither: TN. Nref and Nsys count present (block, class) pairs,
+    once whatever the number of instances. Unmatched extra instances count nowhere.
+    """
+    block = matching.group_frame // frames_per_block
+    block_key = (matching.group_file * n_blocks + block) * n_classes + matching.group_class
+    blocks, group_block = unique_inverse(block_key)
+    n_keys = blocks.size
+    has_ref = np.bincount(group_block, weights=matching.n_ref > 0, minlength=n_keys) > 0
+    has_pred = np.bincount(group_block, weights=matching.n_pred > 0, minlength=n_keys) > 0
+    both_in_frame = (matching.n_ref > 0) & (matching.n_pred > 0)
+    shared_frames = np.bincount(group_block, weights=both_in_frame, minlength=n_keys)
+    # Sum of the matched errors of every frame of the block (a frame's pairs all belong to one group).
+    error_sum = np.bincount(group_block[matching.pair_group], weights=matching.pair_cost, minlength=n_keys)
+    aligned = has_ref & has_pred & (shared_frames > 0)
+    block_error = np.where(aligned, error_sum / np.maximum(shared_frames, 1), 0.0)
+    tp = aligned & (block_error <= doa_threshold)
+    fn = (has_ref & ~has_pred) | (has_ref & has_pred & ~tp)
+    fp = has_pred & ~has_ref
+
+    block_file = blocks // n_classes // n_blocks
+    block_class = blocks % n_classes
+    per_class = lambda values: _per_file_class(block_file, block_class, values, n_files, n_classes)  # noqa: E731
+    either = per_class((has_ref | has_pred).astype(np.float64))
+    counts = {
+        "TP": per_class(tp.astype(np.float64)),
+        "FP": per_class(fp.astype(np.float64)),
+        "FN": per_class(fn.astype(np.float64)),
+        "TN": n_blocks - either,
+        "Nref": per_class(has_ref.astype(np.float64)),
+        "Nsys": per_class(has_pred.astype(np.float64)),
+        "DE_TP": per_class(aligned.astype(np.float64)),
+    }
+    sums = {"total_DE": per_class(block_error)}
+    block_index = (blocks // n_classes) % n_blocks
+    s, d, i = _error_counts(block_file, block_index, fp.astype(np.float64), fn.astype(np.float64), n_files)
     return SeldCounters(counts=counts, sums=sums, substitutions=s, deletions=d, insertions=i)

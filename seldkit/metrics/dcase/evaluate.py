@@ -14,18 +14,21 @@ from seldkit.metrics.dcase.counters import (
     PairErrors,
     SeldCounters,
     TotalCounters,
+    fold_spatial_false_positives,
     frame_level_counters,
+    frame_sum_segment_counters,
     segment_level_counters,
 )
-from seldkit.metrics.dcase.events import N_CLASSES, DcaseEvents
+from seldkit.metrics.dcase.events import DcaseEvents
 from seldkit.metrics.dcase.geometry import (
+    SphericalTerms,
     folded_azimuth_error_deg,
     polar_to_vector,
-    spherical_error_deg,
     vector_error_deg,
 )
 from seldkit.metrics.dcase.matching import EventSet, match_frames
 from seldkit.metrics.dcase.scores import compute_scores
+from seldkit.metrics.dcase.sed_doa import sed_doa_counters
 from seldkit.metrics.dcase.years import YEAR_RULES, MetricConfig
 from seldkit.metrics.intervals import Intervals
 
@@ -50,13 +53,15 @@ class DcaseScore:
         return self.counters.total()
 
 
-def evaluation_limit(reference: DcaseEvents, config: MetricConfig) -> int:
+def evaluation_limit(reference: DcaseEvents, config: MetricConfig, *, fixed_window: int | None = None) -> int:
     """First frame past the official evaluation window of a recording.
 
-    With F the largest reference frame index: frame level scores frames [0, F) — the last annotated frame is
-    never scored —, segment level scores the 1 s blocks [0, ceil(F / 10)). A reference without events has an
-    empty window.
+    2019-2021 (``fixed_window``) score a fixed 60 s whatever the reference holds. Later years: with F the largest
+    reference frame index, frame level scores frames [0, F) — the last annotated frame is never scored —, segment
+    level scores the 1 s blocks [0, ceil(F / 10)); a reference without events has an empty window.
     """
+    if fixed_window is not None:
+        return fixed_window
     if reference.n_events == 0:
         return 0
     last = int(reference.frame.max())
@@ -71,15 +76,17 @@ def score_recordings(
     *,
     year: int,
     config: MetricConfig | str | None = None,
-    n_classes: int = N_CLASSES,
+    n_classes: int | None = None,
 ) -> DcaseScore:
     """Score recordings (reference i paired with prediction i) under ``config`` of ``year``.
 
-    ``config`` defaults to the challenge configuration. Counts are pooled over recordings before averaging, as the
-    official code does. The same steps as :class:`DcaseAccumulator` given all recordings in one update.
+    ``config`` defaults to the challenge configuration, ``n_classes`` to the year's. Counts are pooled over
+    recordings before averaging, as the official code does. The same steps as :class:`DcaseAccumulator` given all
+    recordings in one update.
     """
     resolved = _config(year, config)
-    return _score(_counters(references, predictions, year, resolved, n_classes), year, resolved)
+    classes = YEAR_RULES[year].n_classes if n_classes is None else n_classes
+    return _score(_counters(references, predictions, year, resolved, classes), year, resolved)
 
 
 @dataclass
@@ -105,14 +112,15 @@ class DcaseAccumulator:
 
     year: int
     config: MetricConfig | str | None = None
-    n_classes: int = N_CLASSES
+    n_classes: int | None = None  # the year's by default
     counters: SeldCounters | None = None
 
     def update(self, references: Sequence[DcaseEvents], predictions: Sequence[DcaseEvents]) -> None:
         """Count a batch of recordings (reference i paired with prediction i)."""
         if not references and not predictions:
             return
-        counted = _counters(references, predictions, self.year, _config(self.year, self.config), self.n_classes)
+        classes = YEAR_RULES[self.year].n_classes if self.n_classes is None else self.n_classes
+        counted = _counters(references, predictions, self.year, _config(self.year, self.config), classes)
         self.counters = counted if self.counters is None else self.counters.merge(counted)
 
     def merge(self, other: DcaseAccumulator) -> DcaseAccumulator:
@@ -148,19 +156,46 @@ def _counters(
     """The update step: per-file counters of the recordings, under ``config`` of ``year``."""
     if len(references) != len(predictions):
         raise ValueError("references and predictions must pair up")
-    limits = [evaluation_limit(reference, config) for reference in references]
+    window = YEAR_RULES[year].fixed_window
+    limits = [evaluation_limit(reference, config, fixed_window=window) for reference in references]
     reference_set = EventSet.from_files(references, limits, n_classes=n_classes)
     prediction_set = EventSet.from_files(predictions, limits, n_classes=n_classes)
     if config.evaluate_distance:
         _require_distances(references, predictions, config, year)
+    n_files = len(references)
+    if config.level == "sed-doa":
+        assert window is not None  # the 2019 metric is defined on its fixed window
+        counters = sed_doa_counters(
+            reference_set,
+            prediction_set,
+            n_files=n_files,
+            n_classes=n_classes,
+            n_frames=window,
+            frames_per_block=config.frames_per_block,
+        )
+        counters.thresholds = config.thresholds()
+        return counters
 
     cost = _cost_function(config, reference_set, prediction_set)
-    matching = match_frames(reference_set, prediction_set, cost, n_classes=n_classes)
-    n_files = len(references)
-    if config.level == "segment":
+    matching = match_frames(
+        reference_set, prediction_set, cost, n_classes=n_classes, track_ids=YEAR_RULES[year].counts_id_switches
+    )
+    if config.kind == "segment-2020":
+        assert window is not None
+        counters = frame_sum_segment_counters(
+            matching,
+            n_files=n_files,
+            n_classes=n_classes,
+            n_blocks=-(-window // config.frames_per_block),
+            doa_threshold=config.doa_threshold,
+            frames_per_block=config.frames_per_block,
+        )
+    elif config.level == "segment":
         counters = segment_level_counters(
             matching, n_files=n_files, n_classes=n_classes, doa_threshold=config.doa_threshold
         )
+        if config.kind == "segment-2021":
+            counters = fold_spatial_false_positives(counters)
     else:
         errors = _pair_errors(
             config, reference_set, prediction_set, matching.pair_ref, matching.pair_pred, matching.pair_cost
@@ -268,9 +303,17 @@ def _require_distances(
 
 def _cost_function(config: MetricConfig, reference: EventSet, prediction: EventSet):
     if config.angle == "spherical":
-        return lambda r, p: spherical_error_deg(
-            reference.azimuth[r], reference.elevation[r], prediction.azimuth[p], prediction.elevation[p]
-        )
+        reference_terms = SphericalTerms.of(reference.azimuth, reference.elevation)
+        prediction_terms = SphericalTerms.of(prediction.azimuth, prediction.elevation)
+        return lambda r, p: reference_terms.take(r).angle_to(prediction_terms.take(p))
+    if config.angle == "cartesian":
+        # 2020/2021 use_polar_format=False: reference directions become unit vectors, predicted vectors are used
+        # as written (their length never matters, a zero vector is 90 degrees from everything).
+        reference_vectors = polar_to_vector(reference.azimuth, reference.elevation)
+        if prediction.vector is None and prediction.size:
+            raise InputError("the cartesian configuration needs Cartesian predictions (frame,class,track,x,y,z)")
+        prediction_vectors = prediction.vector if prediction.vector is not None else np.zeros((0, 3))
+        return lambda r, p: vector_error_deg(reference_vectors[r], prediction_vectors[p])
     if config.angle == "vector":
         # The official 2024 loader turns Cartesian predictions into azimuth/elevation and every direction back
         # into a unit vector, so a prediction's vector length never matters.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 # The official 2024 code adds this inside each vector norm; an exactly right DOA then scores ~8.1e-4 degrees.
@@ -11,13 +13,41 @@ NORM_EPSILON = 1e-10
 def spherical_error_deg(
     azimuth_a: np.ndarray, elevation_a: np.ndarray, azimuth_b: np.ndarray, elevation_b: np.ndarray
 ) -> np.ndarray:
-    """Law-of-cosines great-circle angle (2022/2023: ``distance_between_spherical_coordinates_rad``)."""
-    azimuth_a, azimuth_b = azimuth_a * np.pi / 180.0, azimuth_b * np.pi / 180.0
-    elevation_a, elevation_b = elevation_a * np.pi / 180.0, elevation_b * np.pi / 180.0
-    cosine = np.sin(elevation_a) * np.sin(elevation_b) + np.cos(elevation_a) * np.cos(elevation_b) * np.cos(
-        np.abs(azimuth_a - azimuth_b)
-    )
-    return np.arccos(np.clip(cosine, -1.0, 1.0)) * 180.0 / np.pi
+    """Law-of-cosines great-circle angle (2019-2023: ``distance_between_spherical_coordinates_rad``)."""
+    a, b = SphericalTerms.of(azimuth_a, elevation_a), SphericalTerms.of(azimuth_b, elevation_b)
+    return a.angle_to(b)
+
+
+@dataclass(frozen=True)
+class SphericalTerms:
+    """Directions prepared for the law of cosines: azimuth in radians, sine and cosine of the elevation.
+
+    The official formula evaluates these per pair; computing them once per direction gives the same numbers.
+    """
+
+    azimuth: np.ndarray
+    sin_elevation: np.ndarray
+    cos_elevation: np.ndarray
+
+    @classmethod
+    def of(cls, azimuth_deg: np.ndarray, elevation_deg: np.ndarray) -> SphericalTerms:
+        """From degrees, converted as the official code does (``x * pi / 180``)."""
+        elevation = elevation_deg * np.pi / 180.0
+        return cls(azimuth_deg * np.pi / 180.0, np.sin(elevation), np.cos(elevation))
+
+    def take(self, index: np.ndarray) -> SphericalTerms:
+        """The directions at ``index``."""
+        return SphericalTerms(self.azimuth[index], self.sin_elevation[index], self.cos_elevation[index])
+
+    def angle_to(self, other: SphericalTerms) -> np.ndarray:
+        r"""Degrees between each direction and its counterpart in ``other``.
+
+        :math:`\arccos(\sin e_a \sin e_b + \cos e_a \cos e_b \cos|a_a - a_b|)`, the cosine clipped to [-1, 1].
+        """
+        cosine = self.sin_elevation * other.sin_elevation + self.cos_elevation * other.cos_elevation * np.cos(
+            np.abs(self.azimuth - other.azimuth)
+        )
+        return np.arccos(np.clip(cosine, -1.0, 1.0)) * 180.0 / np.pi
 
 
 def polar_to_vector(azimuth: np.ndarray, elevation: np.ndarray) -> np.ndarray:

@@ -39,29 +39,28 @@ class EventSet:
     @classmethod
     def from_files(cls, files: Sequence[DcaseEvents], limits: Sequence[int], *, n_classes: int) -> EventSet:
         """Concatenate ``files``, keeping frames < ``limits[i]`` of file i and classes 0..n_classes-1."""
-        parts = []
-        for index, (events, limit) in enumerate(zip(files, limits, strict=True)):
-            keep = (events.frame < limit) & (events.class_index >= 0) & (events.class_index < n_classes)
-            parts.append((index, events.subset(keep)))
+        sizes = np.array([events.n_events for events in files], dtype=np.int64)
+        file_of_row = np.repeat(np.arange(len(files), dtype=np.int64), sizes)
+        frame = np.concatenate([np.zeros(0, dtype=np.int64)] + [events.frame for events in files]).astype(np.int64)
+        class_index = np.concatenate([np.zeros(0, dtype=np.int64)] + [events.class_index for events in files])
+        limit_of_row = np.repeat(np.asarray(limits, dtype=np.int64), sizes)
+        keep = (frame < limit_of_row) & (class_index >= 0) & (class_index < n_classes)
+        kept_per_file = np.bincount(file_of_row[keep], minlength=len(files))
 
         def join(attribute: str, dtype: type = np.float64, width: int | None = None) -> np.ndarray | None:
-            """Concatenate one attribute; None if a file with events lacks it (files without events never do)."""
-            empty: np.ndarray = np.zeros((0, width) if width else 0, dtype=dtype)
-            values = [getattr(events, attribute) for _, events in parts]
-            if all(value is None for value in values) or any(
-                value is None and events.n_events for value, (_, events) in zip(values, parts)
-            ):
+            """One attribute of the kept rows; None if a file with kept rows lacks it."""
+            values = [getattr(events, attribute) for events in files]
+            missing = [value is None for value in values]
+            if all(missing) or any(absent and kept for absent, kept in zip(missing, kept_per_file)):
                 return None
-            present = [empty if value is None else value for value in values]
-            return np.concatenate([empty, *present]).astype(dtype, copy=False)
+            shape = (lambda n: (n, width)) if width else (lambda n: (n,))
+            present = [np.zeros(shape(size)) if value is None else value for value, size in zip(values, sizes)]
+            return np.concatenate([np.zeros(shape(0), dtype=dtype), *present])[keep].astype(dtype, copy=False)
 
-        file_index = np.concatenate(
-            [np.zeros(0, dtype=np.int64)] + [np.full(events.n_events, index, dtype=np.int64) for index, events in parts]
-        )
         return cls(
-            file=file_index,
-            frame=join("frame", np.int64),  # type: ignore[arg-type]
-            class_index=join("class_index", np.int64),  # type: ignore[arg-type]
+            file=file_of_row[keep],
+            frame=frame[keep],
+            class_index=class_index[keep].astype(np.int64, copy=False),
             track=join("track", np.int64),  # type: ignore[arg-type]
             azimuth=join("azimuth"),  # type: ignore[arg-type]
             elevation=join("elevation"),  # type: ignore[arg-type]
@@ -89,8 +88,8 @@ class FrameMatching:
     n_pred: np.ndarray
     ref_group: np.ndarray  # per reference event
     ref_rank: np.ndarray
-    ref_track_id: np.ndarray  # per event: track id made unique within its group (see _unique_track_ids)
-    pred_track_id: np.ndarray
+    ref_track_id: np.ndarray | None  # per event: track id made unique within its group (see _unique_track_ids)
+    pred_track_id: np.ndarray | None  # (both only where asked for: the 2024 identity switches)
     pair_ref: np.ndarray  # per matched pair: reference event index
     pair_pred: np.ndarray  # prediction event index
     pair_cost: np.ndarray
@@ -102,28 +101,41 @@ class FrameMatching:
         return int(self.group_file.size)
 
 
-def match_frames(reference: EventSet, prediction: EventSet, cost: CostFunction, *, n_classes: int) -> FrameMatching:
-    """Group both event sets by (file, frame, class) and match each group's events by minimum total cost."""
+def match_frames(
+    reference: EventSet, prediction: EventSet, cost: CostFunction, *, n_classes: int, track_ids: bool = False
+) -> FrameMatching:
+    """Group both event sets by (file, frame, class) and match each group's events by minimum total cost.
+
+    ``track_ids``: also make the per-group unique track ids (only the 2024 identity switches need them).
+    """
     frame_span = int(max(reference.frame.max(initial=0), prediction.frame.max(initial=0))) + 1
 
     def keys(events: EventSet) -> np.ndarray:
         return (events.file * frame_span + events.frame) * n_classes + events.class_index
 
     ref_keys, pred_keys = keys(reference), keys(prediction)
-    # Stable sorts keep file row order inside each group.
+    # Stable sorts keep file row order inside each group; files list their rows nearly in frame order, and
+    # timsort is linear on such runs.
     ref_order = np.argsort(ref_keys, kind="stable")
     pred_order = np.argsort(pred_keys, kind="stable")
     ref_sorted, pred_sorted = ref_keys[ref_order], pred_keys[pred_order]
-    group_keys = np.union1d(ref_sorted, pred_sorted)
-    ref_start = np.searchsorted(ref_sorted, group_keys, side="left")
-    n_ref = np.searchsorted(ref_sorted, group_keys, side="right") - ref_start
-    pred_start = np.searchsorted(pred_sorted, group_keys, side="left")
-    n_pred = np.searchsorted(pred_sorted, group_keys, side="right") - pred_start
+    ref_unique, ref_first, ref_count = run_lengths(ref_sorted)
+    pred_unique, pred_first, pred_count = run_lengths(pred_sorted)
+    # The groups, and where each side's runs fall among them (two sorted runs: a linear merge).
+    group_keys, run_group = unique_inverse(np.concatenate([ref_unique, pred_unique]))
+    n_groups = group_keys.size
+    ref_at, pred_at = run_group[: ref_unique.size], run_group[ref_unique.size :]
+    ref_start = np.zeros(n_groups, dtype=np.int64)
+    n_ref = np.zeros(n_groups, dtype=np.int64)
+    pred_start = np.zeros(n_groups, dtype=np.int64)
+    n_pred = np.zeros(n_groups, dtype=np.int64)
+    ref_start[ref_at], n_ref[ref_at] = ref_first, ref_count
+    pred_start[pred_at], n_pred[pred_at] = pred_first, pred_count
 
     ref_group = np.empty(reference.size, dtype=np.int64)
-    ref_group[ref_order] = np.searchsorted(group_keys, ref_sorted)
+    ref_group[ref_order] = np.repeat(ref_at, ref_count)
     ref_rank = np.empty(reference.size, dtype=np.int64)
-    ref_rank[ref_order] = np.arange(reference.size) - ref_start[ref_group[ref_order]]
+    ref_rank[ref_order] = np.arange(reference.size) - np.repeat(ref_first, ref_count)
 
     both = (n_ref > 0) & (n_pred > 0)
     single = both & (n_ref == 1) & (n_pred == 1)
@@ -131,30 +143,38 @@ def match_frames(reference: EventSet, prediction: EventSet, cost: CostFunction, 
     pair_ref = [ref_order[ref_start[single_groups]]]
     pair_pred = [pred_order[pred_start[single_groups]]]
     pair_group = [single_groups]
+    pair_costs = [cost(pair_ref[0], pair_pred[0]) if single_groups.size else np.zeros(0)]
 
     multi_groups = np.flatnonzero(both & ~single)
     if multi_groups.size:
-        rows, columns, groups = _matched_in_multi_groups(
+        rows, columns, groups, costs = _matched_in_multi_groups(
             multi_groups, n_ref, n_pred, ref_start, pred_start, ref_order, pred_order, cost
         )
         pair_ref.append(rows)
         pair_pred.append(columns)
         pair_group.append(groups)
+        pair_costs.append(costs)
 
-    pair_ref_all = np.concatenate(pair_ref)
-    pair_pred_all = np.concatenate(pair_pred)
     pair_group_all = np.concatenate(pair_group)
-    order = np.lexsort((ref_rank[pair_ref_all], pair_group_all))
-    pair_ref_all, pair_pred_all, pair_group_all = pair_ref_all[order], pair_pred_all[order], pair_group_all[order]
-    pair_cost = cost(pair_ref_all, pair_pred_all) if pair_ref_all.size else np.zeros(0)
+    pair_ref_all = np.concatenate(pair_ref)
+    # Pairs in (group, reference rank) order: a few sorted runs, so a stable sort of one combined key is linear.
+    rank_span = int(ref_rank.max(initial=0)) + 1
+    order = np.argsort(pair_group_all * rank_span + ref_rank[pair_ref_all], kind="stable")
+    pair_ref_all, pair_group_all = pair_ref_all[order], pair_group_all[order]
+    pair_pred_all = np.concatenate(pair_pred)[order]
+    pair_cost = np.concatenate(pair_costs)[order]
 
     group_class = group_keys % n_classes
     file_frame = group_keys // n_classes
-    pred_group = np.empty(prediction.size, dtype=np.int64)
-    pred_group[pred_order] = np.searchsorted(group_keys, pred_sorted)
+    ref_track_id = pred_track_id = None
+    if track_ids:
+        pred_group = np.empty(prediction.size, dtype=np.int64)
+        pred_group[pred_order] = np.repeat(pred_at, pred_count)
+        ref_track_id = _unique_track_ids(reference.track, ref_group, ref_order)
+        pred_track_id = _unique_track_ids(prediction.track, pred_group, pred_order)
     return FrameMatching(
-        ref_track_id=_unique_track_ids(reference.track, ref_group, ref_order),
-        pred_track_id=_unique_track_ids(prediction.track, pred_group, pred_order),
+        ref_track_id=ref_track_id,
+        pred_track_id=pred_track_id,
         group_file=file_frame // frame_span,
         group_frame=file_frame % frame_span,
         group_class=group_class,
@@ -169,6 +189,38 @@ def match_frames(reference: EventSet, prediction: EventSet, cost: CostFunction, 
     )
 
 
+def run_lengths(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distinct values, index of each one's first occurrence, its count) of a sorted array."""
+    first = np.empty(ordered.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, ordered.size))
+    return ordered[starts], starts, counts
+
+
+def unique_sorted(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of an integer array.
+
+    Like ``np.unique``, many times faster on the nearly sorted keys of DCASE events (a stable sort is timsort,
+    linear on sorted runs; ``np.unique`` hashes or quicksorts).
+    """
+    ordered = np.sort(values, kind="stable")
+    return run_lengths(ordered)[0]
+
+
+def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for integer arrays, fast on nearly sorted ones."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    first = np.empty(ordered.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    inverse = np.empty(values.size, dtype=np.int64)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[first], inverse
+
+
 def _matched_in_multi_groups(
     groups: np.ndarray,
     n_ref: np.ndarray,
@@ -178,8 +230,11 @@ def _matched_in_multi_groups(
     ref_order: np.ndarray,
     pred_order: np.ndarray,
     cost: CostFunction,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Hungarian matching inside groups with several events; all cost matrices come from one cost call."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Hungarian matching inside groups with several events; all cost matrices come from one cost call.
+
+    Returns the matched (reference, prediction, group, cost) of every pair.
+    """
     from scipy.optimize import linear_sum_assignment
 
     sizes = n_ref[groups] * n_pred[groups]
@@ -196,6 +251,7 @@ def _matched_in_multi_groups(
     matched_ref = [ref_order[ref_start[groups[position]] + row_index]]
     matched_pred = [pred_order[pred_start[groups[position]] + column_index]]
     matched_group = [groups[position]]
+    matched_cost = [costs[offsets[position] + row_index * n_pred[groups[position]] + column_index]]
     unsolved = np.ones(groups.size, dtype=bool)
     unsolved[position] = False
     for index in np.flatnonzero(unsolved):
@@ -207,7 +263,13 @@ def _matched_in_multi_groups(
         matched_ref.append(ref_order[ref_start[group] + group_rows])
         matched_pred.append(pred_order[pred_start[group] + group_columns])
         matched_group.append(np.full(group_rows.size, group))
-    return np.concatenate(matched_ref), np.concatenate(matched_pred), np.concatenate(matched_group)
+        matched_cost.append(matrix[group_rows, group_columns])
+    return (
+        np.concatenate(matched_ref),
+        np.concatenate(matched_pred),
+        np.concatenate(matched_group),
+        np.concatenate(matched_cost),
+    )
 
 
 def _unique_track_ids(track: np.ndarray, group: np.ndarray, order: np.ndarray) -> np.ndarray:

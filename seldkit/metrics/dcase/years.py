@@ -7,8 +7,13 @@ from typing import Literal
 
 from seldkit.metrics.dcase.scores import Average, ScoreKind
 
-Level = Literal["segment", "frame"]
-AngleMeasure = Literal["spherical", "vector", "folded-azimuth"]
+# segment: 1 s blocks of location-aware detection (2020-2023); frame: 100 ms frames (2024, 2025); sed-doa: the
+# 2019 metric, detection in 1 s blocks and localisation per frame, on a 10 degree grid, scored separately.
+Level = Literal["segment", "frame", "sed-doa"]
+# spherical: law of cosines on azimuth/elevation; vector: angle between unit vectors made from azimuth/elevation;
+# cartesian: reference unit vectors against predicted vectors as written (2020/2021 `use_polar_format=False`);
+# folded-azimuth: the 2025 stereo azimuth difference.
+AngleMeasure = Literal["spherical", "vector", "cartesian", "folded-azimuth"]
 
 
 @dataclass(frozen=True)
@@ -25,9 +30,12 @@ class MetricConfig:
     doa_threshold: float = 20.0
     relative_distance_threshold: float = 1.0
     distance_threshold: float = float("inf")
+    frames_per_block: int = 10  # label frames in a 1 s block (50 at the 20 ms frames of 2019)
 
     def thresholds(self) -> dict[str, float]:
         """The threshold values the official accumulators record (their names differ by level)."""
+        if self.level == "sed-doa":
+            return {"block_size": float(self.frames_per_block)}
         if self.level == "segment":
             return {"spatial_T": self.doa_threshold}
         return {
@@ -40,6 +48,9 @@ class MetricConfig:
 _POLAR = ("frame", "class", "source", "azimuth", "elevation")
 _CARTESIAN = ("frame", "class", "track", "x", "y", "z")
 _STEREO = ("frame", "class", "source", "azimuth", "distance", "onscreen")
+# 2019: references are event lists (read by seldkit.io.dcase.read_event_list), predictions one row per 20 ms frame.
+EVENT_LIST = ("sound_event_recording", "start_time", "end_time", "ele", "azi", "dist")
+_GRID_PREDICTION = ("frame", "class", "azimuth", "elevation")
 
 
 @dataclass(frozen=True)
@@ -56,7 +67,16 @@ class FileFormat:
     reference_distance_divisor: float = 1.0
     ignored_columns: frozenset[str] = frozenset()  # read and validated, then dropped (the metric ignores them)
     degrees_by_constant: bool = False  # radians to degrees as x * (180 / pi); earlier loaders: (x * 180) / pi
-    compat_skips_other_column_counts: bool = False  # the official loader silently drops such lines
+    # The field counts the official loader reads; under --dcase-compat lines with any other count are dropped
+    # silently, as it does (empty: every line is read).
+    compat_loader_counts: frozenset[int] = frozenset()
+    event_list_reference: bool = False  # 2019: header, then class name, onset (s), offset (s), ele, azi, dist
+    integer_directions: bool = False  # 2019 predictions: azimuth and elevation are read with int()
+    compat_extra_columns_ignored: bool = False  # 2019: the loader reads the first 4 fields of any longer line
+    compat_negative_indices_wrap: bool = False  # 2019: NumPy negative indexing (frame -1 -> 2999, class -1 -> 10)
+    # 2021 `polar`: a 5-column (polar) prediction row is converted as if Cartesian: x = azimuth, y = elevation,
+    # z = track index.
+    compat_polar_prediction_misread: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,18 @@ class YearRules:
     file_format: FileFormat
     distance_unit: str = "m"  # of DistE_CD: the unit the year's metric measures distances in
     counts_id_switches: bool = False  # the error rate counts track identity switches (2024)
+    n_classes: int = 13
+    frames_per_second: int = 10
+    # Frames scored per recording whatever the reference holds (2019-2021: 60 s); None: the window ends with the
+    # reference's last event (2022-2025, see seldkit.metrics.dcase.evaluate.evaluation_limit).
+    fixed_window: int | None = None
+    # Per-group breakdown of the official script: (group name, character of the file name holding its digit).
+    groups: tuple[tuple[str, int], ...] = ()
+    naming_scheme: str = ""  # the dataset's file names, which the per-group breakdown reads
+    scalar_counters: bool = False  # the official accumulators are pooled over classes (micro only)
+    # The official script refuses to score when a reference has no prediction (2019); other years skip it.
+    refuses_missing_predictions: bool = False
+    class_names: tuple[str, ...] = ()  # reference class names in index order (2019 event lists)
 
     @property
     def challenge_config(self) -> MetricConfig:
@@ -103,14 +135,93 @@ def _segment(name: str, average: Average) -> MetricConfig:
     return MetricConfig(name, average, "segment", "spherical", "segment")
 
 
+def _fixed_window_segment(name: str, angle: AngleMeasure, kind: ScoreKind) -> MetricConfig:
+    return MetricConfig(name, "micro", "segment", angle, kind)
+
+
+_CLASSES_2019 = (
+    "knock",
+    "drawer",
+    "clearthroat",
+    "phone",
+    "keysDrop",
+    "speech",
+    "keyboard",
+    "pageturn",
+    "cough",
+    "doorslam",
+    "laughter",
+)
+
 YEAR_RULES: dict[int, YearRules] = {
+    2019: YearRules(
+        2019,
+        (MetricConfig("default", "micro", "sed-doa", "spherical", "sed-doa-2019", frames_per_block=50),),
+        True,
+        "sharathadavanne/seld-dcase2019",
+        FileFormat(
+            {6: EVENT_LIST},
+            {4: _GRID_PREDICTION},
+            event_list_reference=True,
+            integer_directions=True,
+            compat_extra_columns_ignored=True,
+            compat_negative_indices_wrap=True,
+        ),
+        n_classes=11,
+        frames_per_second=50,
+        fixed_window=3000,
+        groups=(("split", 5), ("ov", 13), ("ir", 9)),
+        naming_scheme="splitS_irI_ovO_N.csv",
+        scalar_counters=True,
+        refuses_missing_predictions=True,
+        class_names=_CLASSES_2019,
+    ),
+    2020: YearRules(
+        2020,
+        (
+            _fixed_window_segment("polar", "spherical", "segment-2020"),
+            _fixed_window_segment("cartesian", "cartesian", "segment-2020"),
+        ),
+        True,
+        "sharathadavanne/seld-dcase2020",
+        FileFormat({5: _POLAR}, {6: _CARTESIAN}, compat_loader_counts=frozenset({5, 6})),
+        n_classes=14,
+        fixed_window=600,
+        # "ir" is what the official script calls it; in DCASE2020 names character 4 is the fold digit.
+        groups=(("ov", 21), ("ir", 4)),
+        naming_scheme="foldF_roomR_mixMMM_ovO.csv",
+        scalar_counters=True,
+    ),
+    2021: YearRules(
+        2021,
+        (
+            _fixed_window_segment("polar", "spherical", "segment-2021"),
+            _fixed_window_segment("cartesian", "cartesian", "segment-2021"),
+        ),
+        True,
+        "sharathadavanne/seld-dcase2021",
+        FileFormat(
+            {5: _POLAR},
+            {6: _CARTESIAN},
+            compat_loader_counts=frozenset({5, 6}),
+            compat_polar_prediction_misread=True,
+        ),
+        n_classes=12,
+        fixed_window=600,
+        groups=(("room", 10),),
+        naming_scheme="foldF_roomR_mixMMM.csv",
+        scalar_counters=True,
+    ),
     2022: YearRules(
         2022,
         (_segment("macro", "macro"), _segment("micro", "micro")),
         False,
         "sharathadavanne/seld-dcase2022",
         FileFormat(
-            {5: _POLAR}, {6: _CARTESIAN}, ignored_columns=frozenset({"distance"}), compat_skips_other_column_counts=True
+            {5: _POLAR},
+            {6: _CARTESIAN},
+            ignored_columns=frozenset({"distance"}),
+            compat_loader_counts=frozenset({5, 6}),
         ),
     ),
     2023: YearRules(

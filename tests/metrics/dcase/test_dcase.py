@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from seldkit.errors import InputError
 from seldkit.io.dcase import detect_year
 from seldkit.protocols import load_protocol, with_settings
 from seldkit.scoring.dcase import score_dcase_folders
@@ -194,7 +195,7 @@ def test_bad_reference_rows(tmp_path, capsys, kind):
         assert f"column '{column}'" in err
 
 
-@pytest.mark.parametrize("year", [2022, 2023, 2024, 2025])
+@pytest.mark.parametrize("year", [2019, 2020, 2023, 2024, 2025])
 def test_year_is_recognised_from_the_files(year):
     folder = DCASE / str(year) / "cases" / "random_000"
     assert detect_year(folder / "pred", folder / "ref") == year
@@ -204,7 +205,17 @@ def test_micro_average_and_jackknife_json(tmp_path, capsys):
     folder = DCASE / "2022" / "cases" / "random_003"
     out_json = tmp_path / "r.json"
     code, out, _ = run_cli(
-        capsys, "score", folder / "pred", "--ref", folder / "ref", "--ci", "jackknife", "--json", out_json
+        capsys,
+        "score",
+        folder / "pred",
+        "--ref",
+        folder / "ref",
+        "--protocol",
+        "dcase2022-task3",
+        "--ci",
+        "jackknife",
+        "--json",
+        out_json,
     )
     assert code == 0 and "jackknife, 3 recordings" in out
     document = json.loads(out_json.read_text())
@@ -215,7 +226,17 @@ def test_micro_average_and_jackknife_json(tmp_path, capsys):
         assert document["intervals"]["metrics"][name]["low"] == pytest.approx(low, rel=1e-8, abs=1e-9)
         assert document["intervals"]["metrics"][name]["high"] == pytest.approx(high, rel=1e-8, abs=1e-9)
     code, out, _ = run_cli(
-        capsys, "score", folder / "pred", "--ref", folder / "ref", "--average", "micro", "--json", out_json
+        capsys,
+        "score",
+        folder / "pred",
+        "--ref",
+        folder / "ref",
+        "--protocol",
+        "dcase2022-task3",
+        "--average",
+        "micro",
+        "--json",
+        out_json,
     )
     micro = json.loads(out_json.read_text())
     assert micro["configuration"] == "micro"
@@ -245,7 +266,9 @@ def test_real_starss22_output_equals_per_frame_loops():
         for reference in sorted((STARSS22 / "metadata_dev").glob("*/*.csv"))
     ]
     assert_metrics_close(report.score.metrics, naive_dcase.score_2022(pairs))
-    assert detect_year(STARSS22 / "predictions", STARSS22 / "metadata_dev") == 2022
+    # Its formats are those of 2020 and 2021 too, and its names are not DCASE2020's: the year must be named.
+    with pytest.raises(InputError, match="pass --protocol dcase2020-task3, dcase2021-task3, dcase2022-task3"):
+        detect_year(STARSS22 / "predictions", STARSS22 / "metadata_dev")
 
 
 @pytest.mark.parametrize(
