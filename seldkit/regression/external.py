@@ -334,7 +334,7 @@ def _metric_values(document: Any) -> dict[str, float | None]:
     if not isinstance(document, Mapping):
         raise ImplementationFailed(f"returned {type(document).__name__}, not a mapping of metric names to values")
     values: dict[str, float | None] = {}
-    for name, value in document.items():
+    for name, value in _flattened(document).items():
         if value is None:
             values[str(name)] = None
             continue
@@ -346,6 +346,18 @@ def _metric_values(document: Any) -> dict[str, float | None]:
             continue  # not a metric (a note, a per-class list): ignored
         values[str(name)] = None if math.isnan(number) else number
     return values
+
+
+def _flattened(document: Mapping[Any, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as one mapping with dotted names (``{"E": {"E_avg": 0.8}}`` -> ``{"E.E_avg": 0.8}``)."""
+    flat: dict[str, Any] = {}
+    for key, value in document.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flattened(value, prefix=name + "."))
+        else:
+            flat[name] = value
+    return flat
 
 
 def _parse_output(text: str) -> Any:

@@ -17,10 +17,14 @@ implementation sees the files as they are):
 * **Clip-level** (``clip``): a ``pandas.DataFrame`` with the file's columns in file order, ``clip_id`` and
   ``labels`` as ``str`` (labels joined by ``;``, ``""`` for none), every other column as float64 (each value the
   float nearest to its text, as Python's ``float`` reads it).
+* **SpatialSoundQA** (``qa``): the answers as a list of the JSONL records (``question_id``, ``question_type``,
+  ``answer``) and the questions file as parsed JSON (``{"data": [question records]}``); the configuration is the
+  sentence embedder of detection answers (``trigram256`` or ``minilm``).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -96,6 +100,9 @@ class RegressionCase:
                 read_csv_rows_folder(self.predictions, class_names=self.class_names),
                 read_csv_rows_folder(self.references, class_names=self.class_names),
             )
+        if self.kind == "qa":
+            answers = [json.loads(line) for line in self.predictions.read_text(encoding="utf-8").splitlines() if line]
+            return answers, json.loads(self.references.read_text(encoding="utf-8"))
         return read_csv_columns(self.predictions), read_csv_columns(self.references)
 
     def deviations(self, got: Mapping[str, float | None]) -> dict[str, float]:
@@ -131,8 +138,12 @@ def suite_cases(name: str, folder: Path) -> Iterator[RegressionCase]:
         from seldkit.regression.clip import iter_cases as iter_clip_cases
 
         yield from iter_clip_cases(name, folder)
+    elif family == "qa":
+        from seldkit.regression.qa import iter_cases as iter_qa_cases
+
+        yield from iter_qa_cases(name, folder)
     else:
-        raise InputError(f"suite {name!r}: only the clip and DCASE suites can check other implementations")
+        raise InputError(f"suite {name!r}: no case objects for suites of this kind")
 
 
 def read_csv_rows_folder(folder: Path, *, class_names: Mapping[str, int] | None = None) -> dict[str, np.ndarray]:

@@ -9,6 +9,7 @@ Tolerances from ``expected.json``: counts exact, fractions 1e-12, AP/mAP 1e-9 (t
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from seldkit.errors import InputError
 from seldkit.metrics.qa.embedders import MiniLM
 from seldkit.protocols import load_protocol, with_settings
 from seldkit.regression import CaseOutcome, SuiteOutcome, deviation, read_expected
+from seldkit.regression.golden_cases import RegressionCase, Tolerance
 from seldkit.scoring.qa import score_qa_files
 
 _FRACTIONS = {"direction_acc", "DER", "accuracy", "balanced_accuracy", "E_avg", "E_balanced_avg"}
@@ -47,6 +49,69 @@ def run_suite(folder: Path) -> SuiteOutcome:
                     continue
                 outcomes.append(_compare(name, report.scores.results, case["results"], embedder, tolerances))
     return SuiteOutcome(folder.name, tuple(outcomes))
+
+
+EMBEDDERS = ("trigram256", "minilm")
+
+
+def iter_cases(name: str, folder: Path) -> Iterator[RegressionCase]:
+    """The suite's cases as :class:`RegressionCase` objects, one per case and embedder (the configuration).
+
+    Inputs are the JSONL answers and the questions file; the expected metrics are named as in seldkit's results
+    JSON, flattened with dots (``per_type.DOA.direction_acc``, ``E.E_avg``); one metric group per question type
+    and ``E``. Per-class AP lists are left to ``seldkit verify``. Error cases (input seldkit must refuse) have no
+    expected values.
+    """
+    expected = read_expected(folder)
+    tolerances = expected["tolerances"]
+    for case_id, case in expected["cases"].items():
+        error = (case.get("expected_error") or {}).get("jsonl")
+        for embedder in EMBEDDERS:
+            values, case_tolerances, groups = (
+                _flat_expected(case["results"], embedder, tolerances) if not error else ({}, {}, {})
+            )
+            yield RegressionCase(
+                suite=name,
+                case=case_id,
+                config=embedder,
+                description=case.get("description", ""),
+                predictions=folder / case["inputs"]["answers_jsonl"],
+                references=folder / case["inputs"]["questions"],
+                params={"embedder": embedder},
+                expected=None if error else values,
+                tolerances=case_tolerances,
+                groups=groups,
+                no_value=f"input to refuse ({error['kind']})" if error else "",
+                tags=tuple(case.get("tags", ())),
+            )
+
+
+def _flat_expected(
+    results: dict[str, Any], embedder: str, tolerances: dict[str, Any]
+) -> tuple[dict[str, float | None], dict[str, Tolerance], dict[str, tuple[str, ...]]]:
+    """(values, tolerances, groups) of one case's scalar metrics under ``embedder``, with dotted names."""
+    ap = Tolerance(abs=float(tolerances["ap_trigram256" if embedder == "trigram256" else "ap_minilm"]))
+    fraction = Tolerance(abs=float(tolerances["fractions"]))
+    values: dict[str, float | None] = {}
+    limits: dict[str, Tolerance] = {}
+    groups: dict[str, tuple[str, ...]] = {}
+    for question_type, metrics in results["per_type"].items():
+        names = []
+        for key, value in metrics.items():
+            tolerance = fraction if key in _FRACTIONS else Tolerance()
+            if isinstance(value, dict):  # per-embedder values: mAP_all, mAP_present, ap_present
+                value, tolerance = value[embedder], ap
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue  # the per-class AP list, the column name
+            metric = f"per_type.{question_type}.{key}"
+            values[metric], limits[metric] = float(value), tolerance
+            names.append(metric)
+        groups[question_type] = tuple(names)
+    if results.get("E"):
+        for key, value in results["E"].items():
+            values[f"E.{key}"], limits[f"E.{key}"] = value, fraction
+        groups["E"] = tuple(f"E.{key}" for key in results["E"])
+    return values, limits, groups
 
 
 def _judge_error(name: str, expected: dict[str, Any] | None, raised: InputError) -> CaseOutcome:

@@ -68,6 +68,10 @@ def test_cases_carry_inputs_expected_values_and_tolerances():
     assert list(references.columns[:2]) == ["clip_id", "labels"] and isinstance(references["labels"][0], str)
     assert predictions["clip_id"].tolist() == references["clip_id"].tolist() == ["clip_only"]
     assert len(cases("dcase")) == sum(len(cases(f"dcase/{year}")) for year in range(2019, 2026))
+    qa = cases("qa")
+    assert {case.config for case in qa} == {"trigram256", "minilm"} and len(qa) == 2 * 15
+    answers, questions = qa[0].load()
+    assert {"question_id", "question_type", "answer"} <= set(answers[0]) and isinstance(questions["data"], list)
     with pytest.raises(seldkit.errors.InputError, match="unknown suite 'dcase/1999'"):
         cases("dcase/1999")
 
@@ -331,3 +335,37 @@ def test_command_output_on_stdout_and_placeholders_with_spaces(capsys, tmp_path)
     )
     assert code == 0, out
     assert suite_row(out, "clip") == {"cases": 1, "passed": 1, "failed": 0, "skipped": 0}
+
+
+@pytest.mark.parametrize("perturb", [False, True])
+def test_qa_scorer_through_the_command(capsys, tmp_path, perturb):
+    """seldkit's own QA scorer passes every case it takes; a wrong E average fails exactly the E group."""
+    program = tmp_path / "qa_impl.py"
+    program.write_text(
+        "import json, subprocess, sys\n"
+        "preds, ref, embedder, out = sys.argv[1:5]\n"
+        "subprocess.run([sys.executable, '-m', 'seldkit', 'score', preds, '--ref', ref, '--embedder', embedder,\n"
+        "                '--json', out], check=True, capture_output=True)\n"
+        f"if {perturb}:\n"
+        "    document = json.load(open(out))\n"
+        "    document['metrics']['E']['E_avg'] += 1e-6\n"
+        "    json.dump(document, open(out, 'w'))\n"
+    )
+    command = f"{PYTHON} {shlex.quote(str(program))} {{preds}} {{ref}} {{config}} {{out}}"
+    chosen = ("mixed_all_types/trigram256", "binary_yes_no_forms/trigram256", "error_key_mismatch/trigram256")
+    options = [item for pattern in chosen for item in ("--case", pattern)]
+    code, out, _ = run_cli(capsys, "verify", "--suite", "qa", "--impl-command", command, *options)
+    assert suite_row(out, "qa") == {
+        "cases": 3,
+        "passed": 0 if perturb else 2,
+        "failed": 2 if perturb else 0,
+        "skipped": 1,
+    }
+    assert "no expected value: input to refuse (key_mismatch)" in out
+    if perturb:
+        assert code == 1
+        failing = {line.split(": ")[0] for line in out.splitlines() if line.startswith("FAIL")}
+        assert failing == {"FAIL qa/mixed_all_types/trigram256 [E]", "FAIL qa/binary_yes_no_forms/trigram256 [E]"}
+        assert "E.E_avg: got" in out
+    else:
+        assert code == 0, out
