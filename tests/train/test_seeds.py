@@ -19,7 +19,6 @@ from seldkit.metrics.metadata import CLIP_METRICS
 from seldkit.protocols import load_protocol
 from seldkit.train.seeds import train_seeds
 from tests.command import run_cli
-from tests.train_fixtures import tiny_training_protocol
 
 RUN_FILES = (
     "run.json",
@@ -34,20 +33,7 @@ RUN_FILES = (
 )
 
 
-@pytest.fixture(scope="module")
-def tiny_folder(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("tiny-seeds")
-
-
-@pytest.fixture(autouse=True)
-def _cache(tiny_folder, monkeypatch) -> None:
-    """One cache for this module's tests (the tiny data set is built once), set for each test only."""
-    monkeypatch.setenv("SELDKIT_CACHE", str(tiny_folder / "cache"))
-
-
-@pytest.fixture(scope="module")
-def protocol(tiny_folder) -> Path:
-    return tiny_training_protocol(tiny_folder)
+pytestmark = pytest.mark.usefixtures("tiny_cache")
 
 
 @pytest.fixture(scope="module")

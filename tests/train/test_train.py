@@ -20,21 +20,7 @@ from seldkit.train.loop import TrainingError
 from seldkit.train.run import train_reference
 from tests.train_fixtures import tiny_training_protocol
 
-
-@pytest.fixture(scope="module")
-def tiny_folder(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("tiny")
-
-
-@pytest.fixture(autouse=True)
-def _cache(tiny_folder, monkeypatch) -> None:
-    """One cache for this module's tests (the tiny data set is built once), set for each test only."""
-    monkeypatch.setenv("SELDKIT_CACHE", str(tiny_folder / "cache"))
-
-
-@pytest.fixture(scope="module")
-def protocol(tiny_folder) -> Path:
-    return tiny_training_protocol(tiny_folder)
+pytestmark = pytest.mark.usefixtures("tiny_cache")
 
 
 def final_state(out: Path) -> dict[str, torch.Tensor]:
