@@ -281,6 +281,7 @@ def _parse_with_pandas(
             na_values={name: [""] for name in numeric},
             encoding="utf-8",
             engine="c",
+            **exact_float_options(),
         )
     except ValueError:
         pass  # a value that is not a number: find which one below
@@ -292,6 +293,25 @@ def _parse_with_pandas(
                 line = int(row_lines[row_index - 1]) if row_lines is not None else None
                 raise InputError(problem, file=source, row=row_index, column=name, line=line)
     raise InputError("could not parse the file as CSV", file=source)
+
+
+def exact_float_options() -> dict[str, str]:
+    """``read_csv`` options that make every float the one Python's ``float()`` reads (correctly rounded).
+
+    pandas 3.1 and later parse floats exactly (fast_float) and deprecate the option; earlier versions' default
+    converter can be one unit in the last place off (e.g. for more than 17 significant digits), so they get the
+    round-trip converter.
+
+    >>> exact_float_options() in ({}, {"float_precision": "round_trip"})
+    True
+    """
+    import pandas as pd
+
+    try:
+        version = tuple(int(part) for part in pd.__version__.split(".")[:2])
+    except ValueError:  # an unusual version string: the option is still accepted (at worst with a warning)
+        return {"float_precision": "round_trip"}
+    return {} if version >= (3, 1) else {"float_precision": "round_trip"}
 
 
 def number_problem(value: str) -> str | None:

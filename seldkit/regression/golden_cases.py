@@ -172,9 +172,11 @@ def read_csv_columns(path: Path) -> pandas.DataFrame:
     """A clip CSV as a data frame: ``clip_id`` and ``labels`` as str (no labels: ``""``), the rest float64."""
     import pandas
 
-    return pandas.read_csv(path, dtype={"clip_id": str, "labels": str}, keep_default_na=False, na_values=[]).astype(
-        {"clip_id": str}
-    )
+    from seldkit.io.csvtable import exact_float_options
+
+    return pandas.read_csv(
+        path, dtype={"clip_id": str, "labels": str}, keep_default_na=False, na_values=[], **exact_float_options()
+    ).astype({"clip_id": str})
 
 
 def _field_value(text: str, column: int, class_names: Mapping[str, int]) -> float:

@@ -16,10 +16,33 @@ def test_values_equal_python_float_parsing(write_file):
     rng = np.random.default_rng(3)
     values = [f"{v:.17g}" for v in rng.normal(size=200) * 10.0 ** rng.integers(-8, 8, size=200)]
     values += ["1e-310", "0.1", "2.675", "-0", "1E5", " 3.5", "7"]
+    # Correct rounding where a parser that is not exact differs from float(): more than 17 significant digits,
+    # halfway cases (ties to even, and one digit past the tie), the smallest normal neighbourhood, many leading zeros.
+    values += [
+        "1.700000000000000177635684",
+        "9007199254740993",
+        "1.00000000000000011102230246251565404236316680908203125",
+        "1.00000000000000011102230246251565404236316680908203126",
+        "2.2250738585072011e-308",
+        "0.00000000000001953",
+        "123456789012345678901234567890",
+    ]
     text = "id,x\n" + "".join(f"r{i},{v}\n" for i, v in enumerate(values))
     table = read_csv_table(write_file("t.csv", text), text_columns=("id",))
     expected = np.array([float(v) for v in values])
     assert np.array_equal(table.numbers["x"], expected)
+
+
+def test_pandas_before_3_1_gets_the_round_trip_converter(monkeypatch):
+    import pandas
+
+    from seldkit.io.csvtable import exact_float_options
+
+    round_trip = {"float_precision": "round_trip"}
+    cases = (("2.2.3", round_trip), ("3.0.0", round_trip), ("3.1.0", {}), ("3.2.0.dev0+12", {}), ("4.0.0", {}))
+    for version, expected in cases:
+        monkeypatch.setattr(pandas, "__version__", version)
+        assert exact_float_options() == expected, version
 
 
 def test_text_columns_stay_verbatim(write_file):
