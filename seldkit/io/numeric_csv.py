@@ -7,6 +7,7 @@ columns must hold integers. Parsing is one NumPy conversion of all fields, so ma
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,8 +129,11 @@ def read_numeric_csv(
 
     flat = body.replace(b"\n", b",")
     try:
-        # NumPy's C parser reads the whole file in one call and fails on anything that is not a number.
-        values = np.fromstring(flat.decode("utf-8"), dtype=np.float64, sep=",")
+        # NumPy's C parser reads the whole file in one call and fails on anything that is not a number (NumPy 1.x
+        # instead stops there with a DeprecationWarning: the size check below finds the bad value either way).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            values = np.fromstring(flat.decode("utf-8"), dtype=np.float64, sep=",")
     except ValueError:
         values = None
     table = NumericTable(source, names, np.zeros((0, n_fields)), first_line, row_lines)
