@@ -162,8 +162,8 @@ def read_expected(folder: Path) -> dict:
 def deviation(got: float | None, expected: float | None, *, rel: float = 0.0, abs_: float = 0.0) -> float:
     """|got - expected| as a fraction of the allowed difference ``max(abs_, rel * max(|got|, |expected|))``.
 
-    None and NaN mean "undefined" and match only each other; an allowed difference of 0 demands equality
-    (deviation 0 or infinity).
+    None and NaN mean "undefined" and match only each other, an infinity only the same infinity; an allowed
+    difference of 0 demands equality (deviation 0 or infinity).
 
     >>> deviation(1.5, 1.0, abs_=1.0)
     0.5
@@ -171,12 +171,16 @@ def deviation(got: float | None, expected: float | None, *, rel: float = 0.0, ab
     0.0
     >>> deviation(0.0, 1e-300, rel=1e-9) > 1  # an expected value near 0 still demands a near match
     True
+    >>> deviation(float("inf"), float("inf"), rel=1e-9), deviation(1e300, float("inf"), rel=1e-9)
+    (0.0, inf)
     """
     got_missing = got is None or (isinstance(got, float) and math.isnan(got))
     expected_missing = expected is None or (isinstance(expected, float) and math.isnan(expected))
     if got_missing or expected_missing:
         return 0.0 if got_missing and expected_missing else math.inf
     assert got is not None and expected is not None
+    if math.isinf(got) or math.isinf(expected):  # the arithmetic below would give NaN
+        return 0.0 if float(got) == float(expected) else math.inf
     difference = abs(float(got) - float(expected))
     allowed = max(abs_, rel * max(abs(float(got)), abs(float(expected))))
     if difference == 0.0:
