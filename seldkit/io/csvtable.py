@@ -64,13 +64,9 @@ def read_csv_table(
     missing, NaN or infinite values.
     """
     source = str(path)
-    data = read_input_bytes(path)
-    if data.startswith(_BOM):
-        data = data[len(_BOM) :]
-    check_utf8(data, source)
+    data = read_text_bytes(path)
     if not data.strip():
         raise InputError("file is empty", file=source)
-    check_line_endings(data, source)
 
     header_end = data.find(b"\n")
     header_bytes = data if header_end < 0 else data[:header_end]
@@ -106,6 +102,20 @@ def read_csv_table(
             raise InputError(problem, file=source, row=row, column=name, line=line)
         numbers[name] = values
     return CsvTable(source=source, header=header, text=text, numbers=numbers, n_rows=len(frame), row_lines=row_lines)
+
+
+def read_text_bytes(path: str | Path, *, what: str = "file") -> bytes:
+    """The bytes of a text input file, checked: a leading byte-order mark dropped, UTF-8, LF or CRLF line ends.
+
+    Any other encoding or a lone carriage return is an :class:`InputError` naming the line (and column).
+    """
+    source = str(path)
+    data = read_input_bytes(path, what=what)
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    check_utf8(data, source)
+    check_line_endings(data, source)
+    return data
 
 
 def check_utf8(data: bytes, source: str) -> None:

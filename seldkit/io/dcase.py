@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from seldkit.errors import InputError
-from seldkit.io.csvtable import check_line_endings, check_utf8, number_problem
+from seldkit.io.csvtable import number_problem, read_text_bytes
 from seldkit.io.inputs import read_input_bytes
 from seldkit.io.numeric_csv import HeaderRule, NumericTable, read_numeric_csv
 from seldkit.metrics.dcase.events import DcaseEvents
@@ -191,11 +191,7 @@ def read_event_list(path: str | Path, *, rules: YearRules, compat: bool = False)
     year's grid (azimuth -180..179, elevation -40..49, floored to 10 degrees).
     """
     source = str(path)
-    data = read_input_bytes(path, what="DCASE file")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    check_utf8(data, source)
-    check_line_endings(data, source)
+    data = read_text_bytes(path, what="DCASE file")
     lines = data.decode("utf-8").replace("\r\n", "\n").rstrip("\n\r\t ").split("\n")
     first = 1
     if lines and (compat or [field.strip() for field in lines[0].split(",")] == list(EVENT_LIST)):

@@ -17,13 +17,11 @@ import numpy as np
 
 from seldkit.errors import InputError
 from seldkit.io.csvtable import (
-    check_line_endings,
     check_structure_plain,
-    check_utf8,
     number_problem,
+    read_text_bytes,
     strip_trailing_blank_lines,
 )
-from seldkit.io.inputs import read_input_bytes
 
 HeaderRule = Literal["none", "optional", "skip-first-line"]
 COLUMN_COUNT = "column_count"  # error code: the first row has a column count no layout of the format has
@@ -72,11 +70,7 @@ def read_numeric_csv(
     dropped unread, except that their first field must be an integer (the official loaders parse it first).
     """
     source = str(path)
-    data = read_input_bytes(path)
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    check_utf8(data, source)
-    check_line_endings(data, source)
+    data = read_text_bytes(path)
     first_line = 1
     header_names: list[str] | None = None
     if header != "none":
