@@ -98,6 +98,25 @@ class Protocol:
         return {"name": self.name, "task": self.task, "hash": f"sha256:{self.hash}", "source": self.source}
 
 
+SUMMARY_KEYS = ("name", "task", "hash", "source")  # the keys of Protocol.summary()
+_SUMMARY_HASH = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def read_protocol_summary(fields: Fields, *, task: str | None = None) -> dict[str, str]:
+    """A recorded :meth:`Protocol.summary` read from the section ``fields``, checked (of ``task`` when given).
+
+    A missing or extra key, a value that is not text, another task or a hash that is not sha256:<64 hex digits> is
+    an :class:`InputError` naming the file and the field.
+    """
+    summary = {key: fields.string(key, nonempty=key != "source") for key in SUMMARY_KEYS}
+    if task is not None and summary["task"] != task:
+        raise fields.error("task", f"must be {task!r}, not {summary['task'][:40]!r}")
+    if not _SUMMARY_HASH.fullmatch(summary["hash"]):
+        raise fields.error("hash", f"must be sha256:<64 hex digits>, not {summary['hash'][:80]!r}")
+    fields.finish()
+    return summary
+
+
 def available_protocols() -> list[str]:
     """Names of the protocols shipped with seldkit."""
     return sorted(path.stem for path in shipped_dir("protocols").glob(f"*{PROTOCOL_SUFFIX}"))

@@ -165,7 +165,7 @@ def evaluation_protocol_name(protocol: Protocol, recorded: str | None = None, *,
 
     ``recorded`` (from a sidecar ``file``) must be one of its recipes'; without it, the recipes must agree.
     """
-    names = sorted({config.evaluation_protocol for config in protocol.train.recipes.values()})
+    names = _evaluation_protocols(protocol)
     if recorded is not None:
         if recorded not in names:
             raise InputError(
@@ -185,6 +185,16 @@ def evaluation_protocol_name(protocol: Protocol, recorded: str | None = None, *,
         f"the recipes of training protocol {protocol.name!r} score under different evaluation protocols "
         f"({', '.join(names)}): give --ref REF and --protocol NAME of one of them"
     )
+
+
+def agreed_evaluation_protocol(protocol: Protocol) -> str | None:
+    """The evaluation protocol every recipe of the training ``protocol`` scores under; None if they differ."""
+    names = _evaluation_protocols(protocol)
+    return names[0] if len(names) == 1 else None
+
+
+def _evaluation_protocols(protocol: Protocol) -> list[str]:
+    return sorted({config.evaluation_protocol for config in protocol.train.recipes.values()})
 
 
 def protocol_for_fingerprint(fingerprint: str) -> Protocol | None:

@@ -22,9 +22,8 @@ SIDECAR_SUFFIX = ".seldkit.json"
 FORMAT = "seldkit-predictions"
 VERSION = 1
 _SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
-_FINGERPRINT = re.compile(r"[0-9a-f]{64}")
+FINGERPRINT_PATTERN = re.compile(r"[0-9a-f]{64}")  # a data set's fingerprint, as dataset.json records it
 _SPLIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-_PROTOCOL_KEYS = ("name", "task", "hash", "source")
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ def read_sidecar(predictions: Path) -> PredictionsSidecar | None:
         raise fields.error("evaluation_protocol", f"must name a shipped protocol, not {evaluation[:80]!r}")
     data = fields.section("data")
     fingerprint = _optional_text(data, "fingerprint")
-    if fingerprint is not None and not _FINGERPRINT.fullmatch(fingerprint):
+    if fingerprint is not None and not FINGERPRINT_PATTERN.fullmatch(fingerprint):
         raise data.error("fingerprint", f"must be 64 hex digits or null, not {describe(fingerprint)}")
     folder = _optional_text(data, "folder")
     data.finish()
@@ -140,14 +139,9 @@ def _optional_text(fields: Any, key: str) -> str | None:
 
 
 def _protocol_summary(fields: Any) -> dict[str, str] | None:
-    """``training_protocol``: null, or the name, task (``train``), hash and source of a training protocol."""
+    """``training_protocol``: null, or the summary (name, task ``train``, hash, source) of a training protocol."""
+    from seldkit.protocols import read_protocol_summary
+
     if fields.raw("training_protocol", None) is None:
         return None
-    section = fields.section("training_protocol")
-    summary = {key: section.string(key, nonempty=key != "source") for key in _PROTOCOL_KEYS}
-    if summary["task"] != "train":
-        raise section.error("task", f"must be 'train' (a training protocol), not {summary['task'][:40]!r}")
-    if not _SHA256.fullmatch(summary["hash"]):
-        raise section.error("hash", f"must be sha256:<64 hex digits>, not {summary['hash'][:80]!r}")
-    section.finish()
-    return summary
+    return read_protocol_summary(fields.section("training_protocol"), task="train")

@@ -15,13 +15,16 @@ import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from seldkit.errors import InputError
 from seldkit.io.atomic import atomic_output
+
+if TYPE_CHECKING:
+    from seldkit.io.sidecar import PredictionsSidecar
 
 
 def _numpy_globals() -> list[Any]:
@@ -149,6 +152,15 @@ class Provenance:
     evaluation_protocol: str
     data_fingerprint: str | None
 
+    def sidecar(self, split: str, folder: Path | None) -> PredictionsSidecar:
+        """The sidecar of this run's predictions for ``split`` of the data set in ``folder`` (None: published data)."""
+        from seldkit.io.sidecar import PredictionsSidecar
+
+        where = None if folder is None else str(folder.absolute())
+        return PredictionsSidecar(
+            split, dict(self.training_protocol), self.evaluation_protocol, self.data_fingerprint, where
+        )
+
     def as_state(self) -> dict[str, Any]:
         """The checkpoint entry (plain values only: checkpoints are read with ``weights_only``)."""
         return {
@@ -165,13 +177,12 @@ def checkpoint_provenance(state: Mapping[str, Any], path: Path) -> Provenance | 
     A malformed entry is an :class:`InputError` naming the checkpoint and the field.
     """
     from seldkit.io.fields import Fields
+    from seldkit.protocols import read_protocol_summary
 
     if state.get(PROVENANCE_KEY) is None:
         return None
     fields = Fields(state[PROVENANCE_KEY], file=path, where=PROVENANCE_KEY)
-    protocol = fields.section("training_protocol")
-    summary = {key: protocol.string(key, nonempty=key != "source") for key in ("name", "task", "hash", "source")}
-    protocol.finish()
+    summary = read_protocol_summary(fields.section("training_protocol"), task="train")
     recipe, evaluation = fields.string("recipe"), fields.string("evaluation_protocol")
     fingerprint = None if fields.raw("data_fingerprint", None) is None else fields.string("data_fingerprint")
     fields.finish()

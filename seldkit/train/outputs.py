@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from seldkit.data.layout import BinauralDataset
-from seldkit.data.references import clip_ids, protocol_for_fingerprint
+from seldkit.data.references import agreed_evaluation_protocol, clip_ids, protocol_for_fingerprint
 from seldkit.errors import InputError
 from seldkit.io.atomic import write_text_atomic
-from seldkit.io.sidecar import PredictionsSidecar
+from seldkit.io.sidecar import FINGERPRINT_PATTERN, PredictionsSidecar
 from seldkit.metrics.clip import ClipMetrics
 from seldkit.metrics.metadata import CLIP_METRICS, metric_info
 from seldkit.protocols import Protocol
@@ -29,8 +28,6 @@ from seldkit.scoring.clip import ClipScore
 
 if TYPE_CHECKING:
     from seldkit.train.checkpoint import Provenance
-
-_FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 
 
 def write_clip_metadata(dataset: BinauralDataset, path: Path) -> None:
@@ -138,20 +135,14 @@ def predictions_sidecar(
     ``info`` is the data set's dataset.json. The training protocol is the checkpoint's when the data set is the one
     it trained on (the same fingerprint). Otherwise (a checkpoint written before checkpoints recorded it, or a
     model run on another protocol's data) it is the shipped training protocol whose data set has the fingerprint
-    dataset.json records; failing that none is recorded, and scoring needs ``--protocol`` or ``--ref``.
+    dataset.json records, with the evaluation protocol its recipes agree on; failing that none is recorded, and
+    scoring needs ``--protocol`` or ``--ref``.
     """
     recorded = info.get("fingerprint")
-    fingerprint = recorded if isinstance(recorded, str) and _FINGERPRINT.fullmatch(recorded) else None
-    where = str(folder.absolute())
-    if fingerprint is None:
-        return PredictionsSidecar(split, None, None, None, where)
-    if provenance is not None and provenance.data_fingerprint == fingerprint:
-        training, evaluation = provenance.training_protocol, provenance.evaluation_protocol
-        return PredictionsSidecar(split, training, evaluation, fingerprint, where)
-    protocol = protocol_for_fingerprint(fingerprint)
-    if protocol is None:
-        return PredictionsSidecar(split, None, None, fingerprint, where)
-    # the protocol's evaluation protocol when its recipes agree on one (else score asks for --ref)
-    names = {config.evaluation_protocol for config in protocol.train.recipes.values()}
-    evaluation_name = names.pop() if len(names) == 1 else None
-    return PredictionsSidecar(split, protocol.summary(), evaluation_name, fingerprint, where)
+    fingerprint = recorded if isinstance(recorded, str) and FINGERPRINT_PATTERN.fullmatch(recorded) else None
+    if fingerprint is not None and provenance is not None and provenance.data_fingerprint == fingerprint:
+        return provenance.sidecar(split, folder)
+    protocol = None if fingerprint is None else protocol_for_fingerprint(fingerprint)
+    summary = None if protocol is None else protocol.summary()
+    evaluation = None if protocol is None else agreed_evaluation_protocol(protocol)
+    return PredictionsSidecar(split, summary, evaluation, fingerprint, str(folder.absolute()))

@@ -298,10 +298,9 @@ def train_reference(
     if not world.main:
         return None
     seconds = time.perf_counter() - started
-    folder = None if data.folder is None else str(data.folder.absolute())
 
     def sidecar(split: str) -> PredictionsSidecar:
-        return PredictionsSidecar(split, training.summary(), config.evaluation_protocol, fingerprint, folder)
+        return provenance.sidecar(split, data.folder)  # what the predictions of each split are described by
 
     validation = None
     if data.validation is not None and validation_outputs is not None:
