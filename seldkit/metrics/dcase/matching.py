@@ -189,12 +189,17 @@ def match_frames(
     )
 
 
-def run_lengths(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(distinct values, index of each one's first occurrence, its count) of a sorted array."""
+def _run_starts(ordered: np.ndarray) -> np.ndarray:
+    """Whether each element of a sorted array starts a run of equal values."""
     first = np.empty(ordered.size, dtype=bool)
     first[:1] = True
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
+    return first
+
+
+def run_lengths(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distinct values, index of each one's first occurrence, its count) of a sorted array."""
+    starts = np.flatnonzero(_run_starts(ordered))
     counts = np.diff(np.append(starts, ordered.size))
     return ordered[starts], starts, counts
 
@@ -213,9 +218,7 @@ def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(values, return_inverse=True)`` for integer arrays, fast on nearly sorted ones."""
     order = np.argsort(values, kind="stable")
     ordered = values[order]
-    first = np.empty(ordered.size, dtype=bool)
-    first[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    first = _run_starts(ordered)
     inverse = np.empty(values.size, dtype=np.int64)
     inverse[order] = np.cumsum(first) - 1
     return ordered[first], inverse

@@ -30,7 +30,9 @@ from seldkit.metrics.dcase.matching import EventSet, run_lengths, unique_sorted
 GRID_STEP_DEG = 10
 AZIMUTH_LIMITS = (-180, 170)
 ELEVATION_LIMITS = (-40, 40)
+_N_AZIMUTHS = (AZIMUTH_LIMITS[1] - AZIMUTH_LIMITS[0]) // GRID_STEP_DEG + 1
 _N_ELEVATIONS = (ELEVATION_LIMITS[1] - ELEVATION_LIMITS[0]) // GRID_STEP_DEG + 1
+N_CELLS = _N_AZIMUTHS * _N_ELEVATIONS
 
 
 def grid_cell(azimuth: np.ndarray, elevation: np.ndarray) -> np.ndarray:
@@ -52,9 +54,8 @@ def cell_directions(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _entries(events: EventSet, n_frames: int, n_classes: int) -> np.ndarray:
     """Sorted unique keys ((file * n_frames + frame) * n_classes + class) * n_cells + cell."""
-    n_cells = (AZIMUTH_LIMITS[1] - AZIMUTH_LIMITS[0]) // GRID_STEP_DEG + 1
     cell = grid_cell(events.azimuth, events.elevation)
-    key = ((events.file * n_frames + events.frame) * n_classes + events.class_index) * (n_cells * _N_ELEVATIONS)
+    key = ((events.file * n_frames + events.frame) * n_classes + events.class_index) * N_CELLS
     return unique_sorted(key + cell)
 
 
@@ -68,13 +69,12 @@ def sed_doa_counters(
     frames_per_block: int,
 ) -> SeldCounters:
     """The 2019 accumulators of every file (events inside the window ``0 .. n_frames - 1``, classes in range)."""
-    n_cells = ((AZIMUTH_LIMITS[1] - AZIMUTH_LIMITS[0]) // GRID_STEP_DEG + 1) * _N_ELEVATIONS
     ref_keys = _entries(reference, n_frames, n_classes)
     pred_keys = _entries(prediction, n_frames, n_classes)
     counts, substitutions, deletions, insertions = _detection_counts(
-        ref_keys // n_cells, pred_keys // n_cells, n_files, n_classes, n_frames, frames_per_block
+        ref_keys // N_CELLS, pred_keys // N_CELLS, n_files, n_classes, n_frames, frames_per_block
     )
-    frame_counts, matched_error = _localization_counts(ref_keys, pred_keys, n_files, n_frames, n_classes, n_cells)
+    frame_counts, matched_error = _localization_counts(ref_keys, pred_keys, n_files, n_frames, n_classes, N_CELLS)
     counts.update(frame_counts)
     return SeldCounters(
         counts=counts,
@@ -212,7 +212,7 @@ def _min_assignment_totals(cost: np.ndarray) -> np.ndarray:
 @functools.cache
 def _grid_angle_table() -> np.ndarray:
     """The great-circle angle between every two cells of the grid [n_cells, n_cells], as the official code has it."""
-    cells = np.arange(((AZIMUTH_LIMITS[1] - AZIMUTH_LIMITS[0]) // GRID_STEP_DEG + 1) * _N_ELEVATIONS)
+    cells = np.arange(N_CELLS)
     azimuth, elevation = cell_directions(cells)
     table = spherical_error_deg(azimuth[:, None], elevation[:, None], azimuth[None, :], elevation[None, :])
     table.flags.writeable = False
