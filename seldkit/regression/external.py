@@ -108,10 +108,10 @@ class CaseResult:
     @property
     def case_reason(self) -> str:
         """Why the case as a whole failed or was skipped (a crash, a declined case), else ``""``."""
-        reasons = {group.reason for group in self.groups if not group.checks}
-        if len(reasons) == 1 and all(not group.checks for group in self.groups):
-            return reasons.pop()
-        return ""
+        if any(group.checks for group in self.groups):
+            return ""
+        reasons = {group.reason for group in self.groups}
+        return reasons.pop() if len(reasons) == 1 else ""
 
     @property
     def worst(self) -> float:
@@ -256,8 +256,9 @@ def command_implementation(template: str, *, timeout_s: float = COMMAND_TIMEOUT_
                 raise ImplementationFailed(f"did not finish within {timeout_s:g} s") from None
             except OSError as error:
                 raise ImplementationFailed(f"could not start: {error.strerror or error}") from None
-            text = out.read_text(encoding="utf-8", errors="replace") if out.is_file() else ""
-            if "out" not in used:
+            if "out" in used:
+                text = out.read_text(encoding="utf-8", errors="replace") if out.is_file() else ""
+            else:
                 text = completed.stdout
             document = _parse_output(text)
             if isinstance(document, dict) and isinstance(document.get("skipped"), str):

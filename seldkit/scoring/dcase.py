@@ -72,15 +72,10 @@ class DcaseReport:
         document["configuration"] = score.config.name
         document["counters"] = score.totals.as_json(pooled=YEAR_RULES[score.year].scalar_counters)
         if self.groups is not None:
-            document["groups"] = results_document_groups(self.groups)
+            from seldkit.results import jsonable
+
+            document["groups"] = jsonable(self.groups)  # NaN and infinities as null, like every metric
         return document
-
-
-def results_document_groups(groups: Groups) -> Groups:
-    """The breakdown with plain JSON values (NaN and infinities as null, like every metric)."""
-    from seldkit.results import jsonable
-
-    return jsonable(groups)
 
 
 def score_dcase_folders(
@@ -153,11 +148,10 @@ def _handle_missing_predictions(
     if compat:
         notes.append(f"{len(missing)} reference file(s) without prediction skipped, as the official code does: {names}")
         return [pair for pair in pairs if pair.prediction is not None]
-    official = "refuses to score, like the official script" if rules.refuses_missing_predictions else "skips them"
-    suffix = "" if official.startswith("refuses") else " like the official code"
+    official = "refuses to score" if rules.refuses_missing_predictions else "skips them"
     notes.append(
         f"{len(missing)} reference file(s) without prediction scored as all misses: {names} "
-        f"(--dcase-compat {official}{suffix})"
+        f"(--dcase-compat {official} like the official code)"
     )
     return pairs
 
